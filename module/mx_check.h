@@ -1,0 +1,63 @@
+/*  mxguard: an MX policy module for the Knot DNS server.
+ *  SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*!
+ * \file
+ * \brief The rules: which records of an MX RRset violate the policy, and how.
+ */
+
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <libknot/rrset.h>
+
+#include "address.h"
+#include "policy.h"
+
+/*! An address record known for a name (glue, or a zone lookup). */
+typedef struct {
+	const knot_dname_t *owner;
+	mx_addr_t addr;
+} mx_glue_t;
+
+/*! Everything the checks look at for one MX RRset. */
+typedef struct {
+	const knot_dname_t *zone;     /*!< Apex of the zone that served it. */
+	const knot_dname_t *owner;    /*!< Owner name as served. */
+	const knot_rdataset_t *rrs;   /*!< The MX records. */
+	const mx_glue_t *glue;        /*!< Addresses of the exchanges. */
+	size_t glue_count;
+	bool glue_complete;           /*!< All addresses the server holds are in \a glue. */
+} mx_rrset_view_t;
+
+/*! One violation of one record. */
+typedef struct {
+	mx_kind_t kind;
+	uint16_t rr_index;              /*!< Position of the record in the RRset. */
+	uint16_t preference;
+	const knot_dname_t *exchange;
+	bool has_addr;                  /*!< \a addr is the offending address. */
+	mx_addr_t addr;
+	const char *provider;           /*!< Provider name (provider-mix only). */
+} mx_violation_t;
+
+/*! Called once for each violation, in record order. */
+typedef void (*mx_violation_cb)(const mx_violation_t *violation, void *ctx);
+
+/*!
+ * \brief Checks every record of an MX RRset against the policy.
+ *
+ * Kinds whose action is off are not checked. Each record gets at most one
+ * violation of each kind (the first offending address stands for the rest).
+ *
+ * \param view    The RRset and what is known of its exchanges.
+ * \param policy  Actions and allowed addresses.
+ * \param cb      Called for each violation (may be NULL).
+ * \param ctx     Passed to \a cb.
+ *
+ * \return Number of violations found.
+ */
+unsigned mx_check_rrset(const mx_rrset_view_t *view, const mx_policy_t *policy,
+                        mx_violation_cb cb, void *ctx);

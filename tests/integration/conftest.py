@@ -1,0 +1,43 @@
+# mxguard: an MX policy module for the Knot DNS server.
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from knotd_harness import Knotd, conf  # noqa: E402
+
+MAIN_MODULES = """
+mod-mxguard:
+  - id: default
+    allow-address: [ 192.168.1.0/24, 2001:db8:25::-2001:db8:25::ff ]
+    log-interval: 0
+"""
+
+MAIN_ZONES = """
+  - domain: example.test
+    module: mod-mxguard/default
+  - domain: clean.test
+    module: mod-mxguard
+"""
+
+
+@pytest.fixture(scope="session")
+def knotd():
+    """knotd with the module on example.test (log-interval 0) and, with no
+    configuration section, on clean.test."""
+    server = Knotd(conf(MAIN_MODULES, MAIN_ZONES)).start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def bare_knotd():
+    """The same zones without the module: the reference answers."""
+    zones = "  - domain: example.test\n  - domain: clean.test\n"
+    server = Knotd(conf("", zones)).start()
+    yield server
+    server.cleanup()

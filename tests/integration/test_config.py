@@ -1,0 +1,154 @@
+# mxguard: an MX policy module for the Knot DNS server.
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Configuration: scopes, rate limiting, and bad values refused by name."""
+
+import subprocess
+import time
+
+import pytest
+
+from knotd_harness import KNOTC, KNOTD, Knotd, conf, wrap
+
+
+def test_rate_limit_suppresses_and_counts_repeats():
+    modules = """
+mod-mxguard:
+  - id: slow
+    log-interval: 2
+"""
+    zones = "  - domain: example.test\n    module: mod-mxguard/slow\n"
+    server = Knotd(conf(modules, zones)).start()
+    try:
+        line = ("[example.test.] module 'mod-mxguard/slow', violation loopback, "
+                "owner loop.example.test., exchange localhost., preference 10, action log")
+        mark = server.log_mark()
+        for _ in range(5):
+            server.query("loop.example.test.", "MX")
+        # A different owner is a different key: logged at once.
+        server.query("chain.example.test.", "MX")
+        lines = server.violation_lines(mark)
+        assert lines == [line]
+
+        time.sleep(2.5)
+        mark = server.log_mark()
+        server.query("loop.example.test.", "MX")
+        # chain.example.test. ends at loop.example.test.: same key, 1 repeat.
+        assert server.violation_lines(mark) == [line + ", suppressed 5"]
+
+        out = server.knotc("zone-stats", "example.test", "mod-mxguard").stdout
+        assert "mod-mxguard.violation[loopback] = 7" in out
+    finally:
+        server.cleanup()
+
+
+def test_global_scope_logs_without_zone_and_counts_in_server_stats():
+    modules = """
+mod-mxguard:
+  - id: everywhere
+    log-interval: 0
+"""
+    template_global = "    global-module: mod-mxguard/everywhere\n"
+    text = conf(modules, "  - domain: example.test\n  - domain: clean.test\n")
+    text = text.replace("    acl: local-xfr\n", "    acl: local-xfr\n" + template_global)
+    server = Knotd(text).start()
+    try:
+        mark = server.log_mark()
+        server.query("loop.example.test.", "MX")
+        server.query("clean.test.", "MX")
+        assert server.violation_lines(mark) == [
+            "module 'mod-mxguard/everywhere', violation loopback, "
+            "owner loop.example.test., exchange localhost., preference 10, action log"]
+        out = server.knotc("stats", "mod-mxguard").stdout
+        assert "mod-mxguard.violation[loopback] = 1" in out
+    finally:
+        server.cleanup()
+
+
+BAD_VALUES = [
+    ("loopback", "block"),
+    ("ip-literal", "yes"),
+    ("provider-mix", ""),
+    ("allow-address", "10.0.0.0/33"),
+    ("allow-address", "banana"),
+    ("allow-address", "10.0.0.9-10.0.0.1"),
+    ("log-interval", "-1"),
+    ("log-interval", "5x"),
+    ("log-table-size", "0"),
+    ("unknown-item", "1"),
+]
+
+
+def bad_conf(item, value):
+    modules = f"""
+mod-mxguard:
+  - id: bad
+    {item}: "{value}"
+"""
+    return conf(modules, "  - domain: example.test\n    module: mod-mxguard/bad\n")
+
+
+@pytest.mark.parametrize("item,value", BAD_VALUES,
+                         ids=[f"{i}={v}" for i, v in BAD_VALUES])
+def test_bad_value_refused_by_conf_check(item, value):
+    server = Knotd(bad_conf(item, value))
+    try:
+        res = subprocess.run(wrap([KNOTC, "-c", server.conf, "conf-check"]),
+                             capture_output=True, text=True, timeout=30)
+        out = res.stdout + res.stderr
+        assert res.returncode != 0, out
+        assert item in out, out
+        if value:
+            assert value in out, out
+        assert "line" in out, out
+    finally:
+        server.cleanup()
+
+
+def test_bad_value_refused_by_knotd():
+    server = Knotd(bad_conf("loopback", "block"))
+    try:
+        res = subprocess.run(wrap([KNOTD, "-c", server.conf]), capture_output=True,
+                             text=True, timeout=30)
+        out = res.stdout + res.stderr
+        assert res.returncode != 0
+        assert "loopback" in out and "block" in out, out
+    finally:
+        server.cleanup()
+
+
+def test_good_values_accepted_by_conf_check():
+    modules = """
+mod-mxguard:
+  - id: good
+    ip-literal: off
+    loopback: log
+    allow-address: [ 10.0.0.0/8, 192.0.2.1, 2001:db8::/32, 192.168.0.1-192.168.0.9 ]
+    log-interval: 5m
+    log-table-size: 100
+"""
+    server = Knotd(conf(modules, "  - domain: example.test\n    module: mod-mxguard/good\n"))
+    try:
+        res = subprocess.run(wrap([KNOTC, "-c", server.conf, "conf-check"]),
+                             capture_output=True, text=True, timeout=30)
+        assert res.returncode == 0, res.stdout + res.stderr
+    finally:
+        server.cleanup()
+
+
+def test_action_off_disables_the_kind():
+    modules = """
+mod-mxguard:
+  - id: quiet
+    loopback: off
+    log-interval: 0
+"""
+    server = Knotd(conf(modules, "  - domain: example.test\n    module: mod-mxguard/quiet\n")).start()
+    try:
+        mark = server.log_mark()
+        server.query("loop.example.test.", "MX")
+        server.query("iplit.example.test.", "MX")
+        lines = server.violation_lines(mark)
+        assert not any("violation loopback" in l for l in lines)
+        assert any("violation ip-literal" in l for l in lines)
+    finally:
+        server.cleanup()
