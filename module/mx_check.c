@@ -41,51 +41,76 @@ static void report(check_run_t *run, mx_violation_t *v, mx_kind_t kind,
 	}
 }
 
-static bool glue_of(const mx_glue_t *glue, const knot_dname_t *exchange)
-{
-	return knot_dname_is_case_equal(glue->owner, exchange);
-}
+// The addresses of one exchange, from the lookup or from the glue.
+typedef struct {
+	const check_run_t *run;
+	const knot_dname_t *exchange;
+	const mx_target_t *target;
+	size_t pos;
+} addr_iter_t;
 
-// Every address of the exchange: the literal one first, then the glue.
-static const mx_addr_t *first_addr_of_class(const check_run_t *run,
-                                            const knot_dname_t *exchange,
-                                            const mx_addr_t *literal,
-                                            mx_addr_class_t cls)
+static const mx_addr_t *next_addr(addr_iter_t *it)
 {
-	if (literal != NULL && mx_addr_classify(literal, NULL) == cls &&
-	    (cls != MX_ADDR_SPECIAL ||
-	     !mx_addr_in_ranges(run->policy->allow, run->policy->allow_count, literal))) {
-		return literal;
+	const mx_rrset_view_t *view = it->run->view;
+	if (view->lookup != NULL) {
+		if (it->target->state != MX_TARGET_FOUND || it->pos >= it->target->addr_count) {
+			return NULL;
+		}
+		return &it->target->addrs[it->pos++];
 	}
-	const mx_rrset_view_t *view = run->view;
-	for (size_t i = 0; i < view->glue_count; i++) {
-		const mx_addr_t *addr = &view->glue[i].addr;
-		if (!glue_of(&view->glue[i], exchange) ||
-		    mx_addr_classify(addr, NULL) != cls) {
-			continue;
+	while (it->pos < view->glue_count) {
+		const mx_glue_t *glue = &view->glue[it->pos++];
+		if (knot_dname_is_case_equal(glue->owner, it->exchange)) {
+			return &glue->addr;
 		}
-		if (cls == MX_ADDR_SPECIAL &&
-		    mx_addr_in_ranges(run->policy->allow, run->policy->allow_count, addr)) {
-			continue;
-		}
-		return addr;
 	}
 	return NULL;
 }
 
-static bool has_glue(const mx_rrset_view_t *view, const knot_dname_t *exchange)
+static bool reportable(const check_run_t *run, const mx_addr_t *addr, mx_addr_class_t cls)
 {
-	for (size_t i = 0; i < view->glue_count; i++) {
-		if (glue_of(&view->glue[i], exchange)) {
-			return true;
-		}
+	if (mx_addr_classify(addr, NULL) != cls) {
+		return false;
 	}
-	return false;
+	// The allow-list exempts special-purpose addresses, never loopback.
+	return cls != MX_ADDR_SPECIAL ||
+	       !mx_addr_in_ranges(run->policy->allow, run->policy->allow_count, addr);
 }
 
-static bool in_zone(const mx_rrset_view_t *view, const knot_dname_t *name)
+// The first address of the class: the literal one first, then the others.
+static const mx_addr_t *first_addr_of_class(const check_run_t *run,
+                                            const knot_dname_t *exchange,
+                                            const mx_target_t *target,
+                                            const mx_addr_t *literal,
+                                            mx_addr_class_t cls)
 {
-	return view->zone != NULL && knot_dname_in_bailiwick(name, view->zone) >= 0;
+	if (literal != NULL && reportable(run, literal, cls)) {
+		return literal;
+	}
+	addr_iter_t it = { .run = run, .exchange = exchange, .target = target };
+	const mx_addr_t *addr;
+	while ((addr = next_addr(&it)) != NULL) {
+		if (reportable(run, addr, cls)) {
+			return addr;
+		}
+	}
+	return NULL;
+}
+
+static bool address_missing(const check_run_t *run, const knot_dname_t *exchange,
+                            const mx_target_t *target)
+{
+	const mx_rrset_view_t *view = run->view;
+	if (view->lookup != NULL) {
+		return target->state == MX_TARGET_FOUND && target->addr_count == 0;
+	}
+	// Without every address the server holds, absence proves nothing.
+	if (!view->glue_complete || view->zone == NULL ||
+	    knot_dname_in_bailiwick(exchange, view->zone) < 0) {
+		return false;
+	}
+	addr_iter_t it = { .run = run, .exchange = exchange, .target = target };
+	return next_addr(&it) == NULL;
 }
 
 static void check_exchange(check_run_t *run, mx_violation_t *v)
@@ -98,35 +123,43 @@ static void check_exchange(check_run_t *run, mx_violation_t *v)
 	const mx_addr_t *literal_ptr = (literal && literal_addr.family != 0) ?
 	                               &literal_addr : NULL;
 
+	mx_target_t target = { 0 };
+	if (view->lookup != NULL && !literal) {
+		view->lookup(exchange, &target, view->lookup_ctx);
+	}
+
 	if (literal && checked(run, MX_KIND_IP_LITERAL)) {
 		report(run, v, MX_KIND_IP_LITERAL, literal_ptr, NULL);
 	}
 
 	if (checked(run, MX_KIND_LOOPBACK)) {
-		const mx_addr_t *addr = first_addr_of_class(run, exchange, literal_ptr,
-		                                            MX_ADDR_LOOPBACK);
+		const mx_addr_t *addr = first_addr_of_class(run, exchange, &target,
+		                                            literal_ptr, MX_ADDR_LOOPBACK);
 		if (addr != NULL || mx_exchange_localhost(exchange)) {
 			report(run, v, MX_KIND_LOOPBACK, addr, NULL);
 		}
 	}
 
 	if (checked(run, MX_KIND_SPECIAL_ADDRESS)) {
-		const mx_addr_t *addr = first_addr_of_class(run, exchange, literal_ptr,
-		                                            MX_ADDR_SPECIAL);
+		const mx_addr_t *addr = first_addr_of_class(run, exchange, &target,
+		                                            literal_ptr, MX_ADDR_SPECIAL);
 		if (addr != NULL) {
 			report(run, v, MX_KIND_SPECIAL_ADDRESS, addr, NULL);
 		}
 	}
 
-	// Without every address the server holds, absence proves nothing.
-	if (checked(run, MX_KIND_MISSING_ADDRESS) && view->glue_complete &&
-	    !literal && in_zone(view, exchange) && !has_glue(view, exchange)) {
+	if (checked(run, MX_KIND_MISSING_ADDRESS) && !literal &&
+	    address_missing(run, exchange, &target)) {
 		report(run, v, MX_KIND_MISSING_ADDRESS, NULL, NULL);
 	}
 
 	if (checked(run, MX_KIND_SELF_EXCHANGE) &&
 	    knot_dname_is_case_equal(exchange, view->owner)) {
 		report(run, v, MX_KIND_SELF_EXCHANGE, NULL, NULL);
+	}
+
+	if (checked(run, MX_KIND_CNAME_EXCHANGE) && target.state == MX_TARGET_CNAME) {
+		report(run, v, MX_KIND_CNAME_EXCHANGE, NULL, NULL);
 	}
 }
 

@@ -22,7 +22,32 @@ typedef struct {
 	mx_addr_t addr;
 } mx_glue_t;
 
-/*! Everything the checks look at for one MX RRset. */
+/*! What an exact lookup knows of an exchange. */
+typedef enum {
+	MX_TARGET_UNKNOWN = 0,  /*!< Not data the lookup can judge (another
+	                             server's zone, below a delegation). */
+	MX_TARGET_FOUND,        /*!< Authoritative name: its addresses, maybe none. */
+	MX_TARGET_CNAME,        /*!< An alias: a CNAME, or below a DNAME. */
+} mx_target_state_t;
+
+/*! An exchange as an exact lookup sees it. */
+typedef struct {
+	mx_target_state_t state;
+	const mx_addr_t *addrs;   /*!< Its A and AAAA addresses (FOUND only). */
+	size_t addr_count;
+} mx_target_t;
+
+/*! Looks an exchange up; \a target is zeroed (UNKNOWN) before the call. */
+typedef void (*mx_lookup_f)(const knot_dname_t *exchange, mx_target_t *target,
+                            void *ctx);
+
+/*!
+ * Everything the checks look at for one MX RRset.
+ *
+ * The exchanges' addresses come either from an exact lookup (\a lookup set:
+ * a whole zone at hand) or from the glue served with the answer, from which
+ * missing-address is inferred for in-zone exchanges when the glue is complete.
+ */
 typedef struct {
 	const knot_dname_t *zone;     /*!< Apex of the zone that served it. */
 	const knot_dname_t *owner;    /*!< Owner name as served. */
@@ -30,6 +55,8 @@ typedef struct {
 	const mx_glue_t *glue;        /*!< Addresses of the exchanges. */
 	size_t glue_count;
 	bool glue_complete;           /*!< All addresses the server holds are in \a glue. */
+	mx_lookup_f lookup;           /*!< Exact lookup; replaces the glue when set. */
+	void *lookup_ctx;
 } mx_rrset_view_t;
 
 /*! One violation of one record. */

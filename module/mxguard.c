@@ -29,6 +29,7 @@
 #define MOD_NULL_MX_CONFLICT  "\x10""null-mx-conflict"
 #define MOD_SELF_EXCHANGE     "\x0d""self-exchange"
 #define MOD_PROVIDER_MIX      "\x0c""provider-mix"
+#define MOD_CNAME_EXCHANGE    "\x0e""cname-exchange"
 #define MOD_ALLOW_ADDRESS     "\x0d""allow-address"
 #define MOD_LOG_INTERVAL      "\x0c""log-interval"
 #define MOD_LOG_TABLE_SIZE    "\x0e""log-table-size"
@@ -42,6 +43,7 @@ static const yp_name_t *kind_items[MX_KIND_COUNT] = {
 	[MX_KIND_NULL_MX_CONFLICT] = (const yp_name_t *)MOD_NULL_MX_CONFLICT,
 	[MX_KIND_SELF_EXCHANGE]    = (const yp_name_t *)MOD_SELF_EXCHANGE,
 	[MX_KIND_PROVIDER_MIX]     = (const yp_name_t *)MOD_PROVIDER_MIX,
+	[MX_KIND_CNAME_EXCHANGE]   = (const yp_name_t *)MOD_CNAME_EXCHANGE,
 };
 
 static const knot_lookup_t action_values[] = {
@@ -60,6 +62,7 @@ static const yp_item_t mxguard_conf[] = {
 	ACTION_ITEM(MOD_NULL_MX_CONFLICT),
 	ACTION_ITEM(MOD_SELF_EXCHANGE),
 	ACTION_ITEM(MOD_PROVIDER_MIX),
+	ACTION_ITEM(MOD_CNAME_EXCHANGE),
 	{ MOD_ALLOW_ADDRESS,  YP_TNET, YP_VNONE, YP_FMULTI },
 	{ MOD_LOG_INTERVAL,   YP_TINT, YP_VINT = { 0, UINT32_MAX, 300, YP_STIME } },
 	{ MOD_LOG_TABLE_SIZE, YP_TINT, YP_VINT = { 1, 10000000, 16384 } },

@@ -12,11 +12,14 @@ static const char *kind_names[MX_KIND_COUNT] = {
 	[MX_KIND_NULL_MX_CONFLICT] = "null-mx-conflict",
 	[MX_KIND_SELF_EXCHANGE]    = "self-exchange",
 	[MX_KIND_PROVIDER_MIX]     = "provider-mix",
+	[MX_KIND_CNAME_EXCHANGE]   = "cname-exchange",
 };
 
 static const char *action_names[MX_ACTION_COUNT] = {
 	[MX_ACTION_OFF] = "off",
 	[MX_ACTION_LOG] = "log",
+	[MX_ACTION_STRIP] = "strip",
+	[MX_ACTION_NULL_MX] = "null-mx",
 };
 
 const char *mx_kind_name(mx_kind_t kind)

@@ -22,6 +22,7 @@ typedef enum {
 	MX_KIND_NULL_MX_CONFLICT,
 	MX_KIND_SELF_EXCHANGE,
 	MX_KIND_PROVIDER_MIX,
+	MX_KIND_CNAME_EXCHANGE,  /*!< Judged only where names can be looked up. */
 	MX_KIND_COUNT
 } mx_kind_t;
 
@@ -29,6 +30,8 @@ typedef enum {
 typedef enum {
 	MX_ACTION_OFF = 0,  /*!< Do not check. */
 	MX_ACTION_LOG,      /*!< Log and count, serve the answer unchanged. */
+	MX_ACTION_STRIP,    /*!< Remove the offending records. */
+	MX_ACTION_NULL_MX,  /*!< Replace the RRset with a null MX. */
 	MX_ACTION_COUNT
 } mx_action_t;
 

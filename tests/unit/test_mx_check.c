@@ -8,6 +8,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <strings.h>
+
 #include "mx_check.h"
 #include "test_helpers.h"
 
@@ -371,6 +373,92 @@ static void test_no_callback(void **state)
 	assert_int_equal(mx_check_rrset(&view, &f->policy, NULL, NULL), 1);
 }
 
+// An exact lookup over a small table, as a whole zone would answer.
+typedef struct {
+	const char *name;
+	mx_target_state_t state;
+	const char *addrs[2];
+} lookup_entry_t;
+
+static const lookup_entry_t lookup_table[] = {
+	{ "good.example.test.",  MX_TARGET_FOUND, { "93.184.215.14", "2606:2800:21f:cb07::1" } },
+	{ "noaddr.example.test.", MX_TARGET_FOUND, { NULL } },
+	{ "alias.example.test.", MX_TARGET_CNAME, { NULL } },
+	{ "lo.other.test.",      MX_TARGET_FOUND, { "93.184.215.14", "127.0.0.1" } },
+	{ "priv.other.test.",    MX_TARGET_FOUND, { "172.16.0.25" } },
+	{ NULL }
+};
+
+static void table_lookup(const knot_dname_t *exchange, mx_target_t *target, void *ctx)
+{
+	static __thread mx_addr_t addrs[2];
+	char text[KNOT_DNAME_TXT_MAXLEN + 1];
+	knot_dname_to_str(text, exchange, sizeof(text));
+	unsigned *calls = ctx;
+	(*calls)++;
+	for (const lookup_entry_t *e = lookup_table; e->name != NULL; e++) {
+		if (strcasecmp(e->name, text) != 0) {
+			continue;
+		}
+		target->state = e->state;
+		target->addrs = addrs;
+		target->addr_count = 0;
+		for (int i = 0; i < 2 && e->addrs[i] != NULL; i++) {
+			addrs[target->addr_count++] = test_addr(e->addrs[i]);
+		}
+		return;
+	}
+}
+
+static unsigned run_lookup(fixture_t *f, unsigned *calls)
+{
+	mx_rrset_view_t view = {
+		.zone = f->zone,
+		.owner = f->owner,
+		.rrs = &f->rrs,
+		.lookup = table_lookup,
+		.lookup_ctx = calls,
+	};
+	memset(&f->found, 0, sizeof(f->found));
+	return mx_check_rrset(&view, &f->policy, collect, &f->found);
+}
+
+static void test_lookup_exact_verdicts(void **state)
+{
+	fixture_t *f = *state;
+	test_add_mx(&f->rrs, 10, "good.example.test.");
+	test_add_mx(&f->rrs, 20, "noaddr.example.test.");
+	test_add_mx(&f->rrs, 30, "alias.example.test.");
+	test_add_mx(&f->rrs, 40, "lo.other.test.");
+	test_add_mx(&f->rrs, 50, "priv.other.test.");
+	test_add_mx(&f->rrs, 60, "unknown.example.test.");  // e.g. below a delegation
+	test_add_mx(&f->rrs, 70, "192.0.2.1.");             // literals are not looked up
+	// Glue is ignored when a lookup is given.
+	glue(f, "good.example.test.", "127.0.0.1");
+
+	unsigned calls = 0;
+	assert_int_equal(run_lookup(f, &calls), 6);
+	assert_int_equal(calls, 6);
+	expect(f, 0, MX_KIND_MISSING_ADDRESS, "noaddr.example.test.", 20, NULL);
+	expect(f, 1, MX_KIND_CNAME_EXCHANGE, "alias.example.test.", 30, NULL);
+	expect(f, 2, MX_KIND_LOOPBACK, "lo.other.test.", 40, "127.0.0.1");
+	expect(f, 3, MX_KIND_SPECIAL_ADDRESS, "priv.other.test.", 50, "172.16.0.25");
+	expect(f, 4, MX_KIND_IP_LITERAL, "192.0.2.1.", 70, "192.0.2.1");
+	expect(f, 5, MX_KIND_SPECIAL_ADDRESS, "192.0.2.1.", 70, "192.0.2.1");
+
+	f->policy.action[MX_KIND_CNAME_EXCHANGE] = MX_ACTION_OFF;
+	assert_int_equal(run_lookup(f, &calls), 5);
+}
+
+static void test_glue_never_reports_cname(void **state)
+{
+	fixture_t *f = *state;
+	// From glue alone a CNAME exchange looks like one without addresses.
+	test_add_mx(&f->rrs, 10, "alias.example.test.");
+	assert_int_equal(run(f), 1);
+	expect(f, 0, MX_KIND_MISSING_ADDRESS, "alias.example.test.", 10, NULL);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -397,6 +485,8 @@ int main(void)
 		T(test_root_owner_and_zone),
 		T(test_hundred_records),
 		T(test_no_callback),
+		T(test_lookup_exact_verdicts),
+		T(test_glue_never_reports_cname),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
