@@ -5,7 +5,8 @@
 /*
  * The adapter: the only file that talks to knotd's module API. It reads the
  * configuration, hooks into the answer path, feeds each MX RRset that knotd
- * serves to the rules (mx_check.c) and logs and counts what they find.
+ * serves to the rules (mx_check.c), carries out what the plan says
+ * (rewrite_plan.c, answer_rebuild.c) and logs and counts what it did.
  */
 
 #include <stdatomic.h>
@@ -13,14 +14,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <time.h>
 
+#include "answer_rebuild.h"
 #include "knot_compat.h"
 #include "log_limit.h"
 #include "log_line.h"
 #include "mx_check.h"
 #include "policy.h"
+#include "rewrite_plan.h"
 
 #define MOD_IP_LITERAL        "\x0a""ip-literal"
 #define MOD_LOOPBACK          "\x08""loopback"
@@ -33,6 +37,13 @@
 #define MOD_ALLOW_ADDRESS     "\x0d""allow-address"
 #define MOD_LOG_INTERVAL      "\x0c""log-interval"
 #define MOD_LOG_TABLE_SIZE    "\x0e""log-table-size"
+#define MOD_DNSSEC_UNSIGNED   "\x0f""dnssec-unsigned"
+#define MOD_POLICY            "\x06""policy"
+
+#define C_SERVER              "\x06""server"
+#define C_ANSWER_ROTATION     "\x0f""answer-rotation"
+#define C_DNSSEC_SIGNING      "\x0e""dnssec-signing"
+#define C_POLICY              "\x06""policy"
 
 // Config item of each kind, in mx_kind_t order.
 static const yp_name_t *kind_items[MX_KIND_COUNT] = {
@@ -47,8 +58,18 @@ static const yp_name_t *kind_items[MX_KIND_COUNT] = {
 };
 
 static const knot_lookup_t action_values[] = {
-	{ MX_ACTION_OFF, "off" },
-	{ MX_ACTION_LOG, "log" },
+	{ MX_ACTION_OFF,     "off" },
+	{ MX_ACTION_LOG,     "log" },
+	{ MX_ACTION_STRIP,   "strip" },
+	{ MX_ACTION_NULL_MX, "null-mx" },
+	{ 0, NULL }
+};
+
+enum { UNSIGNED_DENY, UNSIGNED_ALLOW };
+
+static const knot_lookup_t unsigned_values[] = {
+	{ UNSIGNED_DENY,  "deny" },
+	{ UNSIGNED_ALLOW, "allow" },
 	{ 0, NULL }
 };
 
@@ -63,9 +84,13 @@ static const yp_item_t mxguard_conf[] = {
 	ACTION_ITEM(MOD_SELF_EXCHANGE),
 	ACTION_ITEM(MOD_PROVIDER_MIX),
 	ACTION_ITEM(MOD_CNAME_EXCHANGE),
-	{ MOD_ALLOW_ADDRESS,  YP_TNET, YP_VNONE, YP_FMULTI },
-	{ MOD_LOG_INTERVAL,   YP_TINT, YP_VINT = { 0, UINT32_MAX, 300, YP_STIME } },
-	{ MOD_LOG_TABLE_SIZE, YP_TINT, YP_VINT = { 1, 10000000, 16384 } },
+	{ MOD_ALLOW_ADDRESS,   YP_TNET, YP_VNONE, YP_FMULTI },
+	{ MOD_LOG_INTERVAL,    YP_TINT, YP_VINT = { 0, UINT32_MAX, 300, YP_STIME } },
+	{ MOD_LOG_TABLE_SIZE,  YP_TINT, YP_VINT = { 1, 10000000, 16384 } },
+	{ MOD_DNSSEC_UNSIGNED, YP_TOPT, YP_VOPT = { unsigned_values, UNSIGNED_DENY } },
+	// knotd's DNSSEC init reads this item, and crashes if it is not declared.
+	{ MOD_POLICY,          YP_TREF, YP_VREF = { C_POLICY }, YP_FNONE,
+	                       { knotd_conf_check_ref } },
 	{ NULL }
 };
 
@@ -73,6 +98,8 @@ enum {
 	CTR_INSPECTED,  // MX RRsets inspected
 	CTR_VIOLATION,  // violations, by kind
 	CTR_ACTION,     // RRsets with violations, by the action taken
+	CTR_TRUNCATED,  // answers sent empty with TC=1 (or dropped) not to leak
+	CTR_SKIPPED,    // rewrites not done: a signed answer the module cannot sign
 	CTR_ERROR,      // internal failures (the answer went out unchanged)
 };
 
@@ -80,6 +107,11 @@ typedef struct {
 	mx_policy_t policy;
 	mx_addr_range_t *allow;
 	mx_log_limit_t *log_limit;  // NULL when every violation is logged
+	bool rotate;                // answer-rotation is on
+	bool unsigned_allow;        // serve rewritten signed answers unsigned
+	bool enforce_address;       // an address kind strips or replaces
+	bool can_sign;              // the zone's keys are loaded
+	pthread_mutex_t sign_lock;  // knotd's signing context is not thread-safe
 	atomic_bool error_logged;
 } mxguard_ctx_t;
 
@@ -117,10 +149,15 @@ static uint64_t now_seconds(void)
 	return ts.tv_sec;
 }
 
+static void count(knotd_mod_t *mod, knotd_qdata_t *qdata, uint32_t ctr, uint32_t idx)
+{
+	knotd_mod_stats_incr(mod, qdata->params->thread_id, ctr, idx, 1);
+}
+
 static void count_error(knotd_mod_t *mod, knotd_qdata_t *qdata, const char *what)
 {
 	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
-	knotd_mod_stats_incr(mod, qdata->params->thread_id, CTR_ERROR, 0, 1);
+	count(mod, qdata, CTR_ERROR, 0);
 	if (!atomic_exchange(&ctx->error_logged, true)) {
 		knotd_mod_log(mod, LOG_WARNING, "internal failure (%s), answer served "
 		              "unchanged; further failures are only counted", what);
@@ -142,61 +179,40 @@ static bool wire_owner(const knot_pkt_t *pkt, uint16_t rr_pos, knot_dname_t *out
 	return knot_dname_unpack(out, pkt->wire + pos, KNOT_DNAME_MAXLEN, pkt->wire) > 0;
 }
 
+/*** One answer: its MX RRsets, their violations and what is done. ***/
+
+typedef struct {
+	uint16_t rr_pos;             // index in pkt->rr
+	knot_dname_t *owner;         // owner as served
+	mx_plan_t plan;
+	unsigned first, count;       // its violations in the run's array
+	bool signed_answer;          // its RRSIG is in the answer
+	bool enforce;                // the plan is carried out
+	const char *skip_reason;     // why a changing plan is not carried out
+} rrset_job_t;
+
 typedef struct {
 	knotd_mod_t *mod;
 	knotd_qdata_t *qdata;
-	const knot_dname_t *zone;
-	const knot_dname_t *owner;
-	unsigned violations;
-} report_ctx_t;
+	knot_pkt_t *pkt;
+	rrset_job_t *jobs;
+	unsigned job_count;
+	mx_violation_t *violations;
+	unsigned violation_count;
+	unsigned violation_cap;
+} answer_run_t;
 
-// Key of the log limiter: zone, owner, exchange (all lower case) and kind.
-static size_t log_key(uint8_t *key, const report_ctx_t *r, const mx_violation_t *v)
+static void collect_violation(const mx_violation_t *v, void *data)
 {
-	size_t len = 0;
-	const knot_dname_t *names[] = { r->zone, r->owner, v->exchange };
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		size_t size = knot_dname_size(names[i]);
-		memcpy(key + len, names[i], size);
-		knot_dname_to_lower(key + len);
-		len += size;
+	answer_run_t *run = data;
+	if (run->violation_count < run->violation_cap) {
+		run->violations[run->violation_count++] = *v;
 	}
-	key[len++] = v->kind;
-	return len;
-}
-
-static void report_violation(const mx_violation_t *v, void *data)
-{
-	report_ctx_t *r = data;
-	mxguard_ctx_t *ctx = knotd_mod_ctx(r->mod);
-	mx_action_t action = ctx->policy.action[v->kind];
-
-	r->violations++;
-	knotd_mod_stats_incr(r->mod, r->qdata->params->thread_id, CTR_VIOLATION,
-	                     v->kind, 1);
-
-	uint32_t suppressed = 0;
-	if (ctx->log_limit != NULL) {
-		uint8_t key[3 * KNOT_DNAME_MAXLEN + 1];
-		size_t key_len = log_key(key, r, v);
-		if (!mx_log_limit_hit(ctx->log_limit, key, key_len, now_seconds(),
-		                      &suppressed)) {
-			return;
-		}
-	}
-
-	char line[2 * KNOT_DNAME_TXT_MAXLEN + 256];
-	if (mx_log_line(line, sizeof(line), r->owner, v, mx_action_name(action),
-	                suppressed) < 0) {
-		count_error(r->mod, r->qdata, "log line too long");
-		return;
-	}
-	knotd_mod_log(r->mod, LOG_INFO, "%s", line);
 }
 
 // Addresses in the ADDITIONAL section, under the names the client sees.
 static bool collect_glue(const knot_pkt_t *pkt, knotd_qdata_t *qdata,
-                         mx_glue_t **glue, size_t *count)
+                         mx_glue_t **glue, size_t *glue_count)
 {
 	const knot_pktsection_t *add = knot_pkt_section(pkt, KNOT_ADDITIONAL);
 	size_t total = 0;
@@ -207,7 +223,7 @@ static bool collect_glue(const knot_pkt_t *pkt, knotd_qdata_t *qdata,
 		}
 	}
 	*glue = NULL;
-	*count = 0;
+	*glue_count = 0;
 	if (total == 0) {
 		return true;
 	}
@@ -235,45 +251,318 @@ static bool collect_glue(const knot_pkt_t *pkt, knotd_qdata_t *qdata,
 		}
 	}
 	*glue = out;
-	*count = n;
+	*glue_count = n;
 	return true;
 }
 
-static void inspect_rrset(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_pkt_t *pkt,
-                          uint16_t rr_pos, const mx_glue_t *glue, size_t glue_count,
-                          bool glue_complete)
+static bool answer_signs(const knot_pkt_t *pkt, const knot_dname_t *owner)
 {
-	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
-	const knot_rrset_t *rr = &pkt->rr[rr_pos];
+	const knot_pktsection_t *answer = knot_pkt_section(pkt, KNOT_ANSWER);
+	knot_dname_storage_t name;
+	for (uint16_t i = 0; i < answer->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(answer, i);
+		if (rr->type == KNOT_RRTYPE_RRSIG && rr->rrs.count > 0 &&
+		    knot_rrsig_type_covered(rr->rrs.rdata) == KNOT_RRTYPE_MX &&
+		    wire_owner(pkt, answer->pos + i, name) &&
+		    knot_dname_is_case_equal(name, owner)) {
+			return true;
+		}
+	}
+	return false;
+}
 
-	knot_dname_storage_t owner;
-	if (!wire_owner(pkt, rr_pos, owner)) {
-		count_error(mod, qdata, "unreadable owner");
+// Finds the MX RRsets of the answer and checks each; false on no memory.
+static bool inspect_answer(answer_run_t *run, bool glue_complete)
+{
+	mxguard_ctx_t *ctx = knotd_mod_ctx(run->mod);
+	knot_pkt_t *pkt = run->pkt;
+	const knot_pktsection_t *answer = knot_pkt_section(pkt, KNOT_ANSWER);
+
+	unsigned records = 0;
+	for (uint16_t i = 0; i < answer->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(answer, i);
+		if (rr->type == KNOT_RRTYPE_MX) {
+			run->job_count++;
+			records += rr->rrs.count;
+		}
+	}
+	if (run->job_count == 0) {
+		return true;
+	}
+
+	mx_glue_t *glue;
+	size_t glue_count;
+	run->jobs = mm_get(run->qdata, run->job_count * sizeof(*run->jobs));
+	run->violation_cap = records * MX_KIND_COUNT;
+	run->violations = mm_get(run->qdata, run->violation_cap * sizeof(*run->violations));
+	if (run->jobs == NULL || run->violations == NULL ||
+	    !collect_glue(pkt, run->qdata, &glue, &glue_count)) {
+		return false;
+	}
+
+	const knot_dname_t *zone = knotd_qdata_zone_name(run->qdata);
+	rrset_job_t *job = run->jobs;
+	for (uint16_t i = 0; i < answer->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(answer, i);
+		if (rr->type != KNOT_RRTYPE_MX) {
+			continue;
+		}
+		memset(job, 0, sizeof(*job));
+		job->rr_pos = answer->pos + i;
+		job->owner = mm_get(run->qdata, KNOT_DNAME_MAXLEN);
+		mx_action_t *record = mm_get(run->qdata, rr->rrs.count * sizeof(*record));
+		if (job->owner == NULL || record == NULL ||
+		    !wire_owner(pkt, job->rr_pos, job->owner)) {
+			return false;
+		}
+
+		mx_rrset_view_t view = {
+			.zone = zone,
+			.owner = job->owner,
+			.rrs = &rr->rrs,
+			.glue = glue,
+			.glue_count = glue_count,
+			.glue_complete = glue_complete,
+		};
+		job->first = run->violation_count;
+		mx_check_rrset(&view, &ctx->policy, collect_violation, run);
+		job->count = run->violation_count - job->first;
+
+		mx_plan_init(&job->plan, &rr->rrs, record);
+		for (unsigned v = job->first; v < run->violation_count; v++) {
+			mx_kind_t kind = run->violations[v].kind;
+			mx_plan_add(&job->plan, &run->violations[v], ctx->policy.action[kind]);
+		}
+		job->signed_answer = answer_signs(pkt, job->owner);
+		job++;
+	}
+	return true;
+}
+
+// Key of the log limiter: zone, owner, exchange (all lower case) and kind.
+static size_t log_key(uint8_t *key, const knot_dname_t *zone, const knot_dname_t *owner,
+                      const knot_dname_t *exchange, uint8_t kind)
+{
+	size_t len = 0;
+	const knot_dname_t *names[] = { zone, owner, exchange };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t size = knot_dname_size(names[i]);
+		memcpy(key + len, names[i], size);
+		knot_dname_to_lower(key + len);
+		len += size;
+	}
+	key[len++] = kind;
+	return len;
+}
+
+// Whether to log now; the key's repeats since its last line go in *suppressed.
+static bool log_due(answer_run_t *run, const knot_dname_t *owner,
+                    const knot_dname_t *exchange, uint8_t kind, uint32_t *suppressed)
+{
+	mxguard_ctx_t *ctx = knotd_mod_ctx(run->mod);
+	*suppressed = 0;
+	if (ctx->log_limit == NULL) {
+		return true;
+	}
+	uint8_t key[3 * KNOT_DNAME_MAXLEN + 1];
+	size_t key_len = log_key(key, knotd_qdata_zone_name(run->qdata), owner, exchange, kind);
+	return mx_log_limit_hit(ctx->log_limit, key, key_len, now_seconds(), suppressed);
+}
+
+// What was done about a violation: its kind's action, if it was carried out.
+static mx_action_t effective_action(const mxguard_ctx_t *ctx, const rrset_job_t *job,
+                                    mx_kind_t kind)
+{
+	mx_action_t action = ctx->policy.action[kind];
+	return (action >= MX_ACTION_STRIP && !job->enforce) ? MX_ACTION_LOG : action;
+}
+
+static void report_job(answer_run_t *run, const rrset_job_t *job)
+{
+	mxguard_ctx_t *ctx = knotd_mod_ctx(run->mod);
+	count(run->mod, run->qdata, CTR_INSPECTED, 0);
+	if (job->count == 0) {
+		return;
+	}
+	count(run->mod, run->qdata, CTR_ACTION,
+	      job->enforce ? job->plan.strongest : MX_ACTION_LOG);
+
+	for (unsigned i = job->first; i < job->first + job->count; i++) {
+		const mx_violation_t *v = &run->violations[i];
+		count(run->mod, run->qdata, CTR_VIOLATION, v->kind);
+
+		uint32_t suppressed;
+		if (!log_due(run, job->owner, v->exchange, v->kind, &suppressed)) {
+			continue;
+		}
+		char line[2 * KNOT_DNAME_TXT_MAXLEN + 256];
+		const char *action = mx_action_name(effective_action(ctx, job, v->kind));
+		if (mx_log_line(line, sizeof(line), job->owner, v, action, suppressed) < 0) {
+			count_error(run->mod, run->qdata, "log line too long");
+			continue;
+		}
+		knotd_mod_log(run->mod, LOG_INFO, "%s", line);
+	}
+
+	if (job->skip_reason == NULL) {
+		return;
+	}
+	count(run->mod, run->qdata, CTR_SKIPPED, 0);
+	uint32_t suppressed;
+	// The root as exchange and an impossible kind make the key of this line.
+	if (log_due(run, job->owner, (const knot_dname_t *)"", MX_KIND_COUNT, &suppressed)) {
+		knot_dname_txt_storage_t owner;
+		knot_dname_to_str(owner, job->owner, sizeof(owner));
+		char repeats[32] = "";
+		if (suppressed > 0) {
+			snprintf(repeats, sizeof(repeats), ", suppressed %u", suppressed);
+		}
+		knotd_mod_log(run->mod, LOG_NOTICE, "not enforced, owner %s, action %s, "
+		              "reason %s%s", owner, mx_action_name(job->plan.strongest),
+		              job->skip_reason, repeats);
+	}
+}
+
+/*** Rewriting. ***/
+
+static bool sign_rrset(answer_run_t *run, const knot_rrset_t *rr, knot_rrset_t *rrsig,
+                       const char **reason)
+{
+	mxguard_ctx_t *ctx = knotd_mod_ctx(run->mod);
+	if (!ctx->can_sign) {
+		*reason = "no-signing-keys";
+		return false;
+	}
+
+	knot_rrset_init(rrsig, rr->owner, KNOT_RRTYPE_RRSIG, KNOT_CLASS_IN, rr->ttl);
+	pthread_mutex_lock(&ctx->sign_lock);
+	int ret = knotd_mod_dnssec_sign_rrset(run->mod, rrsig, rr, run->qdata->mm);
+	pthread_mutex_unlock(&ctx->sign_lock);
+	if (ret != KNOT_EOK || rrsig->rrs.count == 0) {
+		*reason = "signing-failed";
+		return false;
+	}
+
+	// knotd fixes the validity period when the module loads: a signature a
+	// resolver could cache past its expiry must not go out.
+	uint32_t limit = (uint32_t)time(NULL) + rr->ttl;
+	knot_rdata_t *rd = rrsig->rrs.rdata;
+	for (uint16_t i = 0; i < rrsig->rrs.count; i++, rd = knot_rdataset_next(rd)) {
+		// Serial-number arithmetic, as for all RRSIG times (RFC 4034 §3.1.5).
+		if ((int32_t)(knot_rrsig_sig_expiration(rd) - limit) <= 0) {
+			*reason = "signatures-expiring";
+			return false;
+		}
+	}
+	return true;
+}
+
+// The glue of the kept records, renumbered; none for a null MX.
+static bool remap_glue(answer_run_t *run, const rrset_job_t *job, const knot_rrset_t *old,
+                       knot_rrset_t *rr)
+{
+	rr->additional = NULL;
+	const mxg_additional_t *add = old->additional;
+	if (add == NULL || add->count == 0 || mx_plan_null_mx(&job->plan)) {
+		return true;
+	}
+
+	int32_t *map = mm_get(run->qdata, old->rrs.count * sizeof(*map));
+	mxg_additional_t *out = mm_get(run->qdata, sizeof(*out));
+	mxg_glue_t *glues = mm_get(run->qdata, add->count * sizeof(*glues));
+	if (map == NULL || out == NULL || glues == NULL) {
+		return false;
+	}
+	mx_plan_positions(&job->plan, map);
+
+	uint16_t n = 0;
+	for (uint16_t i = 0; i < add->count; i++) {
+		uint16_t pos = add->glues[i].ns_pos;
+		if (pos < old->rrs.count && map[pos] >= 0) {
+			glues[n] = add->glues[i];
+			glues[n].ns_pos = map[pos];
+			n++;
+		}
+	}
+	out->glues = glues;
+	out->count = n;
+	rr->additional = (n > 0) ? out : NULL;
+	return true;
+}
+
+static bool build_replacement(answer_run_t *run, rrset_job_t *job, mx_replacement_t *repl)
+{
+	mxguard_ctx_t *ctx = knotd_mod_ctx(run->mod);
+	const knot_rrset_t *old = &run->pkt->rr[job->rr_pos];
+
+	memset(repl, 0, sizeof(*repl));
+	repl->rr_pos = job->rr_pos;
+	knot_rrset_init(&repl->rrset, old->owner, old->type, old->rclass, old->ttl);
+	if (mx_plan_build(&job->plan, &repl->rrset.rrs, run->qdata->mm) != KNOT_EOK ||
+	    !remap_glue(run, job, old, &repl->rrset)) {
+		count_error(run->mod, run->qdata, "out of memory");
+		return false;
+	}
+	knot_rrset_init_empty(&repl->rrsig);
+
+	// A changed RRset never goes out with the signature of the original.
+	if (job->signed_answer && !sign_rrset(run, &repl->rrset, &repl->rrsig,
+	                                      &job->skip_reason)) {
+		if (!ctx->unsigned_allow) {
+			return false;
+		}
+		job->skip_reason = NULL;
+		knot_rrset_init_empty(&repl->rrsig);
+	}
+	return true;
+}
+
+static void enforce(answer_run_t *run)
+{
+	mxguard_ctx_t *ctx = knotd_mod_ctx(run->mod);
+	mx_replacement_t *repl = mm_get(run->qdata, run->job_count * sizeof(*repl));
+	if (repl == NULL) {
+		count_error(run->mod, run->qdata, "out of memory");
 		return;
 	}
 
-	report_ctx_t report = {
-		.mod = mod,
-		.qdata = qdata,
-		.zone = knotd_qdata_zone_name(qdata),
-		.owner = owner,
-	};
-	mx_rrset_view_t view = {
-		.zone = report.zone,
-		.owner = owner,
-		.rrs = &rr->rrs,
-		.glue = glue,
-		.glue_count = glue_count,
-		.glue_complete = glue_complete,
-	};
+	size_t n = 0;
+	for (unsigned i = 0; i < run->job_count; i++) {
+		rrset_job_t *job = &run->jobs[i];
+		if (mx_plan_changes(&job->plan) && build_replacement(run, job, &repl[n])) {
+			job->enforce = true;
+			n++;
+		}
+	}
+	if (n == 0) {
+		return;
+	}
 
-	knotd_mod_stats_incr(mod, qdata->params->thread_id, CTR_INSPECTED, 0, 1);
-	mx_check_rrset(&view, &ctx->policy, report_violation, &report);
-	if (report.violations > 0) {
-		knotd_mod_stats_incr(mod, qdata->params->thread_id, CTR_ACTION,
-		                     MX_ACTION_LOG, 1);
+	int ret = mx_answer_rebuild(run->pkt, run->qdata->query, repl, n, ctx->rotate,
+	                            run->qdata->mm);
+	if (ret != KNOT_EOK) {
+		// The packet holds the original answer again.
+		count_error(run->mod, run->qdata, knot_strerror(ret));
+		for (unsigned i = 0; i < run->job_count; i++) {
+			run->jobs[i].enforce = false;
+		}
 	}
 }
+
+// Whether the answer, served as it is, could hand out what the policy rewrites.
+static bool needs_guard(const answer_run_t *run)
+{
+	mxguard_ctx_t *ctx = knotd_mod_ctx(run->mod);
+	for (unsigned i = 0; i < run->job_count; i++) {
+		// Without the glue, address kinds cannot be judged.
+		if (mx_plan_changes(&run->jobs[i].plan) || ctx->enforce_address) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*** Hooks. ***/
 
 static knotd_in_state_t mxguard_answer(knotd_in_state_t state, knot_pkt_t *pkt,
                                        knotd_qdata_t *qdata, knotd_mod_t *mod)
@@ -287,6 +576,7 @@ static knotd_in_state_t mxguard_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 	return state;
 }
 
+// The glue is complete here: judge, rewrite, log.
 static knotd_in_state_t mxguard_additional(knotd_in_state_t state, knot_pkt_t *pkt,
                                            knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
@@ -296,43 +586,62 @@ static knotd_in_state_t mxguard_additional(knotd_in_state_t state, knot_pkt_t *p
 	if (query_mark.pkt == pkt && query_mark.id == knot_wire_get_id(pkt->wire)) {
 		query_mark.glue_done = true;
 	}
+
+	answer_run_t run = { .mod = mod, .qdata = qdata, .pkt = pkt };
+	if (!inspect_answer(&run, true)) {
+		count_error(mod, qdata, "out of memory");
+		return state;
+	}
+	if (run.job_count == 0) {
+		return state;
+	}
+	enforce(&run);
+	for (unsigned i = 0; i < run.job_count; i++) {
+		report_job(&run, &run.jobs[i]);
+	}
 	return state;
 }
 
+// Answers that skipped the ADDITIONAL stage: glue that overflowed, or a UDP
+// answer that knotd truncated (possibly with the whole MX RRset in it).
 static knotd_state_t mxguard_end(knotd_state_t state, knot_pkt_t *pkt,
                                  knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
 	if (!is_mx_query(qdata)) {
 		return state;
 	}
-
-	const knot_pktsection_t *answer = knot_pkt_section(pkt, KNOT_ANSWER);
-	bool has_mx = false;
-	for (uint16_t i = 0; i < answer->count && !has_mx; i++) {
-		has_mx = (knot_pkt_rr(answer, i)->type == KNOT_RRTYPE_MX);
-	}
-	if (!has_mx) {
+	if (query_mark.glue_done && query_mark.pkt == pkt &&
+	    query_mark.id == knot_wire_get_id(pkt->wire)) {
 		return state;
 	}
 
-	bool glue_complete = query_mark.glue_done && query_mark.pkt == pkt &&
-	                     query_mark.id == knot_wire_get_id(pkt->wire) &&
-	                     !knot_wire_get_tc(pkt->wire);
-	mx_glue_t *glue;
-	size_t glue_count;
-	if (!collect_glue(pkt, qdata, &glue, &glue_count)) {
+	answer_run_t run = { .mod = mod, .qdata = qdata, .pkt = pkt };
+	if (!inspect_answer(&run, false)) {
 		count_error(mod, qdata, "out of memory");
 		return state;
 	}
+	if (run.job_count == 0) {
+		return state;
+	}
 
-	for (uint16_t i = 0; i < answer->count; i++) {
-		if (knot_pkt_rr(answer, i)->type == KNOT_RRTYPE_MX) {
-			inspect_rrset(mod, qdata, pkt, answer->pos + i, glue, glue_count,
-			              glue_complete);
+	if (needs_guard(&run)) {
+		// Rewriting here would break TSIG and signatures: send nothing of the
+		// answer, so that the client asks again over TCP, where it fits.
+		count(mod, qdata, CTR_TRUNCATED, 0);
+		if (knot_pkt_has_tsig(qdata->query)) {
+			// Re-signing a failed TC answer yields BADSIG: drop it instead.
+			return KNOTD_STATE_NOOP;
 		}
+		qdata->err_truncated = true;
+		return KNOTD_STATE_FAIL;
+	}
+	for (unsigned i = 0; i < run.job_count; i++) {
+		report_job(&run, &run.jobs[i]);
 	}
 	return state;
 }
+
+/*** Configuration and life cycle. ***/
 
 static bool addr_from_sockaddr(mx_addr_t *addr, const struct sockaddr_storage *ss)
 {
@@ -352,8 +661,7 @@ static bool addr_from_sockaddr(mx_addr_t *addr, const struct sockaddr_storage *s
 	return false;
 }
 
-// Knot accepts a range written backwards; it would silently match nothing.
-static int mxguard_conf_check(knotd_conf_check_args_t *args)
+static int check_allow(knotd_conf_check_args_t *args)
 {
 	knotd_conf_t allow = knotd_conf_check_item(args, MOD_ALLOW_ADDRESS);
 	int ret = KNOT_EOK;
@@ -365,6 +673,7 @@ static int mxguard_conf_check(knotd_conf_check_args_t *args)
 		    !addr_from_sockaddr(&max, &val->addr_max)) {
 			continue;
 		}
+		// Knot accepts a range written backwards; it would match nothing.
 		if (min.family != max.family ||
 		    memcmp(min.bytes, max.bytes, sizeof(min.bytes)) > 0) {
 			// knotd reads the message after we return.
@@ -380,6 +689,19 @@ static int mxguard_conf_check(knotd_conf_check_args_t *args)
 	}
 	knotd_conf_free(&allow);
 	return ret;
+}
+
+static int mxguard_conf_check(knotd_conf_check_args_t *args)
+{
+	// No record is wrong by itself in a provider mix: nothing to strip.
+	knotd_conf_t mix = knotd_conf_check_item(args, MOD_PROVIDER_MIX);
+	if (mix.single.option > MX_ACTION_LOG) {
+		args->err_str = (mix.single.option == MX_ACTION_STRIP) ?
+			"invalid provider-mix 'strip', it takes only 'off' or 'log'" :
+			"invalid provider-mix 'null-mx', it takes only 'off' or 'log'";
+		return KNOT_EINVAL;
+	}
+	return check_allow(args);
 }
 
 static int load_allow(knotd_mod_t *mod, mxguard_ctx_t *ctx)
@@ -425,12 +747,33 @@ static int load_allow(knotd_mod_t *mod, mxguard_ctx_t *ctx)
 	return KNOT_EOK;
 }
 
+// The zone's own keys, when knotd signs it; otherwise signed answers that
+// would change are left alone (or served unsigned, if allowed).
+static void load_signing(knotd_mod_t *mod, mxguard_ctx_t *ctx)
+{
+	const knot_dname_t *zone = knotd_mod_zone(mod);
+	if (zone == NULL || !knotd_conf_zone(mod, C_DNSSEC_SIGNING, zone).single.boolean) {
+		return;
+	}
+	int ret = knotd_mod_dnssec_init(mod);
+	if (ret == KNOT_EOK) {
+		ret = knotd_mod_dnssec_load_keyset(mod, false);
+	}
+	if (ret != KNOT_EOK) {
+		knotd_mod_log(mod, LOG_NOTICE, "signing keys not available (%s), "
+		              "signed answers will not be rewritten", knot_strerror(ret));
+		return;
+	}
+	ctx->can_sign = true;
+}
+
 static void ctx_free(mxguard_ctx_t *ctx)
 {
 	if (ctx == NULL) {
 		return;
 	}
 	mx_log_limit_free(ctx->log_limit);
+	pthread_mutex_destroy(&ctx->sign_lock);
 	free(ctx->allow);
 	free(ctx);
 }
@@ -443,6 +786,12 @@ static int register_stats(knotd_mod_t *mod)
 	}
 	if (ret == KNOT_EOK) {
 		ret = knotd_mod_stats_add(mod, "action", MX_ACTION_COUNT, action_to_str);
+	}
+	if (ret == KNOT_EOK) {
+		ret = knotd_mod_stats_add(mod, "truncated", 1, NULL);
+	}
+	if (ret == KNOT_EOK) {
+		ret = knotd_mod_stats_add(mod, "skipped", 1, NULL);
 	}
 	if (ret == KNOT_EOK) {
 		ret = knotd_mod_stats_add(mod, "error", 1, NULL);
@@ -468,11 +817,18 @@ static int mxguard_load(knotd_mod_t *mod)
 	if (ctx == NULL) {
 		return KNOT_ENOMEM;
 	}
+	pthread_mutex_init(&ctx->sign_lock, NULL);
 
 	mx_policy_init(&ctx->policy, MX_ACTION_LOG);
 	for (unsigned k = 0; k < MX_KIND_COUNT; k++) {
 		ctx->policy.action[k] = knotd_conf_mod(mod, kind_items[k]).single.option;
 	}
+	ctx->enforce_address = ctx->policy.action[MX_KIND_LOOPBACK] >= MX_ACTION_STRIP ||
+	                       ctx->policy.action[MX_KIND_SPECIAL_ADDRESS] >= MX_ACTION_STRIP ||
+	                       ctx->policy.action[MX_KIND_MISSING_ADDRESS] >= MX_ACTION_STRIP;
+	ctx->unsigned_allow = knotd_conf_mod(mod, MOD_DNSSEC_UNSIGNED).single.option ==
+	                      UNSIGNED_ALLOW;
+	ctx->rotate = knotd_conf(mod, C_SERVER, C_ANSWER_ROTATION, NULL).single.boolean;
 
 	int ret = load_allow(mod, ctx);
 	if (ret != KNOT_EOK) {
@@ -492,6 +848,14 @@ static int mxguard_load(knotd_mod_t *mod)
 
 	// Knot 3.5.4+ calls unload after a failed load only if a context is set.
 	knotd_mod_ctx_set(mod, ctx);
+
+	bool rewrites = false;
+	for (unsigned k = 0; k < MX_KIND_COUNT; k++) {
+		rewrites = rewrites || ctx->policy.action[k] >= MX_ACTION_STRIP;
+	}
+	if (rewrites) {
+		load_signing(mod, ctx);
+	}
 
 	ret = register_stats(mod);
 	if (ret == KNOT_EOK) {

@@ -68,6 +68,10 @@ BAD_VALUES = [
     ("loopback", "block"),
     ("ip-literal", "yes"),
     ("provider-mix", ""),
+    ("provider-mix", "strip"),
+    ("provider-mix", "null-mx"),
+    ("dnssec-unsigned", "maybe"),
+    ("policy", "nonexistent"),
     ("allow-address", "10.0.0.0/33"),
     ("allow-address", "banana"),
     ("allow-address", "10.0.0.9-10.0.0.1"),
@@ -121,7 +125,10 @@ def test_good_values_accepted_by_conf_check():
 mod-mxguard:
   - id: good
     ip-literal: off
-    loopback: log
+    loopback: strip
+    special-address: null-mx
+    cname-exchange: strip
+    dnssec-unsigned: allow
     allow-address: [ 10.0.0.0/8, 192.0.2.1, 2001:db8::/32, 192.168.0.1-192.168.0.9 ]
     log-interval: 5m
     log-table-size: 100

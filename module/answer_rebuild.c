@@ -1,0 +1,244 @@
+/*  mxguard: an MX policy module for the Knot DNS server.
+ *  SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include <string.h>
+#include <libknot/libknot.h>
+
+#include "answer_rebuild.h"
+
+typedef enum {
+	FATE_KEEP = 0,
+	FATE_REPLACE,
+	FATE_DROP,
+} fate_t;
+
+// One RRset as it was in the packet before the rebuild.
+typedef struct {
+	knot_rrset_t rr;
+	knot_dname_t *wire_owner;   // as written (wildcards expanded)
+	uint16_t pos;               // wire offset of its first owner
+	uint16_t flags;
+	uint16_t hint;
+	knot_section_t section;
+	fate_t fate;
+	const mx_replacement_t *repl;
+} entry_t;
+
+static void *scratch_alloc(knot_mm_t *mm, size_t size)
+{
+	return mm->alloc(mm->ctx, size);
+}
+
+static knot_section_t section_of(const knot_pkt_t *pkt, uint16_t i)
+{
+	for (knot_section_t s = KNOT_ANSWER; s <= KNOT_ADDITIONAL; s++) {
+		const knot_pktsection_t *sec = &pkt->sections[s];
+		if (i >= sec->pos && i < sec->pos + sec->count) {
+			return s;
+		}
+	}
+	return KNOT_ADDITIONAL;
+}
+
+static bool rrsig_covers(const knot_rrset_t *rr, uint16_t type)
+{
+	return rr->type == KNOT_RRTYPE_RRSIG && rr->rrs.count > 0 &&
+	       knot_rrsig_type_covered(rr->rrs.rdata) == type;
+}
+
+static bool has_exchange(const knot_rdataset_t *rrs, const knot_dname_t *name)
+{
+	knot_rdata_t *rd = rrs->rdata;
+	for (uint16_t i = 0; i < rrs->count; i++, rd = knot_rdataset_next(rd)) {
+		if (knot_dname_is_case_equal(knot_mx_name(rd), name)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+// Glue goes when a replaced RRset lost its exchange and no MX served keeps it.
+static bool glue_unneeded(const entry_t *e, uint16_t n, const knot_dname_t *owner)
+{
+	bool lost = false;
+	for (uint16_t i = 0; i < n; i++) {
+		if (e[i].section != KNOT_ANSWER || e[i].rr.type != KNOT_RRTYPE_MX) {
+			continue;
+		}
+		if (e[i].fate == FATE_REPLACE) {
+			if (has_exchange(&e[i].repl->rrset.rrs, owner)) {
+				return false;
+			}
+			lost = lost || has_exchange(&e[i].rr.rrs, owner);
+		} else if (has_exchange(&e[i].rr.rrs, owner)) {
+			return false;
+		}
+	}
+	return lost;
+}
+
+static void plan_fates(entry_t *e, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		if (e[i].section == KNOT_ANSWER && rrsig_covers(&e[i].rr, KNOT_RRTYPE_MX)) {
+			// The old signature of a replaced RRset must not go out.
+			for (uint16_t j = 0; j < n; j++) {
+				if (e[j].fate == FATE_REPLACE &&
+				    knot_dname_is_case_equal(e[j].wire_owner, e[i].wire_owner)) {
+					e[i].fate = FATE_DROP;
+				}
+			}
+		}
+		if (e[i].section != KNOT_ADDITIONAL) {
+			continue;
+		}
+		bool address = e[i].rr.type == KNOT_RRTYPE_A || e[i].rr.type == KNOT_RRTYPE_AAAA ||
+		               rrsig_covers(&e[i].rr, KNOT_RRTYPE_A) ||
+		               rrsig_covers(&e[i].rr, KNOT_RRTYPE_AAAA);
+		if (address && glue_unneeded(e, n, e[i].wire_owner)) {
+			e[i].fate = FATE_DROP;
+		}
+	}
+}
+
+static int put_entry(knot_pkt_t *pkt, const knot_pkt_t *query, const entry_t *e,
+                     uint16_t first_change, bool rotate, bool original)
+{
+	knot_rrset_t rr = e->rr;
+	uint16_t flags = e->flags;
+	uint16_t hint = e->hint;
+
+	if (!original) {
+		if (e->fate == FATE_REPLACE) {
+			rr = e->repl->rrset;
+			// The new data lives in the query's memory, not the packet's.
+			flags &= ~KNOT_PF_FREE;
+		}
+		// A hint into what moved is stale; write the owner as it was seen.
+		if (hint >= first_change) {
+			hint = KNOT_COMPR_HINT_NONE;
+			rr.owner = e->wire_owner;
+		}
+	}
+
+	uint16_t rotate_id = 0;
+	if (rotate && e->section == KNOT_ANSWER && rr.type != KNOT_RRTYPE_RRSIG) {
+		rotate_id = knot_wire_get_id(query->wire);
+	}
+	int ret = knot_pkt_put_rotate(pkt, hint, &rr, rotate_id, flags);
+	if (ret != KNOT_EOK || original || e->fate != FATE_REPLACE ||
+	    knot_rrset_empty(&e->repl->rrsig)) {
+		return ret;
+	}
+
+	knot_rrset_t rrsig = e->repl->rrsig;
+	if (hint == KNOT_COMPR_HINT_NONE) {
+		rrsig.owner = rr.owner;
+	}
+	return knot_pkt_put(pkt, hint, &rrsig, KNOT_PF_ORIGTTL);
+}
+
+static int put_all(knot_pkt_t *pkt, const knot_pkt_t *query, const entry_t *e,
+                   uint16_t n, knot_section_t current, uint16_t first_change,
+                   bool rotate, bool original)
+{
+	uint8_t flags1 = knot_wire_get_flags1(pkt->wire);
+	uint8_t flags2 = knot_wire_get_flags2(pkt->wire);
+	uint16_t reserved = pkt->reserved;
+
+	// The packet owns nothing while it is rebuilt; each put gives it back.
+	for (uint16_t i = 0; i < pkt->rrset_count; i++) {
+		pkt->rr_info[i].flags &= ~KNOT_PF_FREE;
+	}
+	int ret = knot_pkt_init_response(pkt, query);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	knot_wire_set_flags1(pkt->wire, flags1);
+	knot_wire_set_flags2(pkt->wire, flags2);
+	// Without it the OPT record no longer fits: every EDNS answer a FORMERR.
+	pkt->reserved = reserved;
+
+	for (knot_section_t s = KNOT_ANSWER; s <= current; s++) {
+		ret = knot_pkt_begin(pkt, s);
+		if (ret != KNOT_EOK) {
+			return ret;
+		}
+		for (uint16_t i = 0; i < n; i++) {
+			if (e[i].section != s || (!original && e[i].fate == FATE_DROP)) {
+				continue;
+			}
+			ret = put_entry(pkt, query, &e[i], first_change, rotate, original);
+			if (ret != KNOT_EOK) {
+				return ret;
+			}
+		}
+	}
+	return KNOT_EOK;
+}
+
+int mx_answer_rebuild(knot_pkt_t *pkt, const knot_pkt_t *query,
+                      const mx_replacement_t *repl, size_t count, bool rotate,
+                      knot_mm_t *scratch)
+{
+	if (pkt == NULL || query == NULL || scratch == NULL || count == 0) {
+		return KNOT_EINVAL;
+	}
+	uint16_t n = pkt->rrset_count;
+	entry_t *e = scratch_alloc(scratch, n * sizeof(*e));
+	if (e == NULL) {
+		return KNOT_ENOMEM;
+	}
+
+	for (uint16_t i = 0; i < n; i++) {
+		e[i] = (entry_t) {
+			.rr = pkt->rr[i],
+			.pos = pkt->rr_info[i].pos,
+			.flags = pkt->rr_info[i].flags,
+			.hint = pkt->rr_info[i].compress_ptr[KNOT_COMPR_HINT_OWNER],
+			.section = section_of(pkt, i),
+		};
+		e[i].wire_owner = scratch_alloc(scratch, KNOT_DNAME_MAXLEN);
+		if (e[i].wire_owner == NULL) {
+			return KNOT_ENOMEM;
+		}
+		if (e[i].pos >= pkt->size ||
+		    knot_dname_unpack(e[i].wire_owner, pkt->wire + e[i].pos,
+		                      KNOT_DNAME_MAXLEN, pkt->wire) <= 0) {
+			return KNOT_EMALF;
+		}
+	}
+	for (size_t k = 0; k < count; k++) {
+		uint16_t i = repl[k].rr_pos;
+		if (i >= n || e[i].section != KNOT_ANSWER || e[i].rr.type != KNOT_RRTYPE_MX ||
+		    repl[k].rrset.type != KNOT_RRTYPE_MX) {
+			return KNOT_EINVAL;
+		}
+		e[i].fate = FATE_REPLACE;
+		e[i].repl = &repl[k];
+	}
+	plan_fates(e, n);
+
+	uint16_t first_change = UINT16_MAX;
+	for (uint16_t i = 0; i < n; i++) {
+		if (e[i].fate != FATE_KEEP && e[i].pos < first_change) {
+			first_change = e[i].pos;
+		}
+	}
+
+	knot_section_t current = pkt->current;
+	int ret = put_all(pkt, query, e, n, current, first_change, rotate, false);
+	if (ret != KNOT_EOK) {
+		// What was written before fits again, with the same hints.
+		int restored = put_all(pkt, query, e, n, current, first_change, rotate, true);
+		return restored == KNOT_EOK ? ret : restored;
+	}
+
+	for (uint16_t i = 0; i < n; i++) {
+		if (e[i].fate != FATE_KEEP && (e[i].flags & KNOT_PF_FREE)) {
+			knot_rrset_clear(&e[i].rr, &pkt->mm);
+		}
+	}
+	return KNOT_EOK;
+}

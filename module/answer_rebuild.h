@@ -1,0 +1,49 @@
+/*  mxguard: an MX policy module for the Knot DNS server.
+ *  SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*!
+ * \file
+ * \brief Rebuilding a response packet with some MX RRsets replaced.
+ *
+ * libknot cannot take an RRset back out of a packet, so the packet is
+ * initialised again as a response to its query and every RRset written so
+ * far is put again, in order, with its flags: the replaced MX RRsets with
+ * their new data (and new signature, if any), without their old RRSIGs and
+ * without the glue that only their removed exchanges needed. The header
+ * flags and the reserved space (EDNS OPT, TSIG) survive. Compression hints
+ * that point at or past the first change are dropped, and owners that
+ * knotd expanded through such a hint (wildcards) are written out in full.
+ */
+
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <libknot/packet/pkt.h>
+
+/*! One MX RRset of the answer section to replace. */
+typedef struct {
+	uint16_t rr_pos;      /*!< Its index in pkt->rr. */
+	knot_rrset_t rrset;   /*!< The replacement (same owner, TTL and type). */
+	knot_rrset_t rrsig;   /*!< Its signature, or an empty RRset. */
+} mx_replacement_t;
+
+/*!
+ * \brief Rebuilds \a pkt with the replacements.
+ *
+ * On failure the packet holds what it held before, byte for byte.
+ *
+ * \param pkt      Response being built (any section may be current).
+ * \param query    The query it answers.
+ * \param repl     Replacements, for MX RRsets of the answer section.
+ * \param count    Number of replacements.
+ * \param rotate   Put answer RRsets rotated by the query ID (answer-rotation).
+ * \param scratch  Memory for the duration of the query.
+ *
+ * \return KNOT_EOK, KNOT_EINVAL for a replacement that is not an MX RRset
+ *         of the answer, KNOT_ENOMEM, or a libknot error of a put.
+ */
+int mx_answer_rebuild(knot_pkt_t *pkt, const knot_pkt_t *query,
+                      const mx_replacement_t *repl, size_t count, bool rotate,
+                      knot_mm_t *scratch);

@@ -1,0 +1,117 @@
+/*  mxguard: an MX policy module for the Knot DNS server.
+ *  SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include <libknot/errcode.h>
+#include <libknot/rrtype/rdname.h>
+
+#include "rewrite_plan.h"
+
+static const knot_rdata_t *rdata_at(const knot_rdataset_t *rrs, uint16_t pos)
+{
+	return knot_rdataset_at(rrs, pos);
+}
+
+static bool is_null_mx(const knot_rdata_t *rd)
+{
+	return knot_mx_name(rd)[0] == '\0';
+}
+
+static void raise_to(mx_action_t *current, mx_action_t action)
+{
+	if (action > *current) {
+		*current = action;
+	}
+}
+
+void mx_plan_init(mx_plan_t *plan, const knot_rdataset_t *rrs, mx_action_t *record)
+{
+	plan->rrs = rrs;
+	plan->record = record;
+	plan->strongest = MX_ACTION_OFF;
+	for (uint16_t i = 0; i < rrs->count; i++) {
+		record[i] = MX_ACTION_OFF;
+	}
+}
+
+void mx_plan_add(mx_plan_t *plan, const mx_violation_t *violation, mx_action_t action)
+{
+	uint16_t pos = violation->rr_index;
+	if (pos >= plan->rrs->count) {
+		return;
+	}
+	raise_to(&plan->strongest, action);
+
+	// "0 ." beside other records: the others are what contradicts it.
+	if (violation->kind == MX_KIND_NULL_MX_CONFLICT && violation->preference == 0) {
+		raise_to(&plan->record[pos], action < MX_ACTION_STRIP ? action : MX_ACTION_LOG);
+		for (uint16_t i = 0; i < plan->rrs->count; i++) {
+			if (i != pos && !is_null_mx(rdata_at(plan->rrs, i))) {
+				raise_to(&plan->record[i], action);
+			}
+		}
+		return;
+	}
+	raise_to(&plan->record[pos], action);
+}
+
+bool mx_plan_changes(const mx_plan_t *plan)
+{
+	return plan->strongest >= MX_ACTION_STRIP;
+}
+
+static uint16_t kept_count(const mx_plan_t *plan)
+{
+	uint16_t kept = 0;
+	for (uint16_t i = 0; i < plan->rrs->count; i++) {
+		kept += (plan->record[i] < MX_ACTION_STRIP);
+	}
+	return kept;
+}
+
+bool mx_plan_null_mx(const mx_plan_t *plan)
+{
+	return plan->strongest == MX_ACTION_NULL_MX ||
+	       (plan->strongest == MX_ACTION_STRIP && kept_count(plan) == 0);
+}
+
+bool mx_plan_keeps(const mx_plan_t *plan, uint16_t pos)
+{
+	if (pos >= plan->rrs->count || mx_plan_null_mx(plan)) {
+		return false;
+	}
+	return plan->record[pos] < MX_ACTION_STRIP;
+}
+
+int mx_plan_build(const mx_plan_t *plan, knot_rdataset_t *out, knot_mm_t *mm)
+{
+	if (mx_plan_null_mx(plan)) {
+		// Preference 0, exchange the root (RFC 7505).
+		uint8_t buf[knot_rdata_size(3)];
+		knot_rdata_t *rd = (knot_rdata_t *)buf;
+		const uint8_t null_mx[3] = { 0, 0, 0 };
+		knot_rdata_init(rd, sizeof(null_mx), null_mx);
+		return knot_rdataset_add(out, rd, mm);
+	}
+
+	knot_rdata_t *rd = plan->rrs->rdata;
+	for (uint16_t i = 0; i < plan->rrs->count; i++, rd = knot_rdataset_next(rd)) {
+		if (plan->record[i] >= MX_ACTION_STRIP) {
+			continue;
+		}
+		int ret = knot_rdataset_add(out, rd, mm);
+		if (ret != KNOT_EOK) {
+			return ret;
+		}
+	}
+	return KNOT_EOK;
+}
+
+void mx_plan_positions(const mx_plan_t *plan, int32_t *map)
+{
+	bool null_mx = mx_plan_null_mx(plan);
+	int32_t next = 0;
+	for (uint16_t i = 0; i < plan->rrs->count; i++) {
+		map[i] = (!null_mx && plan->record[i] < MX_ACTION_STRIP) ? next++ : -1;
+	}
+}

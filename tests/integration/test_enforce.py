@@ -1,0 +1,246 @@
+# mxguard: an MX policy module for the Knot DNS server.
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""strip and null-mx: what the answer keeps, and that it stays a valid message."""
+
+import dns.edns
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.tsig
+import dns.tsigkeyring
+import dns.zone
+import pytest
+
+from knotd_harness import Knotd, conf
+
+TSIG_SECRET = "c2VjcmV0LWtleS1mb3ItbXhndWFyZC10ZXN0cw=="
+KEYRING = dns.tsigkeyring.from_text({"mxguard-test.": ("hmac-sha256", TSIG_SECRET)})
+
+ENFORCE = """
+key:
+  - id: mxguard-test.
+    algorithm: hmac-sha256
+    secret: %s
+
+mod-mxguard:
+  - id: enforce
+    ip-literal: strip
+    loopback: strip
+    special-address: strip
+    missing-address: strip
+    null-mx-conflict: strip
+    self-exchange: null-mx
+    provider-mix: log
+    allow-address: 192.168.1.0/24
+    log-interval: 0
+""" % TSIG_SECRET
+
+PREFIX = "[example.test.] module 'mod-mxguard/enforce', "
+
+
+@pytest.fixture(scope="module")
+def server():
+    text = conf(ENFORCE, "  - domain: example.test\n    module: mod-mxguard/enforce\n"
+                         "  - domain: clean.test\n    module: mod-mxguard/enforce\n")
+    text = text.replace("server:\n", "server:\n    nsid: mxguard-nsid\n")
+    # knotd verifies TSIG of queries only with keys that an ACL uses.
+    text = text.replace("acl:\n", "acl:\n  - id: tsig-xfr\n    key: mxguard-test.\n"
+                        "    action: transfer\n", 1)
+    text = text.replace("    acl: local-xfr\n", "    acl: [ local-xfr, tsig-xfr ]\n")
+    s = Knotd(text).start()
+    yield s
+    s.cleanup()
+
+
+def ask(server, name, rdtype="MX", tcp=False, **kw):
+    kw.setdefault("use_edns", 0)
+    kw.setdefault("payload", 1232)
+    q = dns.message.make_query(name, rdtype, **kw)
+    wire = server.raw_query(q.to_wire(), tcp)
+    # The strict parser: raises on any malformed message.
+    return dns.message.from_wire(wire, keyring=kw.get("keyring"), request_mac=q.mac
+                                 if kw.get("keyring") else b"")
+
+
+def records(section, rdtype=None):
+    out = set()
+    for rrset in section:
+        if rdtype is not None and rrset.rdtype != rdtype:
+            continue
+        for rd in rrset:
+            out.add((rrset.name.to_text(), rrset.ttl,
+                     dns.rdatatype.to_text(rrset.rdtype), rd.to_text()))
+    return out
+
+
+def mx(owner, *exchanges, ttl=3600):
+    return {(owner, ttl, "MX", e) for e in exchanges}
+
+
+NULL = "0 ."
+
+CASES = {
+    "iplit.example.test.": (mx("iplit.example.test.", NULL), set()),
+    "loop.example.test.": (mx("loop.example.test.", NULL), set()),
+    "loopaddr.example.test.": (mx("loopaddr.example.test.", NULL), set()),
+    "twice.example.test.": (mx("twice.example.test.", NULL), set()),
+    "special.example.test.": (mx("special.example.test.", NULL), set()),
+    "missing.example.test.": (mx("missing.example.test.", NULL), set()),
+    "nullmix.example.test.": (mx("nullmix.example.test.", NULL), set()),
+    "nullpref.example.test.": (mx("nullpref.example.test.", NULL), set()),
+    "self.example.test.": (mx("self.example.test.", NULL), set()),
+    "foo.wild.example.test.": (mx("foo.wild.example.test.", NULL), set()),
+    "partial.example.test.": (
+        mx("partial.example.test.", "10 mx1.example.test.", "30 mx2.example.test."),
+        {("mx1.example.test.", 3600, "A", "93.184.215.14"),
+         ("mx1.example.test.", 3600, "AAAA", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"),
+         ("mx2.example.test.", 3600, "A", "93.184.215.15")}),
+    "allowed.example.test.": (
+        mx("allowed.example.test.", "10 mx-allowed.example.test."),
+        {("mx-allowed.example.test.", 3600, "A", "192.168.1.25")}),
+}
+
+
+@pytest.mark.parametrize("tcp", [False, True], ids=["udp", "tcp"])
+@pytest.mark.parametrize("name", list(CASES))
+def test_answer_keeps_what_the_policy_allows(server, name, tcp):
+    r = ask(server, name, tcp=tcp)
+    answer, glue = CASES[name]
+    assert r.rcode() == dns.rcode.NOERROR
+    assert r.flags & dns.flags.AA and r.flags & dns.flags.QR
+    assert not r.flags & dns.flags.TC
+    assert records(r.answer) == answer
+    assert records(r.additional) == glue
+    assert r.authority == []
+    assert r.edns == 0 and r.payload >= 512
+
+
+def test_cname_chain_keeps_cname_and_rewrites_target(server):
+    r = ask(server, "chain.example.test.")
+    assert records(r.answer) == {
+        ("chain.example.test.", 3600, "CNAME", "loop.example.test.")} | \
+        mx("loop.example.test.", NULL)
+
+
+def test_any_answer_rewritten(server):
+    r = ask(server, "anymx.example.test.", "ANY", tcp=True)
+    assert records(r.answer) == mx("anymx.example.test.", NULL)
+
+
+def test_clean_and_log_only_answers_are_untouched(server, bare_knotd):
+    for name in ("clean.example.test.", "mix.example.test.", "external.example.test.",
+                 "nullok.example.test.", "clean.test."):
+        q = dns.message.make_query(name, "MX", use_edns=0, payload=1232).to_wire()
+        got = server.raw_query(q)
+        ref = bare_knotd.raw_query(q)
+        # Only the NSID option of this server differs from the bare one.
+        a, b = dns.message.from_wire(got), dns.message.from_wire(ref)
+        assert records(a.answer) == records(b.answer)
+        assert records(a.additional) == records(b.additional)
+
+
+@pytest.mark.parametrize("flags", ["", "CD", "RD", "RD CD", "AD"])
+def test_header_and_edns_survive(server, bare_knotd, flags):
+    q = dns.message.make_query("partial.example.test.", "MX", use_edns=0, payload=1400,
+                               options=[dns.edns.GenericOption(dns.edns.NSID, b"")])
+    q.flags = dns.flags.from_text(flags)
+    r = dns.message.from_wire(server.raw_query(q.to_wire()))
+    ref = dns.message.from_wire(bare_knotd.raw_query(q.to_wire()))
+    assert r.id == q.id
+    assert r.question == q.question
+    # The header is the one knotd makes for this query.
+    assert r.flags == ref.flags and r.rcode() == ref.rcode()
+    assert r.payload == ref.payload
+    nsid = [o for o in r.options if o.otype == dns.edns.NSID]
+    assert nsid and nsid[0].data == b"mxguard-nsid"
+
+    # Without EDNS the answer carries no OPT.
+    r = ask(server, "partial.example.test.", use_edns=False)
+    assert r.edns == -1
+    assert records(r.answer) == CASES["partial.example.test."][0]
+
+
+@pytest.mark.parametrize("tcp", [False, True], ids=["udp", "tcp"])
+def test_tsig_signed_answer_verifies(server, tcp):
+    q = dns.message.make_query("partial.example.test.", "MX", use_edns=0, payload=1232)
+    q.use_tsig(KEYRING, keyname="mxguard-test.", algorithm="hmac-sha256")
+    wire = server.raw_query(q.to_wire(), tcp)
+    # from_wire verifies the TSIG against the query's MAC, or raises.
+    r = dns.message.from_wire(wire, keyring=KEYRING, request_mac=q.mac)
+    assert r.had_tsig
+    assert records(r.answer) == CASES["partial.example.test."][0]
+
+
+def test_glue_overflow_never_leaks_the_unfiltered_set(server):
+    # 41 exchanges, one without an address: its glue cannot all fit in 1232
+    # bytes, so the module cannot judge the addresses. It sends TC instead.
+    r = ask(server, "big.example.test.")
+    assert r.flags & dns.flags.TC
+    assert r.answer == [] and r.additional == []
+    assert r.edns == 0
+
+    # Over TCP the glue is complete and the exchange without address goes.
+    r = ask(server, "big.example.test.", tcp=True)
+    exchanges = {rd.exchange.to_text() for rd in r.answer[0]}
+    assert len(exchanges) == 40 and "mx-none.example.test." not in exchanges
+    assert sum(len(rrset) for rrset in r.additional) == 80
+
+
+def test_truncated_answer_stays_empty(server):
+    r = ask(server, "big.example.test.", use_edns=False)
+    assert r.flags & dns.flags.TC
+    assert r.answer == []
+
+
+def test_glue_overflow_with_tsig_is_dropped_not_badsig(server):
+    q = dns.message.make_query("big.example.test.", "MX", use_edns=0, payload=1232)
+    q.use_tsig(KEYRING, keyname="mxguard-test.", algorithm="hmac-sha256")
+    with pytest.raises(Exception):
+        server.raw_query(q.to_wire(), timeout=1.0)
+    wire = server.raw_query(q.to_wire(), tcp=True)
+    r = dns.message.from_wire(wire, keyring=KEYRING, request_mac=q.mac)
+    assert len(r.answer[0]) == 40
+
+
+def test_axfr_is_untouched(server, bare_knotd):
+    got = dns.zone.from_xfr(dns.query.xfr("127.0.0.1", "example.test.", port=server.port))
+    ref = dns.zone.from_xfr(dns.query.xfr("127.0.0.1", "example.test.",
+                                          port=bare_knotd.port))
+    assert got == ref
+
+
+def test_log_lines_say_what_was_done(server):
+    mark = server.log_mark()
+    ask(server, "partial.example.test.")
+    ask(server, "self.example.test.")
+    ask(server, "nullmix.example.test.")
+    ask(server, "mix.example.test.")
+    assert server.violation_lines(mark) == [PREFIX + l for l in [
+        "violation loopback, owner partial.example.test., exchange mx-lo.example.test., "
+        "preference 20, address 127.0.0.1, action strip",
+        "violation self-exchange, owner self.example.test., exchange self.example.test., "
+        "preference 10, action null-mx",
+        "violation null-mx-conflict, owner nullmix.example.test., exchange ., "
+        "preference 0, action strip",
+        "violation provider-mix, owner mix.example.test., exchange aspmx.l.google.com., "
+        "preference 1, provider google, action log",
+        "violation provider-mix, owner mix.example.test., "
+        "exchange example-test.mail.protection.outlook.com., preference 10, "
+        "provider microsoft365, action log",
+    ]]
+
+
+def test_counters(server):
+    ask(server, "partial.example.test.")
+    ask(server, "self.example.test.")
+    ask(server, "big.example.test.")
+    out = server.knotc("zone-stats", "example.test", "mod-mxguard").stdout
+    stats = dict(line.rsplit(" = ", 1) for line in out.splitlines() if " = " in line)
+    p = "[example.test.] mod-mxguard."
+    assert int(stats[p + "action[strip]"]) >= 1
+    assert int(stats[p + "action[null-mx]"]) >= 1
+    assert int(stats[p + "truncated"]) >= 1
+    assert stats.get(p + "error", "0") == "0"

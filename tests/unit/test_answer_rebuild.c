@@ -1,0 +1,304 @@
+/*  mxguard: an MX policy module for the Knot DNS server.
+ *  SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "answer_rebuild.h"
+#include "test_helpers.h"
+
+// Scratch memory that lives until the test ends, like knotd's per-query pool.
+typedef struct {
+	void *ptrs[1024];
+	size_t count;
+} arena_t;
+
+static void *arena_alloc(void *ctx, size_t len)
+{
+	arena_t *a = ctx;
+	assert_true(a->count < 1024);
+	return a->ptrs[a->count++] = malloc(len);
+}
+
+typedef struct {
+	arena_t arena;
+	knot_mm_t mm;
+	knot_pkt_t *query;
+	knot_pkt_t *resp;
+	knot_rrset_t *mx;
+	knot_rrset_t *glue[4];
+	knot_rrset_t *rrsig;
+} fixture_t;
+
+static const char *exchanges[] = { "mx1.example.", "localhost.", "mx2.example." };
+static const char *addrs[] = { "\x5d\xb8\xd7\x0e", "\x7f\x00\x00\x01", "\x5d\xb8\xd7\x0f" };
+
+static knot_rrset_t *new_rrset(const char *owner, uint16_t type)
+{
+	knot_dname_t *name = test_name(owner);
+	knot_rrset_t *rr = knot_rrset_new(name, type, KNOT_CLASS_IN, 3600, NULL);
+	free(name);
+	assert_non_null(rr);
+	return rr;
+}
+
+static void add_rdata(knot_rrset_t *rr, const uint8_t *data, uint16_t len)
+{
+	assert_int_equal(knot_rrset_add_rdata(rr, data, len, NULL), KNOT_EOK);
+}
+
+// An RRSIG rdata covering MX, with a dummy signature.
+static void add_rrsig(knot_rrset_t *rr, uint8_t marker)
+{
+	uint8_t rd[18 + 9 + 4] = { 0, KNOT_RRTYPE_MX, 13, 2, 0, 0, 0x0e, 0x10 };
+	memcpy(rd + 18, "\x07""example\x00", 9);
+	memset(rd + 27, marker, 4);
+	add_rdata(rr, rd, sizeof(rd));
+}
+
+// A response to "QNAME MX": the MX RRset (owner OWNER), optionally its
+// RRSIG, and the A glue of mx1, localhost and mx2, as knotd would put them.
+static void build(fixture_t *f, const char *qname, const char *owner, bool sig)
+{
+	f->mm = (knot_mm_t) { .ctx = &f->arena, .alloc = arena_alloc };
+	f->query = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	knot_dname_t *q = test_name(qname);
+	assert_int_equal(knot_pkt_put_question(f->query, q, KNOT_CLASS_IN, KNOT_RRTYPE_MX),
+	                 KNOT_EOK);
+	free(q);
+	knot_wire_set_id(f->query->wire, 0x1234);
+	knot_wire_set_rd(f->query->wire);
+
+	f->resp = knot_pkt_new(NULL, 1232, NULL);
+	assert_int_equal(knot_pkt_init_response(f->resp, f->query), KNOT_EOK);
+	knot_wire_set_aa(f->resp->wire);
+	f->resp->reserved = 11;
+
+	f->mx = new_rrset(owner, KNOT_RRTYPE_MX);
+	for (uint16_t i = 0; i < 3; i++) {
+		test_add_mx(&f->mx->rrs, 10 * (i + 1), exchanges[i]);
+	}
+	assert_int_equal(knot_pkt_begin(f->resp, KNOT_ANSWER), KNOT_EOK);
+	assert_int_equal(knot_pkt_put(f->resp, KNOT_COMPR_HINT_QNAME, f->mx, 0), KNOT_EOK);
+	if (sig) {
+		f->rrsig = new_rrset(owner, KNOT_RRTYPE_RRSIG);
+		add_rrsig(f->rrsig, 0xaa);
+		assert_int_equal(knot_pkt_put(f->resp, KNOT_COMPR_HINT_QNAME, f->rrsig,
+		                              KNOT_PF_ORIGTTL), KNOT_EOK);
+	}
+
+	assert_int_equal(knot_pkt_begin(f->resp, KNOT_ADDITIONAL), KNOT_EOK);
+	for (uint16_t i = 0; i < 3; i++) {
+		f->glue[i] = new_rrset(exchanges[i], KNOT_RRTYPE_A);
+		add_rdata(f->glue[i], (const uint8_t *)addrs[i], 4);
+		uint16_t hint = knot_compr_hint(&f->resp->rr_info[0], KNOT_COMPR_HINT_RDATA + i);
+		assert_int_equal(knot_pkt_put(f->resp, hint, f->glue[i], KNOT_PF_NOTRUNC),
+		                 KNOT_EOK);
+	}
+}
+
+static int teardown(void **state)
+{
+	fixture_t *f = *state;
+	knot_pkt_free(f->query);
+	knot_pkt_free(f->resp);
+	knot_rrset_free(f->mx, NULL);
+	knot_rrset_free(f->rrsig, NULL);
+	for (int i = 0; i < 4; i++) {
+		knot_rrset_free(f->glue[i], NULL);
+	}
+	for (size_t i = 0; i < f->arena.count; i++) {
+		free(f->arena.ptrs[i]);
+	}
+	free(f);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	*state = calloc(1, sizeof(fixture_t));
+	return 0;
+}
+
+// A replacement keeping the records whose bit is set in KEEP.
+static mx_replacement_t replacement(fixture_t *f, unsigned keep)
+{
+	mx_replacement_t repl = { .rr_pos = 0 };
+	knot_rrset_init(&repl.rrset, f->mx->owner, KNOT_RRTYPE_MX, KNOT_CLASS_IN, 3600);
+	for (uint16_t i = 0; i < 3; i++) {
+		if (keep & (1u << i)) {
+			test_add_mx(&repl.rrset.rrs, 10 * (i + 1), exchanges[i]);
+		}
+	}
+	knot_rrset_init_empty(&repl.rrsig);
+	return repl;
+}
+
+// The response as a client parses it.
+static knot_pkt_t *parse(const knot_pkt_t *resp)
+{
+	knot_pkt_t *p = knot_pkt_new(resp->wire, resp->size, NULL);
+	assert_int_equal(knot_pkt_parse(p, 0), KNOT_EOK);
+	return p;
+}
+
+static void expect_rr(const knot_pkt_t *p, knot_section_t s, uint16_t i,
+                      const char *owner, uint16_t type, uint16_t count)
+{
+	const knot_pktsection_t *sec = knot_pkt_section(p, s);
+	assert_true(i < sec->count);
+	const knot_rrset_t *rr = knot_pkt_rr(sec, i);
+	char text[KNOT_DNAME_TXT_MAXLEN + 1];
+	knot_dname_to_str(text, rr->owner, sizeof(text));
+	assert_string_equal(text, owner);
+	assert_int_equal(rr->type, type);
+	assert_int_equal(rr->rrs.count, count);
+}
+
+static void test_strip_drops_record_and_its_glue(void **state)
+{
+	fixture_t *f = *state;
+	build(f, "example.", "example.", false);
+	mx_replacement_t repl = replacement(f, 0x5);
+	assert_int_equal(mx_answer_rebuild(f->resp, f->query, &repl, 1, false, &f->mm),
+	                 KNOT_EOK);
+
+	assert_true(knot_wire_get_aa(f->resp->wire));
+	assert_true(knot_wire_get_rd(f->resp->wire));
+	assert_int_equal(f->resp->reserved, 11);
+	assert_int_equal(f->resp->current, KNOT_ADDITIONAL);
+
+	knot_pkt_t *p = parse(f->resp);
+	assert_int_equal(knot_wire_get_id(p->wire), 0x1234);
+	assert_int_equal(knot_wire_get_ancount(p->wire), 2);
+	assert_int_equal(knot_wire_get_arcount(p->wire), 2);
+	// The parser gives each record its own RRset.
+	expect_rr(p, KNOT_ANSWER, 0, "example.", KNOT_RRTYPE_MX, 1);
+	expect_rr(p, KNOT_ANSWER, 1, "example.", KNOT_RRTYPE_MX, 1);
+	const knot_rrset_t *mx = knot_pkt_rr(knot_pkt_section(p, KNOT_ANSWER), 1);
+	assert_int_equal(knot_wire_read_u16(mx->rrs.rdata->data), 30);
+	// Each address under its own exchange's name.
+	expect_rr(p, KNOT_ADDITIONAL, 0, "mx1.example.", KNOT_RRTYPE_A, 1);
+	expect_rr(p, KNOT_ADDITIONAL, 1, "mx2.example.", KNOT_RRTYPE_A, 1);
+	const knot_rrset_t *a = knot_pkt_rr(knot_pkt_section(p, KNOT_ADDITIONAL), 1);
+	assert_memory_equal(a->rrs.rdata->data, addrs[2], 4);
+	knot_pkt_free(p);
+	knot_rdataset_clear(&repl.rrset.rrs, NULL);
+}
+
+static void test_null_mx_drops_all_glue(void **state)
+{
+	fixture_t *f = *state;
+	build(f, "example.", "example.", false);
+	mx_replacement_t repl = replacement(f, 0);
+	test_add_mx(&repl.rrset.rrs, 0, ".");
+	assert_int_equal(mx_answer_rebuild(f->resp, f->query, &repl, 1, false, &f->mm),
+	                 KNOT_EOK);
+	knot_pkt_t *p = parse(f->resp);
+	assert_int_equal(knot_wire_get_ancount(p->wire), 1);
+	assert_int_equal(knot_wire_get_arcount(p->wire), 0);
+	expect_rr(p, KNOT_ANSWER, 0, "example.", KNOT_RRTYPE_MX, 1);
+	knot_pkt_free(p);
+	knot_rdataset_clear(&repl.rrset.rrs, NULL);
+}
+
+static void test_wildcard_owner_stays_expanded(void **state)
+{
+	fixture_t *f = *state;
+	build(f, "foo.wild.example.", "*.wild.example.", false);
+	mx_replacement_t repl = replacement(f, 0x1);
+	assert_int_equal(mx_answer_rebuild(f->resp, f->query, &repl, 1, false, &f->mm),
+	                 KNOT_EOK);
+	knot_pkt_t *p = parse(f->resp);
+	expect_rr(p, KNOT_ANSWER, 0, "foo.wild.example.", KNOT_RRTYPE_MX, 1);
+	expect_rr(p, KNOT_ADDITIONAL, 0, "mx1.example.", KNOT_RRTYPE_A, 1);
+	knot_pkt_free(p);
+	knot_rdataset_clear(&repl.rrset.rrs, NULL);
+}
+
+static void test_old_signature_goes_new_one_follows(void **state)
+{
+	fixture_t *f = *state;
+	build(f, "example.", "example.", true);
+	mx_replacement_t repl = replacement(f, 0x1);
+	assert_int_equal(mx_answer_rebuild(f->resp, f->query, &repl, 1, false, &f->mm),
+	                 KNOT_EOK);
+	knot_pkt_t *p = parse(f->resp);
+	assert_int_equal(knot_wire_get_ancount(p->wire), 1);
+	knot_pkt_free(p);
+
+	// With a new signature: MX, then exactly that RRSIG.
+	fixture_t *g = calloc(1, sizeof(*g));
+	build(g, "example.", "example.", true);
+	mx_replacement_t repl2 = replacement(g, 0x1);
+	knot_rrset_t *sig = new_rrset("example.", KNOT_RRTYPE_RRSIG);
+	add_rrsig(sig, 0xbb);
+	repl2.rrsig = *sig;
+	assert_int_equal(mx_answer_rebuild(g->resp, g->query, &repl2, 1, false, &g->mm),
+	                 KNOT_EOK);
+	p = parse(g->resp);
+	assert_int_equal(knot_wire_get_ancount(p->wire), 2);
+	expect_rr(p, KNOT_ANSWER, 0, "example.", KNOT_RRTYPE_MX, 1);
+	expect_rr(p, KNOT_ANSWER, 1, "example.", KNOT_RRTYPE_RRSIG, 1);
+	const knot_rrset_t *rr = knot_pkt_rr(knot_pkt_section(p, KNOT_ANSWER), 1);
+	assert_int_equal(rr->rrs.rdata->data[27], 0xbb);
+	knot_pkt_free(p);
+	knot_rrset_free(sig, NULL);
+	knot_rdataset_clear(&repl.rrset.rrs, NULL);
+	knot_rdataset_clear(&repl2.rrset.rrs, NULL);
+	void *gs = g;
+	teardown(&gs);
+}
+
+static void test_failure_restores_the_packet(void **state)
+{
+	fixture_t *f = *state;
+	build(f, "example.", "example.", false);
+	uint8_t before[1232];
+	size_t size = f->resp->size;
+	memcpy(before, f->resp->wire, size);
+
+	// A replacement that cannot fit: the original comes back, byte for byte.
+	f->resp->max_size = size + f->resp->reserved;
+	mx_replacement_t repl = replacement(f, 0x7);
+	test_add_mx(&repl.rrset.rrs, 40, "a-much-longer-exchange-name.example.");
+	assert_int_equal(mx_answer_rebuild(f->resp, f->query, &repl, 1, false, &f->mm),
+	                 KNOT_ESPACE);
+	assert_int_equal(f->resp->size, size);
+	assert_memory_equal(f->resp->wire, before, size);
+	assert_int_equal(f->resp->rrset_count, 4);
+	assert_int_equal(f->resp->reserved, 11);
+	knot_rdataset_clear(&repl.rrset.rrs, NULL);
+}
+
+static void test_bad_replacement_refused(void **state)
+{
+	fixture_t *f = *state;
+	build(f, "example.", "example.", false);
+	mx_replacement_t repl = replacement(f, 0x1);
+	repl.rr_pos = 1;  // glue, not an answer MX
+	assert_int_equal(mx_answer_rebuild(f->resp, f->query, &repl, 1, false, &f->mm),
+	                 KNOT_EINVAL);
+	assert_int_equal(mx_answer_rebuild(f->resp, f->query, &repl, 0, false, &f->mm),
+	                 KNOT_EINVAL);
+	knot_rdataset_clear(&repl.rrset.rrs, NULL);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_strip_drops_record_and_its_glue),
+		T(test_null_mx_drops_all_glue),
+		T(test_wildcard_owner_stays_expanded),
+		T(test_old_signature_goes_new_one_follows),
+		T(test_failure_restores_the_packet),
+		T(test_bad_replacement_refused),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
