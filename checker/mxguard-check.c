@@ -1,0 +1,523 @@
+/*  mxguard: an MX policy module for the Knot DNS server.
+ *  SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*
+ * mxguard-check: the module's rules, offline, on zone files.
+ */
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libknot/errcode.h>
+#include <libknot/rdataset.h>
+#include <libknot/rrtype/rdname.h>
+#include <libknot/wire.h>
+
+#include "config.h"
+#include "log_line.h"
+#include "mx_check.h"
+#include "name_list.h"
+#include "policy.h"
+#include "policy_conf.h"
+#include "zone_index.h"
+#include "zone_load.h"
+
+#define PROGRAM "mxguard-check"
+
+#define EXIT_CLEAN 0
+#define EXIT_FINDINGS 1
+#define EXIT_TROUBLE 2
+
+// Findings of the checker alone, not kinds of the module.
+enum {
+	EXTRA_NULL_MX_MISSING = MX_KIND_COUNT,
+	EXTRA_IMPLICIT_MX,
+	ALL_KINDS
+};
+
+static const char *extra_names[] = {
+	[EXTRA_NULL_MX_MISSING - MX_KIND_COUNT] = "null-mx-missing",
+	[EXTRA_IMPLICIT_MX - MX_KIND_COUNT] = "implicit-mx",
+};
+
+// Threshold of --fail-on that no action reaches.
+#define FAIL_NEVER MX_ACTION_COUNT
+
+typedef struct {
+	const knot_dname_t *origin;
+	mx_policy_t policy;
+	mx_name_list_t *no_mail;   // NULL without --no-mail/--no-mail-file.
+	bool implicit;
+	bool json;
+	bool quiet;
+	unsigned fail_on;          // An mx_action_t, or FAIL_NEVER.
+} options_t;
+
+// One zone being checked.
+typedef struct {
+	const options_t *opt;
+	zone_index_t *idx;
+	char zone_txt[KNOT_DNAME_TXT_MAXLEN + 1];
+	const zone_node_t *node;   // The MX RRset's owner.
+	const uint32_t *rr_line;   // Line and file of each record of the RRset.
+	const uint16_t *rr_file;
+	unsigned count[ALL_KINDS];
+	unsigned findings;
+	unsigned failing;
+	unsigned rrsets;
+	unsigned skipped;
+} run_t;
+
+static void print_json_string(const char *text)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			printf("\\%c", *p);
+		} else if (*p < 0x20 || *p >= 0x7f) {
+			printf("\\u%04x", *p);
+		} else {
+			putchar(*p);
+		}
+	}
+	putchar('"');
+}
+
+static void json_key(const char *key, const char *value, bool first)
+{
+	printf("%s\"%s\": ", first ? "{" : ", ", key);
+	print_json_string(value);
+}
+
+static const char *name_txt(const knot_dname_t *name, char *buf)
+{
+	if (knot_dname_to_str(buf, name, KNOT_DNAME_TXT_MAXLEN + 1) == NULL) {
+		strcpy(buf, "?");
+	}
+	return buf;
+}
+
+static void count_finding(run_t *run, unsigned kind, mx_action_t action)
+{
+	run->count[kind]++;
+	run->findings++;
+	if (action >= run->opt->fail_on) {
+		run->failing++;
+	}
+}
+
+static void on_violation(const mx_violation_t *v, void *ctx)
+{
+	run_t *run = ctx;
+	mx_action_t action = run->opt->policy.action[v->kind];
+	const char *file = zone_index_file(run->idx, run->rr_file[v->rr_index]);
+	uint32_t line = run->rr_line[v->rr_index];
+	count_finding(run, v->kind, action);
+
+	if (!run->opt->json) {
+		char text[1024];
+		if (mx_log_line(text, sizeof(text), run->node->name, v,
+		                mx_action_name(action), 0) < 0) {
+			strcpy(text, "violation ?");
+		}
+		printf("%s:%u: %s\n", file, line, text);
+		return;
+	}
+
+	char name[KNOT_DNAME_TXT_MAXLEN + 1];
+	json_key("file", file, true);
+	printf(", \"line\": %u", line);
+	json_key("zone", run->zone_txt, false);
+	json_key("violation", mx_kind_name(v->kind), false);
+	json_key("owner", name_txt(run->node->name, name), false);
+	json_key("exchange", name_txt(v->exchange, name), false);
+	printf(", \"preference\": %u", v->preference);
+	if (v->has_addr) {
+		char addr[MX_ADDR_STRLEN];
+		json_key("address", mx_addr_to_str(&v->addr, addr, sizeof(addr)), false);
+	}
+	if (v->provider != NULL) {
+		json_key("provider", v->provider, false);
+	}
+	json_key("action", mx_action_name(action), false);
+	printf("}\n");
+}
+
+// A finding of the checker alone: a name, no record.
+static void report_name(run_t *run, unsigned kind, const zone_node_t *node,
+                        uint16_t file, uint32_t line)
+{
+	const char *kind_name = extra_names[kind - MX_KIND_COUNT];
+	// Not a kind of the module: logged, never stripped.
+	mx_action_t action = MX_ACTION_LOG;
+	count_finding(run, kind, action);
+
+	char name[KNOT_DNAME_TXT_MAXLEN + 1];
+	name_txt(node->name, name);
+	const char *file_name = zone_index_file(run->idx, file);
+	if (!run->opt->json) {
+		printf("%s:%u: violation %s, owner %s, action %s\n", file_name, line,
+		       kind_name, name, mx_action_name(action));
+		return;
+	}
+	json_key("file", file_name, true);
+	printf(", \"line\": %u", line);
+	json_key("zone", run->zone_txt, false);
+	json_key("violation", kind_name, false);
+	json_key("owner", name, false);
+	json_key("action", mx_action_name(action), false);
+	printf("}\n");
+}
+
+// Checks the MX RRset of a node, each record with the line it came from.
+static int check_mx(run_t *run, const zone_node_t *node)
+{
+	knot_rdataset_t rrs;
+	knot_rdataset_init(&rrs);
+	uint8_t buf[knot_rdata_size(UINT16_MAX)];
+	knot_rdata_t *rd = (knot_rdata_t *)buf;
+	for (uint32_t i = node->mx_head; i != ZONE_NONE; ) {
+		const zone_mx_t *mx = zone_index_mx(run->idx, i);
+		knot_rdata_init(rd, mx->rdlen, mx->rdata);
+		if (knot_rdataset_add(&rrs, rd, NULL) != KNOT_EOK) {
+			knot_rdataset_clear(&rrs, NULL);
+			return KNOT_ENOMEM;
+		}
+		i = mx->next;
+	}
+
+	// The set is in canonical order without duplicates: find each record's
+	// first occurrence.
+	uint32_t lines[rrs.count];
+	uint16_t files[rrs.count];
+	knot_rdata_t *r = rrs.rdata;
+	for (uint16_t k = 0; k < rrs.count; k++, r = knot_rdataset_next(r)) {
+		lines[k] = node->line;
+		files[k] = node->file;
+		for (uint32_t i = node->mx_head; i != ZONE_NONE; ) {
+			const zone_mx_t *mx = zone_index_mx(run->idx, i);
+			if (mx->rdlen == r->len && memcmp(mx->rdata, r->data, r->len) == 0) {
+				lines[k] = mx->line;
+				files[k] = mx->file;
+				break;
+			}
+			i = mx->next;
+		}
+	}
+
+	mx_rrset_view_t view = {
+		.zone = zone_index_apex(run->idx),
+		.owner = node->name,
+		.rrs = &rrs,
+		.lookup = zone_index_lookup,
+		.lookup_ctx = run->idx,
+	};
+	run->node = node;
+	run->rr_line = lines;
+	run->rr_file = files;
+	run->rrsets++;
+	(void)mx_check_rrset(&view, &run->opt->policy, on_violation, run);
+	knot_rdataset_clear(&rrs, NULL);
+	return KNOT_EOK;
+}
+
+static void print_summary(const run_t *run, const char *path, size_t records)
+{
+	if (run->opt->quiet) {
+		return;
+	}
+	fprintf(stderr, "%s: zone %s: %zu records, %u MX RRsets checked", path,
+	        run->zone_txt, records, run->rrsets);
+	if (run->skipped > 0) {
+		fprintf(stderr, " (%u not served: outside the zone, at or below a "
+		        "delegation or a DNAME)", run->skipped);
+	}
+	fprintf(stderr, ", %u finding%s", run->findings, run->findings == 1 ? "" : "s");
+	const char *sep = " (";
+	for (unsigned k = 0; k < ALL_KINDS; k++) {
+		if (run->count[k] == 0) {
+			continue;
+		}
+		fprintf(stderr, "%s%s %u", sep,
+		        k < MX_KIND_COUNT ? mx_kind_name(k) : extra_names[k - MX_KIND_COUNT],
+		        run->count[k]);
+		sep = ", ";
+	}
+	fprintf(stderr, "%s\n", sep[0] == ',' ? ")" : "");
+}
+
+// Checks one zone file; returns its exit status.
+static int check_file(const options_t *opt, const char *path)
+{
+	zone_index_t *idx = zone_index_new();
+	if (idx == NULL) {
+		fprintf(stderr, "%s: error: out of memory\n", path);
+		return EXIT_TROUBLE;
+	}
+	size_t records = 0;
+	int ret = zone_load(idx, path, opt->origin, stderr, &records);
+	if (ret != KNOT_EOK) {
+		if (ret == KNOT_ENOMEM) {
+			fprintf(stderr, "%s: error: out of memory\n", path);
+		}
+		zone_index_free(idx);
+		return EXIT_TROUBLE;
+	}
+
+	run_t run = { .opt = opt, .idx = idx };
+	name_txt(zone_index_apex(idx), run.zone_txt);
+	int status = EXIT_CLEAN;
+	size_t count = zone_index_count(idx);
+	for (uint32_t n = 0; n < count; n++) {
+		const zone_node_t *node = zone_index_node(idx, n);
+		if (!(node->flags & ZONE_HAS_DATA)) {
+			continue;
+		}
+		if (!node->in_zone) {
+			char name[KNOT_DNAME_TXT_MAXLEN + 1];
+			fprintf(stderr, "%s:%u: warning: %s is outside the zone %s, ignored\n",
+			        zone_index_file(idx, node->file), node->line,
+			        name_txt(node->name, name), run.zone_txt);
+			run.skipped += (node->flags & ZONE_HAS_MX) ? 1 : 0;
+			continue;
+		}
+		// Data below a cut is not what the server answers with.
+		if (!zone_index_authoritative(idx, node)) {
+			run.skipped += (node->flags & ZONE_HAS_MX) ? 1 : 0;
+			continue;
+		}
+		if ((node->flags & ZONE_HAS_MX) && check_mx(&run, node) != KNOT_EOK) {
+			fprintf(stderr, "%s: error: out of memory\n", path);
+			status = EXIT_TROUBLE;
+			break;
+		}
+		if (opt->no_mail != NULL && !(node->flags & (ZONE_NULL_MX | ZONE_HAS_CNAME)) &&
+		    mx_name_list_match(opt->no_mail, node->name)) {
+			report_name(&run, EXTRA_NULL_MX_MISSING, node, node->file, node->line);
+		}
+		if (opt->implicit && (node->flags & ZONE_HAS_ADDR) &&
+		    !(node->flags & ZONE_HAS_MX)) {
+			const zone_addr_t *addr = zone_index_addr(idx, node->addr_head);
+			report_name(&run, EXTRA_IMPLICIT_MX, node, addr->file, addr->line);
+		}
+	}
+
+	print_summary(&run, path, records);
+	zone_index_free(idx);
+	if (status == EXIT_CLEAN && run.failing > 0) {
+		status = EXIT_FINDINGS;
+	}
+	return status;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: " PROGRAM " [options] ZONEFILE...\n"
+"\n"
+"Checks every MX RRset of each zone file with the rules of mod-mxguard.\n"
+"\n"
+"Options:\n"
+"  -o, --origin ORIGIN      zone apex (default: the SOA owner, else $ORIGIN)\n"
+"  -c, --config FILE        read the policy from a knot.conf\n"
+"      --module-id ID       mod-mxguard section to use (default: default)\n"
+"      --no-mail NAME       NAME (or *.PARENT) must carry a null MX\n"
+"      --no-mail-file FILE  a list of such names, one a line\n"
+"      --implicit           report names with A/AAAA and no MX\n"
+"      --format text|json   output form (default: text)\n"
+"      --fail-on ACTION     exit 1 on findings whose action is at least\n"
+"                           log, strip or null-mx; or never\n"
+"                           (default: strip when the policy strips, else log)\n"
+"  -q, --quiet              no summary on standard error\n"
+"  -h, --help               this help\n"
+"  -V, --version            the version\n"
+"\n"
+"Exit status: 0 clean, 1 findings at or above --fail-on, 2 bad input or usage.\n"
+"See mxguard-check(1).\n");
+}
+
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	fprintf(stderr, PROGRAM ": ");
+	vfprintf(stderr, fmt, args);
+	va_end(args);
+	fprintf(stderr, "\nTry '" PROGRAM " --help'.\n");
+	return EXIT_TROUBLE;
+}
+
+static bool add_no_mail(options_t *opt, const char *entry, const char *file)
+{
+	if (opt->no_mail == NULL && (opt->no_mail = mx_name_list_new()) == NULL) {
+		fprintf(stderr, PROGRAM ": out of memory\n");
+		return false;
+	}
+	if (file != NULL) {
+		char err[1024];
+		if (mx_name_list_load(opt->no_mail, file, err, sizeof(err)) != KNOT_EOK) {
+			fprintf(stderr, PROGRAM ": %s\n", err);
+			return false;
+		}
+		return true;
+	}
+	const char *why = NULL;
+	if (mx_name_list_add(opt->no_mail, entry, &why) != KNOT_EOK) {
+		fprintf(stderr, PROGRAM ": --no-mail: invalid name '%s': %s\n", entry, why);
+		return false;
+	}
+	return true;
+}
+
+enum {
+	OPT_MODULE_ID = 256,
+	OPT_NO_MAIL,
+	OPT_NO_MAIL_FILE,
+	OPT_IMPLICIT,
+	OPT_FORMAT,
+	OPT_FAIL_ON,
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "origin",       required_argument, NULL, 'o' },
+		{ "config",       required_argument, NULL, 'c' },
+		{ "module-id",    required_argument, NULL, OPT_MODULE_ID },
+		{ "no-mail",      required_argument, NULL, OPT_NO_MAIL },
+		{ "no-mail-file", required_argument, NULL, OPT_NO_MAIL_FILE },
+		{ "implicit",     no_argument,       NULL, OPT_IMPLICIT },
+		{ "format",       required_argument, NULL, OPT_FORMAT },
+		{ "fail-on",      required_argument, NULL, OPT_FAIL_ON },
+		{ "quiet",        no_argument,       NULL, 'q' },
+		{ "help",         no_argument,       NULL, 'h' },
+		{ "version",      no_argument,       NULL, 'V' },
+		{ NULL }
+	};
+
+	options_t opt = { .fail_on = MX_ACTION_COUNT + 1 };
+	mx_policy_init(&opt.policy, MX_ACTION_LOG);
+	const char *config = NULL;
+	const char *module_id = NULL;
+	knot_dname_t *origin = NULL;
+	policy_conf_t conf = { 0 };
+	int status = EXIT_TROUBLE;
+
+	int c;
+	while ((c = getopt_long(argc, argv, "o:c:qhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			free(origin);
+			origin = knot_dname_from_str_alloc(optarg);
+			if (origin == NULL) {
+				status = usage_error("invalid origin '%s'", optarg);
+				goto done;
+			}
+			knot_dname_to_lower(origin);
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case OPT_MODULE_ID:
+			module_id = optarg;
+			break;
+		case OPT_NO_MAIL:
+		case OPT_NO_MAIL_FILE:
+			if (!add_no_mail(&opt, optarg, c == OPT_NO_MAIL_FILE ? optarg : NULL)) {
+				goto done;
+			}
+			break;
+		case OPT_IMPLICIT:
+			opt.implicit = true;
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "json") == 0) {
+				opt.json = true;
+			} else if (strcmp(optarg, "text") == 0) {
+				opt.json = false;
+			} else {
+				status = usage_error("invalid format '%s' (text or json)", optarg);
+				goto done;
+			}
+			break;
+		case OPT_FAIL_ON:
+			if (strcmp(optarg, "never") == 0) {
+				opt.fail_on = FAIL_NEVER;
+				break;
+			}
+			for (unsigned a = MX_ACTION_LOG; a < MX_ACTION_COUNT; a++) {
+				if (strcmp(optarg, mx_action_name(a)) == 0) {
+					opt.fail_on = a;
+				}
+			}
+			if (opt.fail_on > FAIL_NEVER) {
+				status = usage_error("invalid --fail-on '%s' (log, strip, "
+				                     "null-mx or never)", optarg);
+				goto done;
+			}
+			break;
+		case 'q':
+			opt.quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			status = EXIT_CLEAN;
+			goto done;
+		case 'V':
+			printf(PROGRAM " (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			status = EXIT_CLEAN;
+			goto done;
+		default:
+			status = usage_error("bad usage");
+			goto done;
+		}
+	}
+	if (optind >= argc) {
+		status = usage_error("no zone file");
+		goto done;
+	}
+	if (module_id != NULL && config == NULL) {
+		status = usage_error("--module-id needs -c");
+		goto done;
+	}
+
+	if (config != NULL) {
+		char err[1024];
+		if (policy_conf_load(&conf, config, module_id ? module_id : "default",
+		                     err, sizeof(err)) != KNOT_EOK) {
+			fprintf(stderr, PROGRAM ": %s\n", err);
+			goto done;
+		}
+		opt.policy = conf.policy;
+	}
+	if (opt.fail_on > FAIL_NEVER) {
+		// By default, fail on what the server would change, else on anything.
+		opt.fail_on = MX_ACTION_LOG;
+		for (unsigned k = 0; k < MX_KIND_COUNT; k++) {
+			if (opt.policy.action[k] >= MX_ACTION_STRIP) {
+				opt.fail_on = MX_ACTION_STRIP;
+			}
+		}
+	}
+	opt.origin = origin;
+
+	status = EXIT_CLEAN;
+	for (int i = optind; i < argc; i++) {
+		int ret = check_file(&opt, argv[i]);
+		if (ret > status) {
+			status = ret;
+		}
+	}
+	if (fflush(stdout) != 0) {
+		status = EXIT_TROUBLE;
+	}
+done:
+	policy_conf_clear(&conf);
+	mx_name_list_free(opt.no_mail);
+	free(origin);
+	return status;
+}
