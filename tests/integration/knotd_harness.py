@@ -200,7 +200,7 @@ class Knotd:
     def log_mark(self):
         return len(self.log_text())
 
-    def module_lines(self, since=0, settle=0.3):
+    def module_lines(self, since=0, settle=0.05):
         """Module lines logged after the mark, without knotd's time stamp."""
         time.sleep(settle)
         text = self.log_text()[since:]
@@ -211,7 +211,7 @@ class Knotd:
                 out.append(m.group(0))
         return out
 
-    def violation_lines(self, since=0, settle=0.3):
+    def violation_lines(self, since=0, settle=0.05):
         return [l for l in self.module_lines(since, settle) if ", violation " in l]
 
 
