@@ -1,0 +1,429 @@
+# mxguard: an MX policy module for the Knot DNS server.
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""mxguard-check on the sample zones: exact output lines and exit codes."""
+
+import os
+
+import pytest
+
+from conftest import CONF, ZONES
+
+# Every sample zone with the default policy (every kind: log), in order.
+EXPECTED = {
+    "clean": [
+    ],
+    "cname-exchange": [
+        "cname-exchange.zone:6: violation cname-exchange, owner cname-exchange.test., exchange alias.cname-exchange.test., preference 10, action log",
+    ],
+    "delegation": [
+    ],
+    "dname": [
+        "dname.zone:6: violation cname-exchange, owner dname.test., exchange mx.old.dname.test., preference 10, action log",
+    ],
+    "ent": [
+        "ent.zone:6: violation missing-address, owner ent.test., exchange b.ent.ent.test., preference 10, action log",
+    ],
+    "ip-literal": [
+        "ip-literal.zone:6: violation ip-literal, owner ip-literal.test., exchange 192.0.2.25., preference 10, address 192.0.2.25, action log",
+        "ip-literal.zone:6: violation special-address, owner ip-literal.test., exchange 192.0.2.25., preference 10, address 192.0.2.25, action log",
+        "ip-literal.zone:9: violation missing-address, owner host.ip-literal.test., exchange 203.0.114.7.ip-literal.test., preference 10, action log",
+        "ip-literal.zone:10: violation ip-literal, owner v6.ip-literal.test., exchange \\[IPv6\\:2001\\:db8\\:\\:25\\]., preference 10, address 2001:db8::25, action log",
+        "ip-literal.zone:10: violation special-address, owner v6.ip-literal.test., exchange \\[IPv6\\:2001\\:db8\\:\\:25\\]., preference 10, address 2001:db8::25, action log",
+    ],
+    "loopback": [
+        "loopback.zone:6: violation loopback, owner loopback.test., exchange localhost., preference 10, action log",
+        "loopback.zone:7: violation loopback, owner lo.loopback.test., exchange lo-host.loopback.test., preference 10, address 127.0.0.1, action log",
+        "loopback.zone:9: violation loopback, owner six.loopback.test., exchange six-host.loopback.test., preference 10, address ::1, action log",
+    ],
+    "missing-address": [
+        "missing-address.zone:6: violation missing-address, owner missing-address.test., exchange nowhere.missing-address.test., preference 10, action log",
+        "missing-address.zone:7: violation missing-address, owner missing-address.test., exchange txt-only.missing-address.test., preference 20, action log",
+    ],
+    "null-mx": [
+        "null-mx.zone:7: violation null-mx-conflict, owner mixed.null-mx.test., exchange ., preference 0, action log",
+        "null-mx.zone:9: violation null-mx-conflict, owner pref.null-mx.test., exchange ., preference 10, action log",
+    ],
+    "out-of-zone": [
+        "out-of-zone.zone:7: violation loopback, owner out-of-zone.test., exchange mail.localhost., preference 20, action log",
+    ],
+    "provider-mix": [
+        "provider-mix.zone:6: violation provider-mix, owner provider-mix.test., exchange aspmx.l.google.com., preference 1, provider google, action log",
+        "provider-mix.zone:7: violation provider-mix, owner provider-mix.test., exchange provider-mix-test.mail.protection.outlook.com., preference 10, provider microsoft365, action log",
+    ],
+    "self-exchange": [
+        "self-exchange.zone:6: violation self-exchange, owner self-exchange.test., exchange self-exchange.test., preference 10, action log",
+    ],
+    "special-address": [
+        "special-address.zone:6: violation special-address, owner special-address.test., exchange mail.special-address.test., preference 10, address 10.1.2.3, action log",
+        "special-address.zone:9: violation special-address, owner lan.special-address.test., exchange lan-host.special-address.test., preference 10, address 192.168.1.25, action log",
+    ],
+    "wildcard": [
+        "wildcard.zone:7: violation loopback, owner wildcard.test., exchange mx.loop.wildcard.test., preference 20, address 127.0.0.2, action log",
+        "wildcard.zone:8: violation cname-exchange, owner wildcard.test., exchange mx.alias.wildcard.test., preference 30, action log",
+    ],
+}
+
+
+@pytest.mark.parametrize("zone", sorted(EXPECTED))
+def test_sample_zone(check, zone):
+    r = check("-q", zone + ".zone")
+    assert r.out == EXPECTED[zone]
+    assert r.err == []
+    assert r.rc == (1 if EXPECTED[zone] else 0)
+
+
+def test_summary_on_stderr(check):
+    r = check("loopback.zone", "clean.zone")
+    assert r.rc == 1
+    assert r.out == EXPECTED["loopback"]
+    assert r.err == [
+        "loopback.zone: zone loopback.test.: 8 records, 3 MX RRsets checked, "
+        "3 findings (loopback 3)",
+        "clean.zone: zone clean.test.: 8 records, 1 MX RRsets checked, 0 findings",
+    ]
+
+
+def test_every_zone_at_once(check):
+    zones = sorted(EXPECTED)
+    r = check("-q", *[z + ".zone" for z in zones])
+    assert r.rc == 1
+    assert r.out == [line for z in zones for line in EXPECTED[z]]
+
+
+# What is not served is not judged: records below a delegation or a DNAME.
+def test_occluded_mx_not_checked(check, tmp_path):
+    zone = tmp_path / "occluded.zone"
+    zone.write_text(
+        "$ORIGIN occluded.test.\n"
+        "@ SOA ns hm 1 2 3 4 5\n"
+        "sub NS ns.example.\n"
+        "sub MX 10 localhost.\n"
+        "x.sub MX 10 localhost.\n"
+        "old DNAME new.example.\n"
+        "x.old MX 10 localhost.\n"
+        "old MX 10 localhost.\n")
+    r = check(str(zone))
+    assert r.out == [
+        "%s:8: violation loopback, owner old.occluded.test., exchange localhost., "
+        "preference 10, action log" % zone]
+    assert r.err == [
+        "%s: zone occluded.test.: 7 records, 1 MX RRsets checked (3 not served: "
+        "outside the zone, at or below a delegation or a DNAME), 1 finding "
+        "(loopback 1)" % zone]
+
+
+def test_out_of_zone_records_warned(check, tmp_path):
+    zone = tmp_path / "outside.zone"
+    zone.write_text(
+        "$ORIGIN outside.test.\n"
+        "@ SOA ns hm 1 2 3 4 5\n"
+        "@ MX 10 mail\n"
+        "mail A 203.0.114.25\n"
+        "other.example. MX 10 localhost.\n")
+    r = check(str(zone))
+    assert r.rc == 0
+    assert r.out == []
+    assert r.err[0] == ("%s:5: warning: other.example. is outside the zone "
+                        "outside.test., ignored" % zone)
+
+
+# $ORIGIN, $INCLUDE and -o.
+
+def test_include(check):
+    r = check("-q", "include.zone")
+    inc = os.path.join(ZONES, "include-mail.inc")
+    assert r.out == [
+        "include.zone:6: violation loopback, owner include.test., exchange "
+        "mail.include.test., preference 10, address 127.0.0.1, action log",
+        "%s:3: violation loopback, owner mail.include.test., exchange localhost., "
+        "preference 10, action log" % inc,
+        "include.zone:8: violation loopback, owner backup.include.test., exchange "
+        "mail.include.test., preference 10, address 127.0.0.1, action log",
+    ]
+    assert r.rc == 1
+
+
+def test_origin_needed(check):
+    r = check("noorigin.zone")
+    assert r.rc == 2
+    assert r.out == []
+    assert r.err == ["noorigin.zone: error: no SOA record and no $ORIGIN: "
+                     "give the origin with -o"]
+
+
+@pytest.mark.parametrize("origin", ["noorigin.test", "noorigin.test.", "NoOrigin.TEST"])
+def test_origin_option(check, origin):
+    r = check("-q", "-o", origin, "noorigin.zone")
+    assert r.out == [
+        "noorigin.zone:2: violation special-address, owner noorigin.test., exchange "
+        "mail.noorigin.test., preference 10, address 10.0.0.25, action log"]
+    assert r.rc == 1
+
+
+def test_origin_directive(check):
+    r = check("-q", "origin-only.zone")
+    assert r.out == [
+        "origin-only.zone:3: violation special-address, owner origin-only.test., "
+        "exchange mail.origin-only.test., preference 10, address 10.0.0.25, action log"]
+    assert r.rc == 1
+
+
+def test_origin_option_overrides_soa(check):
+    # Everything is outside the given origin: ignored, with warnings.
+    r = check("-q", "-o", "elsewhere.test", "clean.zone")
+    assert r.rc == 0
+    assert r.out == []
+    assert "clean.zone:3: warning: clean.test. is outside the zone elsewhere.test., ignored" in r.err
+
+
+def test_invalid_origin(check):
+    r = check("-o", "a..b", "clean.zone")
+    assert r.rc == 2
+    assert r.err[0] == "mxguard-check: invalid origin 'a..b'"
+
+
+# Unreadable input.
+
+def test_syntax_error(check):
+    r = check("syntax-error.zone", "clean.zone")
+    assert r.rc == 2
+    assert r.out == []
+    assert r.err == [
+        "syntax-error.zone:7: error: invalid IPv4 address",
+        "clean.zone: zone clean.test.: 8 records, 1 MX RRsets checked, 0 findings",
+    ]
+
+
+def test_syntax_error_wins_over_findings(check):
+    r = check("-q", "loopback.zone", "syntax-error.zone")
+    assert r.rc == 2
+    assert r.out == EXPECTED["loopback"]
+
+
+def test_missing_file(check):
+    r = check("no-such.zone")
+    assert r.rc == 2
+    assert r.err == ["no-such.zone: error: No such file or directory"]
+
+
+def test_directory(check):
+    r = check(".")
+    assert r.rc == 2
+    assert r.err == [".: error: Is a directory"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file(check, tmp_path):
+    zone = tmp_path / "secret.zone"
+    zone.write_text("$ORIGIN x.test.\n@ SOA ns hm 1 2 3 4 5\n")
+    zone.chmod(0)
+    r = check(str(zone))
+    assert r.rc == 2
+    assert r.err == ["%s: error: Permission denied" % zone]
+
+
+# Usage.
+
+@pytest.mark.parametrize("args,message", [
+    ([], "mxguard-check: no zone file"),
+    (["--format", "xml", "clean.zone"], "mxguard-check: invalid format 'xml' (text or json)"),
+    (["--fail-on", "warn", "clean.zone"],
+     "mxguard-check: invalid --fail-on 'warn' (log, strip, null-mx or never)"),
+    (["--module-id", "default", "clean.zone"], "mxguard-check: --module-id needs -c"),
+    (["--no-mail", "a..b", "clean.zone"], "mxguard-check: --no-mail: invalid name 'a..b': empty label"),
+    (["--bogus", "clean.zone"], None),
+])
+def test_bad_usage(check, args, message):
+    r = check(*args)
+    assert r.rc == 2
+    assert r.out == []
+    if message is not None:
+        assert r.err[0] == message
+    assert r.err[-1] == "Try 'mxguard-check --help'." or message.startswith("mxguard-check: --no-mail")
+
+
+def test_help_and_version(check):
+    r = check("--help")
+    assert r.rc == 0
+    assert r.out[0] == "Usage: mxguard-check [options] ZONEFILE..."
+    for option in ("--origin", "--config", "--module-id", "--no-mail", "--no-mail-file",
+                   "--implicit", "--format", "--fail-on", "--quiet"):
+        assert any(option in line for line in r.out), option
+    r = check("--version")
+    assert r.rc == 0
+    assert r.out[0].startswith("mxguard-check (mxguard) ")
+
+
+# JSON.
+
+def test_json(check):
+    r = check("-q", "--format", "json", "ip-literal.zone", "provider-mix.zone")
+    assert r.rc == 1
+    found = r.json()
+    assert len(found) == 7
+    assert found[0] == {
+        "file": "ip-literal.zone", "line": 6, "zone": "ip-literal.test.",
+        "violation": "ip-literal", "owner": "ip-literal.test.", "exchange": "192.0.2.25.",
+        "preference": 10, "address": "192.0.2.25", "action": "log",
+    }
+    assert found[2] == {
+        "file": "ip-literal.zone", "line": 9, "zone": "ip-literal.test.",
+        "violation": "missing-address", "owner": "host.ip-literal.test.",
+        "exchange": "203.0.114.7.ip-literal.test.", "preference": 10, "action": "log",
+    }
+    # Escaped names survive JSON quoting.
+    assert found[3]["exchange"] == "\\[IPv6\\:2001\\:db8\\:\\:25\\]."
+    assert found[5]["provider"] == "google"
+    assert found[6]["provider"] == "microsoft365"
+    # The same findings as the text form.
+    text = check("-q", "ip-literal.zone", "provider-mix.zone").out
+    assert [(f["file"], f["line"], f["violation"]) for f in found] == \
+        [(t.split(":")[0], int(t.split(":")[1]), t.split(", ")[0].split()[-1]) for t in text]
+
+
+def test_json_checker_findings(check):
+    r = check("-q", "--format", "json", "--implicit", "--no-mail", "parked.no-mail.test",
+              "no-mail.zone")
+    assert r.json() == [
+        {"file": "no-mail.zone", "line": 5, "zone": "no-mail.test.",
+         "violation": "implicit-mx", "owner": "ns.no-mail.test.", "action": "log"},
+        {"file": "no-mail.zone", "line": 7, "zone": "no-mail.test.",
+         "violation": "implicit-mx", "owner": "mail.no-mail.test.", "action": "log"},
+        {"file": "no-mail.zone", "line": 8, "zone": "no-mail.test.",
+         "violation": "null-mx-missing", "owner": "parked.no-mail.test.", "action": "log"},
+        {"file": "no-mail.zone", "line": 8, "zone": "no-mail.test.",
+         "violation": "implicit-mx", "owner": "parked.no-mail.test.", "action": "log"},
+    ]
+
+
+# --no-mail, --no-mail-file, --implicit.
+
+def test_no_mail_file(check):
+    r = check("--no-mail-file", "no-mail.list", "no-mail.zone")
+    assert r.rc == 1
+    assert r.out == [
+        "no-mail.zone:8: violation null-mx-missing, owner parked.no-mail.test., action log",
+        "no-mail.zone:12: violation null-mx-missing, owner a.legacy.no-mail.test., action log",
+        "no-mail.zone:13: violation null-mx-missing, owner b.legacy.no-mail.test., action log",
+    ]
+    assert r.err == ["no-mail.zone: zone no-mail.test.: 12 records, 4 MX RRsets checked, "
+                     "3 findings (null-mx-missing 3)"]
+
+
+def test_no_mail_options_combine(check):
+    r = check("-q", "--no-mail", "PARKED.no-mail.test.", "--no-mail", "legacy.no-mail.test",
+              "--no-mail", "sold.no-mail.test", "no-mail.zone")
+    assert r.out == [
+        "no-mail.zone:8: violation null-mx-missing, owner parked.no-mail.test., action log",
+        "no-mail.zone:11: violation null-mx-missing, owner legacy.no-mail.test., action log",
+    ]
+
+
+def test_no_mail_names_absent_from_zone(check):
+    r = check("-q", "--no-mail", "nothere.no-mail.test", "--no-mail", "*.www.no-mail.test",
+              "no-mail.zone")
+    assert r.out == []
+    assert r.rc == 0
+
+
+def test_no_mail_bad_list(check):
+    r = check("--no-mail-file", "bad.list", "clean.zone")
+    assert r.rc == 2
+    assert r.out == []
+    assert r.err == ["mxguard-check: bad.list:2: invalid name 'x..y': empty label"]
+
+
+def test_no_mail_missing_list(check):
+    r = check("--no-mail-file", "nothere.list", "clean.zone")
+    assert r.rc == 2
+    assert r.err == ["mxguard-check: nothere.list: No such file or directory"]
+
+
+def test_implicit(check):
+    r = check("-q", "--implicit", "implicit.zone")
+    assert r.rc == 1
+    # Not "quiet" (null MX), not ns.sub (glue below a delegation).
+    assert r.out == [
+        "implicit.zone:5: violation implicit-mx, owner ns.implicit.test., action log",
+        "implicit.zone:7: violation implicit-mx, owner mail.implicit.test., action log",
+        "implicit.zone:8: violation implicit-mx, owner web.implicit.test., action log",
+    ]
+
+
+# -c knot.conf --module-id, --fail-on.
+
+def test_config_default_id(check):
+    # allow-address 192.168.1.0/24 exempts lan-host.
+    r = check("-q", "-c", os.path.join(CONF, "knot.conf"), "special-address.zone")
+    assert r.out == EXPECTED["special-address"][:1]
+    assert r.rc == 1
+
+
+def test_config_actions_off(check):
+    r = check("-q", "-c", os.path.join(CONF, "knot.conf"), "--module-id", "quiet",
+              "loopback.zone", "special-address.zone", "wildcard.zone")
+    assert r.out == EXPECTED["wildcard"][1:]
+    assert r.rc == 1
+
+
+def test_config_actions_strip(check):
+    r = check("-q", "-c", os.path.join(CONF, "knot.conf"), "--module-id", "enforce",
+              "ip-literal.zone")
+    assert r.out == [
+        line.replace("action log", {"ip-literal": "action strip",
+                                    "special-address": "action null-mx"}
+                     .get(line.split(", ")[0].split()[-1], "action log"))
+        for line in EXPECTED["ip-literal"]]
+    assert [line.split()[-1] for line in r.out] == \
+        ["strip", "null-mx", "log", "strip", "null-mx"]
+    assert r.rc == 1
+
+
+def test_fail_on_default_with_strip_policy(check):
+    # The policy strips: findings that are only logged do not fail.
+    r = check("-q", "-c", os.path.join(CONF, "knot.conf"), "--module-id", "enforce",
+              "loopback.zone")
+    assert r.out == EXPECTED["loopback"]
+    assert r.rc == 0
+
+
+@pytest.mark.parametrize("fail_on,zone,rc", [
+    ("log", "loopback.zone", 1),
+    ("strip", "loopback.zone", 0),
+    ("never", "ip-literal.zone", 0),
+    ("strip", "ip-literal.zone", 1),
+    ("null-mx", "ip-literal.zone", 1),
+    ("null-mx", "clean.zone", 0),
+])
+def test_fail_on_with_strip_policy(check, fail_on, zone, rc):
+    r = check("-q", "-c", os.path.join(CONF, "knot.conf"), "--module-id", "enforce",
+              "--fail-on", fail_on, zone)
+    assert r.rc == rc
+
+
+@pytest.mark.parametrize("fail_on,rc", [("log", 1), ("strip", 0), ("null-mx", 0), ("never", 0)])
+def test_fail_on_default_policy(check, fail_on, rc):
+    r = check("-q", "--fail-on", fail_on, "loopback.zone")
+    assert r.out == EXPECTED["loopback"]
+    assert r.rc == rc
+
+
+@pytest.mark.parametrize("conf,message", [
+    ("knot.conf --module-id nope",
+     "{conf}/knot.conf: no mod-mxguard section with id 'nope'"),
+    ("bad-action.conf",
+     "{conf}/bad-action.conf:4: mod-mxguard[default]: invalid value 'stirp' of item "
+     "'ip-literal' (expected off, log, strip or null-mx)"),
+    ("bad-address.conf",
+     "{conf}/bad-address.conf:3: mod-mxguard[default]: invalid value '10.0.0.300' of item "
+     "'allow-address' (expected ADDR, ADDR/PREFIX or ADDR-ADDR)"),
+    ("bad-syntax.conf",
+     "{conf}/bad-syntax.conf:3: configuration syntax error (tabulator character is not allowed)"),
+    ("missing.conf", "{conf}/missing.conf: No such file or directory"),
+])
+def test_config_errors(check, conf, message):
+    name, *rest = conf.split()
+    r = check("-c", os.path.join(CONF, name), *rest, "clean.zone")
+    assert r.rc == 2
+    assert r.out == []
+    assert r.err == ["mxguard-check: " + message.format(conf=CONF)]
