@@ -43,8 +43,9 @@ static const char *extra_names[] = {
 	[EXTRA_IMPLICIT_MX - MX_KIND_COUNT] = "implicit-mx",
 };
 
-// Threshold of --fail-on that no action reaches.
+// Threshold of --fail-on that no action reaches, and no --fail-on given.
 #define FAIL_NEVER MX_ACTION_COUNT
+#define FAIL_UNSET (MX_ACTION_COUNT + 1)
 
 typedef struct {
 	const knot_dname_t *origin;
@@ -77,7 +78,8 @@ static void print_json_string(const char *text)
 	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
 		if (*p == '"' || *p == '\\') {
 			printf("\\%c", *p);
-		} else if (*p < 0x20 || *p >= 0x7f) {
+		} else if (*p < 0x20 || *p == 0x7f) {
+			// Other octets pass as they are: names are ASCII, paths UTF-8.
 			printf("\\u%04x", *p);
 		} else {
 			putchar(*p);
@@ -399,7 +401,7 @@ int main(int argc, char **argv)
 		{ NULL }
 	};
 
-	options_t opt = { .fail_on = MX_ACTION_COUNT + 1 };
+	options_t opt = { .fail_on = FAIL_UNSET };
 	mx_policy_init(&opt.policy, MX_ACTION_LOG);
 	const char *config = NULL;
 	const char *module_id = NULL;
@@ -444,22 +446,24 @@ int main(int argc, char **argv)
 				goto done;
 			}
 			break;
-		case OPT_FAIL_ON:
+		case OPT_FAIL_ON: {
+			unsigned level = FAIL_UNSET;
 			if (strcmp(optarg, "never") == 0) {
-				opt.fail_on = FAIL_NEVER;
-				break;
+				level = FAIL_NEVER;
 			}
 			for (unsigned a = MX_ACTION_LOG; a < MX_ACTION_COUNT; a++) {
 				if (strcmp(optarg, mx_action_name(a)) == 0) {
-					opt.fail_on = a;
+					level = a;
 				}
 			}
-			if (opt.fail_on > FAIL_NEVER) {
+			if (level == FAIL_UNSET) {
 				status = usage_error("invalid --fail-on '%s' (log, strip, "
 				                     "null-mx or never)", optarg);
 				goto done;
 			}
+			opt.fail_on = level;
 			break;
+		}
 		case 'q':
 			opt.quiet = true;
 			break;
@@ -494,7 +498,7 @@ int main(int argc, char **argv)
 		}
 		opt.policy = conf.policy;
 	}
-	if (opt.fail_on > FAIL_NEVER) {
+	if (opt.fail_on == FAIL_UNSET) {
 		// By default, fail on what the server would change, else on anything.
 		opt.fail_on = MX_ACTION_LOG;
 		for (unsigned k = 0; k < MX_KIND_COUNT; k++) {

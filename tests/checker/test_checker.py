@@ -229,6 +229,8 @@ def test_unreadable_file(check, tmp_path):
     (["--format", "xml", "clean.zone"], "mxguard-check: invalid format 'xml' (text or json)"),
     (["--fail-on", "warn", "clean.zone"],
      "mxguard-check: invalid --fail-on 'warn' (log, strip, null-mx or never)"),
+    (["--fail-on", "log", "--fail-on", "bogus", "clean.zone"],
+     "mxguard-check: invalid --fail-on 'bogus' (log, strip, null-mx or never)"),
     (["--module-id", "default", "clean.zone"], "mxguard-check: --module-id needs -c"),
     (["--no-mail", "a..b", "clean.zone"], "mxguard-check: --no-mail: invalid name 'a..b': empty label"),
     (["--bogus", "clean.zone"], None),
