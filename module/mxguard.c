@@ -23,6 +23,7 @@
 #include "log_limit.h"
 #include "log_line.h"
 #include "mx_check.h"
+#include "name_list.h"
 #include "policy.h"
 #include "rewrite_plan.h"
 
@@ -39,6 +40,10 @@
 #define MOD_LOG_TABLE_SIZE    "\x0e""log-table-size"
 #define MOD_DNSSEC_UNSIGNED   "\x0f""dnssec-unsigned"
 #define MOD_POLICY            "\x06""policy"
+#define MOD_NULL_MX           "\x07""null-mx"
+#define MOD_NULL_MX_FILE      "\x0c""null-mx-file"
+#define MOD_NULL_MX_IMPLICIT  "\x10""null-mx-implicit"
+#define MOD_NULL_MX_TTL       "\x0b""null-mx-ttl"
 
 #define C_SERVER              "\x06""server"
 #define C_ANSWER_ROTATION     "\x0f""answer-rotation"
@@ -55,6 +60,7 @@ static const yp_name_t *kind_items[MX_KIND_COUNT] = {
 	[MX_KIND_SELF_EXCHANGE]    = (const yp_name_t *)MOD_SELF_EXCHANGE,
 	[MX_KIND_PROVIDER_MIX]     = (const yp_name_t *)MOD_PROVIDER_MIX,
 	[MX_KIND_CNAME_EXCHANGE]   = (const yp_name_t *)MOD_CNAME_EXCHANGE,
+	[MX_KIND_NULL_MX_OVERRIDE] = NULL,  // follows from the no-mail list
 };
 
 static const knot_lookup_t action_values[] = {
@@ -88,6 +94,10 @@ static const yp_item_t mxguard_conf[] = {
 	{ MOD_LOG_INTERVAL,    YP_TINT, YP_VINT = { 0, UINT32_MAX, 300, YP_STIME } },
 	{ MOD_LOG_TABLE_SIZE,  YP_TINT, YP_VINT = { 1, 10000000, 16384 } },
 	{ MOD_DNSSEC_UNSIGNED, YP_TOPT, YP_VOPT = { unsigned_values, UNSIGNED_DENY } },
+	{ MOD_NULL_MX,         YP_TSTR, YP_VNONE, YP_FMULTI },
+	{ MOD_NULL_MX_FILE,    YP_TSTR, YP_VNONE },
+	{ MOD_NULL_MX_IMPLICIT, YP_TBOOL, YP_VNONE },
+	{ MOD_NULL_MX_TTL,     YP_TINT, YP_VINT = { 0, INT32_MAX, 3600, YP_STIME } },
 	// knotd's DNSSEC init reads this item, and crashes if it is not declared.
 	{ MOD_POLICY,          YP_TREF, YP_VREF = { C_POLICY }, YP_FNONE,
 	                       { knotd_conf_check_ref } },
@@ -100,6 +110,7 @@ enum {
 	CTR_ACTION,     // RRsets with violations, by the action taken
 	CTR_TRUNCATED,  // answers sent empty with TC=1 (or dropped) not to leak
 	CTR_SKIPPED,    // rewrites not done: a signed answer the module cannot sign
+	CTR_SYNTHESIZED,  // null MX answers made for no-mail names
 	CTR_ERROR,      // internal failures (the answer went out unchanged)
 };
 
@@ -111,6 +122,9 @@ typedef struct {
 	bool unsigned_allow;        // serve rewritten signed answers unsigned
 	bool enforce_address;       // an address kind strips or replaces
 	bool can_sign;              // the zone's keys are loaded
+	mx_name_list_t *no_mail;    // names and subtrees that get a null MX
+	bool implicit;              // every existing name without MX gets one
+	uint32_t null_mx_ttl;       // TTL of a synthesised null MX
 	pthread_mutex_t sign_lock;  // knotd's signing context is not thread-safe
 	atomic_bool error_logged;
 } mxguard_ctx_t;
@@ -271,6 +285,29 @@ static bool answer_signs(const knot_pkt_t *pkt, const knot_dname_t *owner)
 	return false;
 }
 
+static bool is_null_mx(const knot_rdataset_t *rrs)
+{
+	return rrs->count == 1 && rrs->rdata->len == 3 &&
+	       knot_wire_read_u16(rrs->rdata->data) == 0 && rrs->rdata->data[2] == 0;
+}
+
+// A no-mail name with MX records: the list wins, the RRset becomes a null MX.
+static void add_override(answer_run_t *run, const mxguard_ctx_t *ctx,
+                         const rrset_job_t *job, const knot_rdataset_t *rrs)
+{
+	if (ctx->no_mail == NULL || is_null_mx(rrs) ||
+	    !mx_name_list_match(ctx->no_mail, job->owner)) {
+		return;
+	}
+	mx_violation_t v = {
+		.kind = MX_KIND_NULL_MX_OVERRIDE,
+		.rr_index = 0,
+		.preference = knot_wire_read_u16(rrs->rdata->data),
+		.exchange = knot_mx_name(rrs->rdata),
+	};
+	collect_violation(&v, run);
+}
+
 // Finds the MX RRsets of the answer and checks each; false on no memory.
 static bool inspect_answer(answer_run_t *run, bool glue_complete)
 {
@@ -293,7 +330,7 @@ static bool inspect_answer(answer_run_t *run, bool glue_complete)
 	mx_glue_t *glue;
 	size_t glue_count;
 	run->jobs = mm_get(run->qdata, run->job_count * sizeof(*run->jobs));
-	run->violation_cap = records * MX_KIND_COUNT;
+	run->violation_cap = records * MX_KIND_COUNT + run->job_count;
 	run->violations = mm_get(run->qdata, run->violation_cap * sizeof(*run->violations));
 	if (run->jobs == NULL || run->violations == NULL ||
 	    !collect_glue(pkt, run->qdata, &glue, &glue_count)) {
@@ -326,6 +363,8 @@ static bool inspect_answer(answer_run_t *run, bool glue_complete)
 		};
 		job->first = run->violation_count;
 		mx_check_rrset(&view, &ctx->policy, collect_violation, run);
+
+		add_override(run, ctx, job, &rr->rrs);
 		job->count = run->violation_count - job->first;
 
 		mx_plan_init(&job->plan, &rr->rrs, record);
@@ -380,12 +419,10 @@ static mx_action_t effective_action(const mxguard_ctx_t *ctx, const rrset_job_t 
 static void report_job(answer_run_t *run, const rrset_job_t *job)
 {
 	mxguard_ctx_t *ctx = knotd_mod_ctx(run->mod);
-	count(run->mod, run->qdata, CTR_INSPECTED, 0);
-	if (job->count == 0) {
-		return;
+	if (job->count > 0) {
+		count(run->mod, run->qdata, CTR_ACTION,
+		      job->enforce ? job->plan.strongest : MX_ACTION_LOG);
 	}
-	count(run->mod, run->qdata, CTR_ACTION,
-	      job->enforce ? job->plan.strongest : MX_ACTION_LOG);
 
 	for (unsigned i = job->first; i < job->first + job->count; i++) {
 		const mx_violation_t *v = &run->violations[i];
@@ -562,6 +599,82 @@ static bool needs_guard(const answer_run_t *run)
 	return false;
 }
 
+/*** Null MX for no-mail names. ***/
+
+static bool zone_signed(knotd_qdata_t *qdata)
+{
+	knot_rrset_t dnskey = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_DNSKEY);
+	return !knot_rrset_empty(&dnskey);
+}
+
+static void log_synthesis(answer_run_t *run, const knot_dname_t *owner, const char *reason)
+{
+	uint32_t suppressed;
+	// An impossible kind keeps this line's key apart from the violations'.
+	if (!log_due(run, owner, (const knot_dname_t *)"", MX_KIND_COUNT + 1, &suppressed)) {
+		return;
+	}
+	knot_dname_txt_storage_t text;
+	knot_dname_to_str(text, owner, sizeof(text));
+	char repeats[32] = "";
+	if (suppressed > 0) {
+		snprintf(repeats, sizeof(repeats), ", suppressed %u", suppressed);
+	}
+	knotd_mod_log(run->mod, LOG_INFO, "synthesized null-mx, owner %s, reason %s%s",
+	              text, reason, repeats);
+}
+
+// A name that exists without MX: answer "NAME TTL IN MX 0 ." instead of NODATA.
+static knotd_in_state_t synthesize(knotd_in_state_t state, knot_pkt_t *pkt,
+                                   knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
+	bool listed = ctx->no_mail != NULL && mx_name_list_match(ctx->no_mail, qdata->name);
+	if (!listed && !ctx->implicit) {
+		return state;
+	}
+
+	answer_run_t run = { .mod = mod, .qdata = qdata, .pkt = pkt };
+	knot_rrset_t *rr = knot_rrset_new(qdata->name, KNOT_RRTYPE_MX, KNOT_CLASS_IN,
+	                                  ctx->null_mx_ttl, qdata->mm);
+	const uint8_t null_mx[3] = { 0, 0, 0 };
+	if (rr == NULL ||
+	    knot_rrset_add_rdata(rr, null_mx, sizeof(null_mx), qdata->mm) != KNOT_EOK) {
+		count_error(mod, qdata, "out of memory");
+		return state;
+	}
+
+	knot_rrset_t rrsig;
+	knot_rrset_init_empty(&rrsig);
+	if (knot_pkt_has_dnssec(qdata->query) && zone_signed(qdata)) {
+		const char *reason = NULL;
+		if (!sign_rrset(&run, rr, &rrsig, &reason) && !ctx->unsigned_allow) {
+			rrset_job_t job = { .owner = (knot_dname_t *)qdata->name,
+			                    .skip_reason = reason };
+			job.plan.strongest = MX_ACTION_NULL_MX;
+			report_job(&run, &job);
+			return state;
+		}
+	}
+
+	// The first answer record's owner is the QNAME; after a CNAME it is not.
+	uint16_t hint = (pkt->rrset_count == 0) ? KNOT_COMPR_HINT_QNAME : KNOT_COMPR_HINT_NONE;
+	if (knot_pkt_put(pkt, hint, rr, 0) != KNOT_EOK) {
+		// Nothing was written: the NODATA answer goes on.
+		count_error(mod, qdata, "no room for the null MX");
+		return state;
+	}
+	if (!knot_rrset_empty(&rrsig) &&
+	    knot_pkt_put(pkt, hint, &rrsig, KNOT_PF_ORIGTTL) != KNOT_EOK) {
+		// TC is set: the client asks again over TCP.
+		return KNOTD_IN_STATE_TRUNC;
+	}
+
+	count(mod, qdata, CTR_SYNTHESIZED, 0);
+	log_synthesis(&run, qdata->name, listed ? "list" : "implicit");
+	return KNOTD_IN_STATE_HIT;
+}
+
 /*** Hooks. ***/
 
 static knotd_in_state_t mxguard_answer(knotd_in_state_t state, knot_pkt_t *pkt,
@@ -573,6 +686,10 @@ static knotd_in_state_t mxguard_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 	query_mark.pkt = pkt;
 	query_mark.id = knot_wire_get_id(pkt->wire);
 	query_mark.glue_done = false;
+
+	if (state == KNOTD_IN_STATE_NODATA) {
+		return synthesize(state, pkt, qdata, mod);
+	}
 	return state;
 }
 
@@ -597,6 +714,7 @@ static knotd_in_state_t mxguard_additional(knotd_in_state_t state, knot_pkt_t *p
 	}
 	enforce(&run);
 	for (unsigned i = 0; i < run.job_count; i++) {
+		count(mod, qdata, CTR_INSPECTED, 0);
 		report_job(&run, &run.jobs[i]);
 	}
 	return state;
@@ -636,6 +754,7 @@ static knotd_state_t mxguard_end(knotd_state_t state, knot_pkt_t *pkt,
 		return KNOTD_STATE_FAIL;
 	}
 	for (unsigned i = 0; i < run.job_count; i++) {
+		count(mod, qdata, CTR_INSPECTED, 0);
 		report_job(&run, &run.jobs[i]);
 	}
 	return state;
@@ -691,6 +810,49 @@ static int check_allow(knotd_conf_check_args_t *args)
 	return ret;
 }
 
+// The no-mail names of the items, then of the file; *err says what is wrong.
+static int load_no_mail(mx_name_list_t *list, knotd_conf_t *names, const char *file,
+                        const char **err)
+{
+	// knotd reads the message after the check returns.
+	static __thread char msg[640];
+	for (size_t i = 0; i < names->count; i++) {
+		const char *reason = NULL;
+		int ret = mx_name_list_add(list, names->multi[i].string, &reason);
+		if (ret != KNOT_EOK) {
+			snprintf(msg, sizeof(msg), "invalid null-mx '%s' (%s)",
+			         names->multi[i].string, reason ? reason : knot_strerror(ret));
+			*err = msg;
+			return ret;
+		}
+	}
+	if (file != NULL && file[0] != '\0') {
+		char reason[512];
+		int ret = mx_name_list_load(list, file, reason, sizeof(reason));
+		if (ret != KNOT_EOK) {
+			snprintf(msg, sizeof(msg), "invalid null-mx-file, %s", reason);
+			*err = msg;
+			return ret;
+		}
+	}
+	return KNOT_EOK;
+}
+
+static int check_no_mail(knotd_conf_check_args_t *args)
+{
+	knotd_conf_t names = knotd_conf_check_item(args, MOD_NULL_MX);
+	knotd_conf_t file = knotd_conf_check_item(args, MOD_NULL_MX_FILE);
+	if (names.count == 0 && file.count == 0) {
+		return KNOT_EOK;
+	}
+	mx_name_list_t *list = mx_name_list_new();
+	int ret = (list == NULL) ? KNOT_ENOMEM :
+	          load_no_mail(list, &names, file.single.string, &args->err_str);
+	mx_name_list_free(list);
+	knotd_conf_free(&names);
+	return ret;
+}
+
 static int mxguard_conf_check(knotd_conf_check_args_t *args)
 {
 	// No record is wrong by itself in a provider mix: nothing to strip.
@@ -701,7 +863,8 @@ static int mxguard_conf_check(knotd_conf_check_args_t *args)
 			"invalid provider-mix 'null-mx', it takes only 'off' or 'log'";
 		return KNOT_EINVAL;
 	}
-	return check_allow(args);
+	int ret = check_allow(args);
+	return (ret == KNOT_EOK) ? check_no_mail(args) : ret;
 }
 
 static int load_allow(knotd_mod_t *mod, mxguard_ctx_t *ctx)
@@ -767,11 +930,39 @@ static void load_signing(knotd_mod_t *mod, mxguard_ctx_t *ctx)
 	ctx->can_sign = true;
 }
 
+static int load_null_mx(knotd_mod_t *mod, mxguard_ctx_t *ctx)
+{
+	ctx->implicit = knotd_conf_mod(mod, MOD_NULL_MX_IMPLICIT).single.boolean;
+	ctx->null_mx_ttl = knotd_conf_mod(mod, MOD_NULL_MX_TTL).single.integer;
+
+	knotd_conf_t names = knotd_conf_mod(mod, MOD_NULL_MX);
+	knotd_conf_t file = knotd_conf_mod(mod, MOD_NULL_MX_FILE);
+	if (names.count == 0 && file.count == 0) {
+		return KNOT_EOK;
+	}
+	ctx->no_mail = mx_name_list_new();
+	if (ctx->no_mail == NULL) {
+		knotd_conf_free(&names);
+		return KNOT_ENOMEM;
+	}
+	const char *err = NULL;
+	int ret = load_no_mail(ctx->no_mail, &names, file.single.string, &err);
+	knotd_conf_free(&names);
+	if (ret != KNOT_EOK) {
+		// The check passed a moment ago: the file changed in between.
+		knotd_mod_log(mod, LOG_ERR, "%s", err ? err : knot_strerror(ret));
+		return ret;
+	}
+	ctx->policy.action[MX_KIND_NULL_MX_OVERRIDE] = MX_ACTION_NULL_MX;
+	return KNOT_EOK;
+}
+
 static void ctx_free(mxguard_ctx_t *ctx)
 {
 	if (ctx == NULL) {
 		return;
 	}
+	mx_name_list_free(ctx->no_mail);
 	mx_log_limit_free(ctx->log_limit);
 	pthread_mutex_destroy(&ctx->sign_lock);
 	free(ctx->allow);
@@ -792,6 +983,9 @@ static int register_stats(knotd_mod_t *mod)
 	}
 	if (ret == KNOT_EOK) {
 		ret = knotd_mod_stats_add(mod, "skipped", 1, NULL);
+	}
+	if (ret == KNOT_EOK) {
+		ret = knotd_mod_stats_add(mod, "synthesized", 1, NULL);
 	}
 	if (ret == KNOT_EOK) {
 		ret = knotd_mod_stats_add(mod, "error", 1, NULL);
@@ -821,7 +1015,8 @@ static int mxguard_load(knotd_mod_t *mod)
 
 	mx_policy_init(&ctx->policy, MX_ACTION_LOG);
 	for (unsigned k = 0; k < MX_KIND_COUNT; k++) {
-		ctx->policy.action[k] = knotd_conf_mod(mod, kind_items[k]).single.option;
+		ctx->policy.action[k] = (kind_items[k] == NULL) ? MX_ACTION_OFF :
+		                        knotd_conf_mod(mod, kind_items[k]).single.option;
 	}
 	ctx->enforce_address = ctx->policy.action[MX_KIND_LOOPBACK] >= MX_ACTION_STRIP ||
 	                       ctx->policy.action[MX_KIND_SPECIAL_ADDRESS] >= MX_ACTION_STRIP ||
@@ -831,6 +1026,9 @@ static int mxguard_load(knotd_mod_t *mod)
 	ctx->rotate = knotd_conf(mod, C_SERVER, C_ANSWER_ROTATION, NULL).single.boolean;
 
 	int ret = load_allow(mod, ctx);
+	if (ret == KNOT_EOK) {
+		ret = load_null_mx(mod, ctx);
+	}
 	if (ret != KNOT_EOK) {
 		ctx_free(ctx);
 		return ret;
@@ -849,7 +1047,7 @@ static int mxguard_load(knotd_mod_t *mod)
 	// Knot 3.5.4+ calls unload after a failed load only if a context is set.
 	knotd_mod_ctx_set(mod, ctx);
 
-	bool rewrites = false;
+	bool rewrites = ctx->no_mail != NULL || ctx->implicit;
 	for (unsigned k = 0; k < MX_KIND_COUNT; k++) {
 		rewrites = rewrites || ctx->policy.action[k] >= MX_ACTION_STRIP;
 	}

@@ -23,6 +23,8 @@ typedef enum {
 	MX_KIND_SELF_EXCHANGE,
 	MX_KIND_PROVIDER_MIX,
 	MX_KIND_CNAME_EXCHANGE,  /*!< Judged only where names can be looked up. */
+	MX_KIND_NULL_MX_OVERRIDE,  /*!< A no-mail name has MX records (no config
+	                                item: the list is the policy). */
 	MX_KIND_COUNT
 } mx_kind_t;
 

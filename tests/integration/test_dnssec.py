@@ -34,10 +34,12 @@ mod-mxguard:
   - id: enforce
     loopback: strip
     self-exchange: null-mx
+    null-mx: parked.example.test
     log-interval: 0
   - id: enforce-allow
     loopback: strip
     self-exchange: null-mx
+    null-mx: parked.example.test
     log-interval: 0
     dnssec-unsigned: allow
 """
@@ -128,6 +130,14 @@ def test_wildcard_rewrite_validates(signer):
     assert any(rrset.rdtype == dns.rdatatype.NSEC for rrset in r.authority)
 
 
+def test_synthesized_null_mx_is_signed(signer):
+    keys = dnskey(signer)
+    r = ask(signer, "parked.example.test.")
+    mx = validate(r, "parked.example.test.", keys)
+    assert [rd.to_text() for rd in mx] == ["0 ."]
+    assert r.authority == []
+
+
 def test_without_do_the_answer_is_rewritten_unsigned(signer):
     r = ask(signer, "partial.example.test.", do=False)
     mx, sigs = mx_and_sigs(r, "partial.example.test.")
@@ -204,6 +214,16 @@ def test_offline_signed_zone_is_left_alone_and_logged(offline_zone):
         # Without DO there is no signature to keep: rewritten.
         r = ask(s, "partial.example.test.", do=False)
         assert len(r.answer[0]) == 2
+
+        # No null MX without a signature for it: the signed NODATA stays.
+        mark = s.log_mark()
+        r = ask(s, "parked.example.test.")
+        assert r.answer == []
+        assert any(rrset.rdtype == dns.rdatatype.NSEC for rrset in r.authority)
+        assert (PREFIX_ENFORCE + "not enforced, owner parked.example.test., "
+                "action null-mx, reason no-signing-keys") in s.module_lines(mark)
+        r = ask(s, "parked.example.test.", do=False)
+        assert [rd.to_text() for rd in r.answer[0]] == ["0 ."]
     finally:
         s.cleanup()
 
@@ -217,5 +237,8 @@ def test_offline_signed_zone_with_unsigned_allowed(offline_zone):
         r = ask(s, "partial.example.test.")
         mx, sigs = mx_and_sigs(r, "partial.example.test.")
         assert len(mx) == 2 and sigs is None
+        r = ask(s, "parked.example.test.")
+        mx, sigs = mx_and_sigs(r, "parked.example.test.")
+        assert [rd.to_text() for rd in mx] == ["0 ."] and sigs is None
     finally:
         s.cleanup()
