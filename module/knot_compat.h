@@ -35,3 +35,11 @@ typedef struct {
 	mxg_glue_t *glues;
 	uint16_t count;
 } mxg_additional_t;
+
+/*
+ * Knot 3.4 (ABI 600) added knotd_qdata_zone_rrset(): a module can read any
+ * node of the zones the server holds. mod-mxguard then judges exchanges by
+ * exact lookups and rewrites in the ANSWER stage, before knotd adds glue;
+ * on older Knot it infers from the glue and rewrites in the ADDITIONAL stage.
+ */
+#define MXG_ZONE_LOOKUP (KNOTD_MOD_ABI_VERSION >= 600)

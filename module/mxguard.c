@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "answer_rebuild.h"
+#include "exchange_lookup.h"
 #include "knot_compat.h"
 #include "log_limit.h"
 #include "log_line.h"
@@ -129,13 +130,27 @@ typedef struct {
 	atomic_bool error_logged;
 } mxguard_ctx_t;
 
-// Whether knotd ran the ADDITIONAL stage of the query being answered on this
-// thread: only then is the glue complete (overflowing glue skips the stage).
+// Whether the answer being made on this thread was judged in the stage that
+// can rewrite it (ANSWER with zone lookups, ADDITIONAL with glue). Answers
+// that skip it – knotd's own truncation, overflowing glue – are caught at END.
 static __thread struct {
 	const knot_pkt_t *pkt;
 	uint16_t id;
-	bool glue_done;
+	bool handled;
 } query_mark;
+
+static void mark_query(const knot_pkt_t *pkt, bool handled)
+{
+	query_mark.pkt = pkt;
+	query_mark.id = knot_wire_get_id(pkt->wire);
+	query_mark.handled = handled;
+}
+
+static bool query_handled(const knot_pkt_t *pkt)
+{
+	return query_mark.handled && query_mark.pkt == pkt &&
+	       query_mark.id == knot_wire_get_id(pkt->wire);
+}
 
 static char *kind_to_str(uint32_t idx, uint32_t count)
 {
@@ -308,6 +323,30 @@ static void add_override(answer_run_t *run, const mxguard_ctx_t *ctx,
 	collect_violation(&v, run);
 }
 
+#if MXG_ZONE_LOOKUP
+static int zone_get(void *ctx, const knot_dname_t *zone, const knot_dname_t *name,
+                    uint16_t type, knot_rrset_t *out)
+{
+	return knotd_qdata_zone_rrset(ctx, zone, name, type, out);
+}
+
+static void lookup_exchange(const knot_dname_t *exchange, mx_target_t *target, void *ctx)
+{
+	knotd_qdata_t *qdata = ctx;
+	mx_exchange_lookup(exchange, target, zone_get, qdata, qdata->mm);
+}
+
+static mx_lookup_f exchange_lookup_fn(void)
+{
+	return lookup_exchange;
+}
+#else
+static mx_lookup_f exchange_lookup_fn(void)
+{
+	return NULL;  // judged from the glue
+}
+#endif
+
 // Finds the MX RRsets of the answer and checks each; false on no memory.
 static bool inspect_answer(answer_run_t *run, bool glue_complete)
 {
@@ -327,13 +366,13 @@ static bool inspect_answer(answer_run_t *run, bool glue_complete)
 		return true;
 	}
 
-	mx_glue_t *glue;
-	size_t glue_count;
+	mx_glue_t *glue = NULL;
+	size_t glue_count = 0;
 	run->jobs = mm_get(run->qdata, run->job_count * sizeof(*run->jobs));
 	run->violation_cap = records * MX_KIND_COUNT + run->job_count;
 	run->violations = mm_get(run->qdata, run->violation_cap * sizeof(*run->violations));
 	if (run->jobs == NULL || run->violations == NULL ||
-	    !collect_glue(pkt, run->qdata, &glue, &glue_count)) {
+	    (!MXG_ZONE_LOOKUP && !collect_glue(pkt, run->qdata, &glue, &glue_count))) {
 		return false;
 	}
 
@@ -360,6 +399,8 @@ static bool inspect_answer(answer_run_t *run, bool glue_complete)
 			.glue = glue,
 			.glue_count = glue_count,
 			.glue_complete = glue_complete,
+			.lookup = exchange_lookup_fn(),
+			.lookup_ctx = run->qdata,
 		};
 		job->first = run->violation_count;
 		mx_check_rrset(&view, &ctx->policy, collect_violation, run);
@@ -591,8 +632,9 @@ static bool needs_guard(const answer_run_t *run)
 {
 	mxguard_ctx_t *ctx = knotd_mod_ctx(run->mod);
 	for (unsigned i = 0; i < run->job_count; i++) {
-		// Without the glue, address kinds cannot be judged.
-		if (mx_plan_changes(&run->jobs[i].plan) || ctx->enforce_address) {
+		// Without the glue (and zone lookups), address kinds cannot be judged.
+		if (mx_plan_changes(&run->jobs[i].plan) ||
+		    (!MXG_ZONE_LOOKUP && ctx->enforce_address)) {
 			return true;
 		}
 	}
@@ -677,59 +719,62 @@ static knotd_in_state_t synthesize(knotd_in_state_t state, knot_pkt_t *pkt,
 
 /*** Hooks. ***/
 
-static knotd_in_state_t mxguard_answer(knotd_in_state_t state, knot_pkt_t *pkt,
-                                       knotd_qdata_t *qdata, knotd_mod_t *mod)
+// Judges the answer, rewrites it where the policy says, logs and counts.
+static void process_answer(knot_pkt_t *pkt, knotd_qdata_t *qdata, knotd_mod_t *mod,
+                           bool glue_complete)
 {
-	if (!is_mx_query(qdata)) {
-		return state;
-	}
-	query_mark.pkt = pkt;
-	query_mark.id = knot_wire_get_id(pkt->wire);
-	query_mark.glue_done = false;
-
-	if (state == KNOTD_IN_STATE_NODATA) {
-		return synthesize(state, pkt, qdata, mod);
-	}
-	return state;
-}
-
-// The glue is complete here: judge, rewrite, log.
-static knotd_in_state_t mxguard_additional(knotd_in_state_t state, knot_pkt_t *pkt,
-                                           knotd_qdata_t *qdata, knotd_mod_t *mod)
-{
-	if (!is_mx_query(qdata)) {
-		return state;
-	}
-	if (query_mark.pkt == pkt && query_mark.id == knot_wire_get_id(pkt->wire)) {
-		query_mark.glue_done = true;
-	}
-
 	answer_run_t run = { .mod = mod, .qdata = qdata, .pkt = pkt };
-	if (!inspect_answer(&run, true)) {
+	if (!inspect_answer(&run, glue_complete)) {
 		count_error(mod, qdata, "out of memory");
-		return state;
+		return;
 	}
 	if (run.job_count == 0) {
-		return state;
+		return;
 	}
 	enforce(&run);
 	for (unsigned i = 0; i < run.job_count; i++) {
 		count(mod, qdata, CTR_INSPECTED, 0);
 		report_job(&run, &run.jobs[i]);
 	}
-	return state;
 }
 
-// Answers that skipped the ADDITIONAL stage: glue that overflowed, or a UDP
-// answer that knotd truncated (possibly with the whole MX RRset in it).
-static knotd_state_t mxguard_end(knotd_state_t state, knot_pkt_t *pkt,
-                                 knotd_qdata_t *qdata, knotd_mod_t *mod)
+static knotd_in_state_t mxguard_answer(knotd_in_state_t state, knot_pkt_t *pkt,
+                                       knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
 	if (!is_mx_query(qdata)) {
 		return state;
 	}
-	if (query_mark.glue_done && query_mark.pkt == pkt &&
-	    query_mark.id == knot_wire_get_id(pkt->wire)) {
+	mark_query(pkt, false);
+
+	if (state == KNOTD_IN_STATE_NODATA) {
+		return synthesize(state, pkt, qdata, mod);
+	}
+	if (MXG_ZONE_LOOKUP) {
+		// Exact lookups: judge and rewrite before knotd adds the glue.
+		process_answer(pkt, qdata, mod, false);
+		mark_query(pkt, true);
+	}
+	return state;
+}
+
+// Without zone lookups: the glue is complete here (it overflowed otherwise).
+static knotd_in_state_t mxguard_additional(knotd_in_state_t state, knot_pkt_t *pkt,
+                                           knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	if (!is_mx_query(qdata)) {
+		return state;
+	}
+	process_answer(pkt, qdata, mod, true);
+	mark_query(pkt, true);
+	return state;
+}
+
+// Answers that skipped the judging stage: glue that overflowed, or a UDP
+// answer that knotd truncated (possibly with the whole MX RRset in it).
+static knotd_state_t mxguard_end(knotd_state_t state, knot_pkt_t *pkt,
+                                 knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	if (!is_mx_query(qdata) || query_handled(pkt)) {
 		return state;
 	}
 
@@ -996,7 +1041,7 @@ static int register_stats(knotd_mod_t *mod)
 static int register_hooks(knotd_mod_t *mod)
 {
 	int ret = knotd_mod_in_hook(mod, KNOTD_STAGE_ANSWER, mxguard_answer);
-	if (ret == KNOT_EOK) {
+	if (ret == KNOT_EOK && !MXG_ZONE_LOOKUP) {
 		ret = knotd_mod_in_hook(mod, KNOTD_STAGE_ADDITIONAL, mxguard_additional);
 	}
 	if (ret == KNOT_EOK) {

@@ -22,6 +22,7 @@ MAIN_ZONES = """
     module: mod-mxguard/default
   - domain: clean.test
     module: mod-mxguard
+  - domain: other.test
 """
 
 
@@ -37,7 +38,7 @@ def knotd():
 @pytest.fixture(scope="session")
 def bare_knotd():
     """The same zones without the module: the reference answers."""
-    zones = "  - domain: example.test\n  - domain: clean.test\n"
+    zones = "  - domain: example.test\n  - domain: clean.test\n  - domain: other.test\n"
     server = Knotd(conf("", zones)).start()
     yield server
     server.cleanup()

@@ -28,6 +28,18 @@ KNOTC = os.environ.get("KNOTC") or shutil.which("knotc") or "/usr/sbin/knotc"
 ZONES = os.path.join(HERE, "zones")
 
 
+def knot_version():
+    out = subprocess.run([KNOTD, "--version"], capture_output=True, text=True).stdout
+    m = re.search(r"(\d+)\.(\d+)\.(\d+)", out)
+    return tuple(int(x) for x in m.groups()) if m else (0, 0, 0)
+
+
+KNOT_VERSION = knot_version()
+# Knot 3.4+ lets the module look exchanges up in the zones (ABI 600): exact
+# verdicts, rewriting before the glue. Before, verdicts come from the glue.
+EXACT_LOOKUPS = KNOT_VERSION >= (3, 4, 0)
+
+
 def installed_module():
     """mxguard.so in knotd's module directory, which knotd always loads."""
     try:
@@ -94,7 +106,7 @@ class Knotd:
     """knotd started from a configuration text with @DIR@, @PORT@, @MODULE@ and
     @ZONES@ placeholders."""
 
-    def __init__(self, conf_text, zones=("example.test", "clean.test")):
+    def __init__(self, conf_text, zones=("example.test", "clean.test", "other.test")):
         self.dir = tempfile.mkdtemp(prefix="mxguard-it-")
         self.port = free_port()
         self.zonedir = os.path.join(self.dir, "zones")

@@ -14,7 +14,7 @@ import dns.tsigkeyring
 import dns.zone
 import pytest
 
-from knotd_harness import Knotd, conf
+from knotd_harness import EXACT_LOOKUPS, Knotd, conf
 
 TSIG_SECRET = "c2VjcmV0LWtleS1mb3ItbXhndWFyZC10ZXN0cw=="
 KEYRING = dns.tsigkeyring.from_text({"mxguard-test.": ("hmac-sha256", TSIG_SECRET)})
@@ -155,7 +155,7 @@ def test_header_and_edns_survive(server, bare_knotd, flags):
     assert r.flags == ref.flags and r.rcode() == ref.rcode()
     assert r.payload == ref.payload
     nsid = [o for o in r.options if o.otype == dns.edns.NSID]
-    assert nsid and nsid[0].data == b"mxguard-nsid"
+    assert nsid and nsid[0].to_wire() == b"mxguard-nsid"
 
     # Without EDNS the answer carries no OPT.
     r = ask(server, "partial.example.test.", use_edns=False)
@@ -175,11 +175,18 @@ def test_tsig_signed_answer_verifies(server, tcp):
 
 
 def test_glue_overflow_never_leaks_the_unfiltered_set(server):
-    # 41 exchanges, one without an address: its glue cannot all fit in 1232
-    # bytes, so the module cannot judge the addresses. It sends TC instead.
+    # 41 exchanges, one without an address: their glue cannot all fit in 1232
+    # bytes.
     r = ask(server, "big.example.test.")
-    assert r.flags & dns.flags.TC
-    assert r.answer == [] and r.additional == []
+    if EXACT_LOOKUPS:
+        # Judged by zone lookups and rewritten before knotd adds the glue.
+        assert not r.flags & dns.flags.TC
+        exchanges = {rd.exchange.to_text() for rd in r.answer[0]}
+        assert len(exchanges) == 40 and "mx-none.example.test." not in exchanges
+    else:
+        # Without the glue the module cannot judge addresses: TC instead.
+        assert r.flags & dns.flags.TC
+        assert r.answer == [] and r.additional == []
     assert r.edns == 0
 
     # Over TCP the glue is complete and the exchange without address goes.
@@ -198,6 +205,12 @@ def test_truncated_answer_stays_empty(server):
 def test_glue_overflow_with_tsig_is_dropped_not_badsig(server):
     q = dns.message.make_query("big.example.test.", "MX", use_edns=0, payload=1232)
     q.use_tsig(KEYRING, keyname="mxguard-test.", algorithm="hmac-sha256")
+    if EXACT_LOOKUPS:
+        # Rewritten before the glue: a signed answer that verifies.
+        wire = server.raw_query(q.to_wire())
+        r = dns.message.from_wire(wire, keyring=KEYRING, request_mac=q.mac)
+        assert len(r.answer[0]) == 40
+        return
     with pytest.raises(Exception):
         server.raw_query(q.to_wire(), timeout=1.0)
     wire = server.raw_query(q.to_wire(), tcp=True)
@@ -242,5 +255,6 @@ def test_counters(server):
     p = "[example.test.] mod-mxguard."
     assert int(stats[p + "action[strip]"]) >= 1
     assert int(stats[p + "action[null-mx]"]) >= 1
-    assert int(stats[p + "truncated"]) >= 1
+    # Knot 3.4+ hides counters that are zero.
+    assert int(stats.get(p + "truncated", "0")) >= (0 if EXACT_LOOKUPS else 1)
     assert stats.get(p + "error", "0") == "0"
