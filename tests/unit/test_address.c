@@ -13,21 +13,8 @@
 #include <sys/socket.h>
 
 #include "address.h"
+#include "test_helpers.h"
 
-/*! Makes an address from text; fails the test on bad text. */
-static mx_addr_t addr(const char *text)
-{
-	mx_addr_t out;
-	memset(&out, 0, sizeof(out));
-	if (inet_pton(AF_INET, text, out.bytes) == 1) {
-		out.family = AF_INET;
-	} else if (inet_pton(AF_INET6, text, out.bytes) == 1) {
-		out.family = AF_INET6;
-	} else {
-		fail_msg("bad address in test: %s", text);
-	}
-	return out;
-}
 
 /*! Parses a range that must be valid and checks both its ends. */
 static void check_range(const char *text, uint8_t family,
@@ -38,8 +25,8 @@ static void check_range(const char *text, uint8_t family,
 		fail_msg("rejected: \"%s\"", text);
 	}
 
-	mx_addr_t lo = addr(min);
-	mx_addr_t hi = addr(max);
+	mx_addr_t lo = test_addr(min);
+	mx_addr_t hi = test_addr(max);
 	size_t len = mx_addr_len(family);
 	assert_int_equal(range.family, family);
 	assert_int_equal(lo.family, family);
@@ -108,20 +95,20 @@ static void test_to_str(void **state)
 {
 	char buf[MX_ADDR_STRLEN];
 
-	mx_addr_t a = addr("192.0.2.1");
+	mx_addr_t a = test_addr("192.0.2.1");
 	assert_ptr_equal(mx_addr_to_str(&a, buf, sizeof(buf)), buf);
 	assert_string_equal(buf, "192.0.2.1");
 
-	a = addr("2001:0db8:0000::0001");
+	a = test_addr("2001:0db8:0000::0001");
 	assert_string_equal(mx_addr_to_str(&a, buf, sizeof(buf)), "2001:db8::1");
 
-	a = addr("::ffff:10.1.1.1");
+	a = test_addr("::ffff:10.1.1.1");
 	assert_string_equal(mx_addr_to_str(&a, buf, sizeof(buf)),
 	                    "::ffff:10.1.1.1");
 
 	// The longest IPv6 text fits in MX_ADDR_STRLEN, and exactly in 40.
 	static const char longest[] = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff";
-	a = addr(longest);
+	a = test_addr(longest);
 	assert_string_equal(mx_addr_to_str(&a, buf, sizeof(buf)), longest);
 	assert_string_equal(mx_addr_to_str(&a, buf, sizeof(longest)), longest);
 	assert_string_equal(mx_addr_to_str(&a, buf, sizeof(longest) - 1), "?");
@@ -141,7 +128,7 @@ static void test_to_str_failure(void **state)
 	assert_string_equal(mx_addr_to_str(NULL, buf, sizeof(buf)), "?");
 
 	// Too small a buffer.
-	a = addr("192.0.2.1");
+	a = test_addr("192.0.2.1");
 	assert_string_equal(mx_addr_to_str(&a, buf, 5), "?");
 
 	// Not even room for "?".
@@ -264,12 +251,12 @@ static void test_parse_bad(void **state)
 static void test_range_prefix(void **state)
 {
 	mx_addr_range_t range;
-	mx_addr_t a = addr("172.20.30.40");
+	mx_addr_t a = test_addr("172.20.30.40");
 
 	assert_true(mx_addr_range_prefix(&range, &a, 12));
 	assert_int_equal(range.family, AF_INET);
-	mx_addr_t lo = addr("172.16.0.0");
-	mx_addr_t hi = addr("172.31.255.255");
+	mx_addr_t lo = test_addr("172.16.0.0");
+	mx_addr_t hi = test_addr("172.31.255.255");
 	assert_memory_equal(range.min, lo.bytes, 4);
 	assert_memory_equal(range.max, hi.bytes, 4);
 
@@ -279,10 +266,10 @@ static void test_range_prefix(void **state)
 	assert_memory_equal(range.max, a.bytes, 4);
 	assert_false(mx_addr_range_prefix(&range, &a, 33));
 
-	a = addr("2001:db8::1");
+	a = test_addr("2001:db8::1");
 	assert_true(mx_addr_range_prefix(&range, &a, 128));
 	assert_true(mx_addr_range_prefix(&range, &a, 127));
-	lo = addr("2001:db8::");
+	lo = test_addr("2001:db8::");
 	assert_memory_equal(range.min, lo.bytes, 16);
 	assert_memory_equal(range.max, a.bytes, 16);
 	assert_false(mx_addr_range_prefix(&range, &a, 129));
@@ -301,13 +288,13 @@ static void check_match(const char *range_text, const char *const *inside,
 	assert_true(mx_addr_range_parse(&range, range_text));
 
 	for (const char *const *p = inside; *p != NULL; p++) {
-		mx_addr_t a = addr(*p);
+		mx_addr_t a = test_addr(*p);
 		if (!mx_addr_range_match(&range, &a)) {
 			fail_msg("%s not in %s", *p, range_text);
 		}
 	}
 	for (const char *const *p = outside; *p != NULL; p++) {
-		mx_addr_t a = addr(*p);
+		mx_addr_t a = test_addr(*p);
 		if (mx_addr_range_match(&range, &a)) {
 			fail_msg("%s in %s", *p, range_text);
 		}
@@ -371,18 +358,18 @@ static void test_in_ranges(void **state)
 	assert_true(mx_addr_range_parse(&ranges[1], "2001:db8::/32"));
 	assert_true(mx_addr_range_parse(&ranges[2], "192.0.2.1-192.0.2.9"));
 
-	mx_addr_t a = addr("10.9.8.7");
+	mx_addr_t a = test_addr("10.9.8.7");
 	assert_true(mx_addr_in_ranges(ranges, 3, &a));
 	assert_false(mx_addr_in_ranges(ranges, 0, &a));
-	a = addr("2001:db8::53");
+	a = test_addr("2001:db8::53");
 	assert_true(mx_addr_in_ranges(ranges, 3, &a));
 	assert_false(mx_addr_in_ranges(ranges, 1, &a));
-	a = addr("192.0.2.9");
+	a = test_addr("192.0.2.9");
 	assert_true(mx_addr_in_ranges(ranges, 3, &a));
 	assert_false(mx_addr_in_ranges(ranges, 2, &a));
-	a = addr("192.0.2.10");
+	a = test_addr("192.0.2.10");
 	assert_false(mx_addr_in_ranges(ranges, 3, &a));
-	a = addr("8.8.8.8");
+	a = test_addr("8.8.8.8");
 	assert_false(mx_addr_in_ranges(ranges, 3, &a));
 	assert_false(mx_addr_in_ranges(NULL, 0, &a));
 }

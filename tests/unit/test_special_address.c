@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "special_address.h"
+#include "test_helpers.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -105,20 +106,6 @@ static entry_case_t entry_cases[] = {
 #undef S
 #undef L
 
-/*! Makes an address from text; fails the test on bad text. */
-static mx_addr_t addr(const char *text)
-{
-	mx_addr_t out;
-	memset(&out, 0, sizeof(out));
-	if (inet_pton(AF_INET, text, out.bytes) == 1) {
-		out.family = AF_INET;
-	} else if (inet_pton(AF_INET6, text, out.bytes) == 1) {
-		out.family = AF_INET6;
-	} else {
-		fail_msg("bad address in test: %s", text);
-	}
-	return out;
-}
 
 /*! Finds the table entry written as "ADDR/LEN"; fails the test if none. */
 static const mx_special_range_t *find_entry(const char *prefix)
@@ -129,7 +116,7 @@ static const mx_special_range_t *find_entry(const char *prefix)
 	}
 	char text[INET6_ADDRSTRLEN];
 	snprintf(text, sizeof(text), "%.*s", (int)(slash - prefix), prefix);
-	mx_addr_t a = addr(text);
+	mx_addr_t a = test_addr(text);
 	unsigned long len = strtoul(slash + 1, NULL, 10);
 
 	for (size_t i = 0; i < mx_special_range_count; i++) {
@@ -147,7 +134,7 @@ static const mx_special_range_t *find_entry(const char *prefix)
 static mx_addr_class_t classify(const char *text,
                                 const mx_special_range_t **range)
 {
-	mx_addr_t a = addr(text);
+	mx_addr_t a = test_addr(text);
 	return mx_addr_classify(&a, range);
 }
 
@@ -452,11 +439,11 @@ static void test_mapped_global(void **state)
 
 static void test_no_range_output(void **state)
 {
-	mx_addr_t a = addr("127.0.0.1");
+	mx_addr_t a = test_addr("127.0.0.1");
 	assert_int_equal(mx_addr_classify(&a, NULL), MX_ADDR_LOOPBACK);
-	a = addr("10.0.0.1");
+	a = test_addr("10.0.0.1");
 	assert_int_equal(mx_addr_classify(&a, NULL), MX_ADDR_SPECIAL);
-	a = addr("8.8.8.8");
+	a = test_addr("8.8.8.8");
 	assert_int_equal(mx_addr_classify(&a, NULL), MX_ADDR_GLOBAL);
 }
 
