@@ -164,6 +164,27 @@ def test_parallel_signing_stays_valid(signer):
     assert signer.alive()
 
 
+def test_keys_made_after_load_need_a_module_reload():
+    # knotd makes the zone's first keys after the module has loaded: the
+    # module cannot sign until it loads again, and says so.
+    zone = "  - domain: example.test\n    dnssec-signing: on\n    module: mod-mxguard/enforce\n"
+    s = Knotd(conf(MODULES, zone), zones=("example.test",)).start()
+    try:
+        wait_signed(s)
+        assert "signing keys not available" in s.log_text()
+        mark = s.log_mark()
+        r = ask(s, "partial.example.test.")
+        assert len(mx_and_sigs(r, "partial.example.test.")[0]) == 3
+        assert (PREFIX_ENFORCE + "not enforced, owner partial.example.test., "
+                "action strip, reason no-signing-keys") in s.module_lines(mark)
+
+        reload_module(s)
+        r = ask(s, "partial.example.test.")
+        assert len(validate(r, "partial.example.test.", dnskey(s))) == 2
+    finally:
+        s.cleanup()
+
+
 def test_signatures_near_expiry_are_never_served():
     # rrsig-lifetime 10 minutes, TTL 1 hour: any signature the module could
     # make would expire while resolvers still cache it.
