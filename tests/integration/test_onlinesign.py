@@ -2,19 +2,22 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """mod-mxguard beside mod-onlinesign: what a validating resolver gets.
 
-On Knot 3.2, mod-onlinesign signs the answer section in the ANSWER stage,
-and mod-mxguard rewrites in the ADDITIONAL stage, after it, without the
-keys of onlinesign (it signs only for zones with dnssec-signing: on). What
-this pins down (module/mxguard.rst, "With mod-onlinesign"):
+mod-onlinesign signs the answer section in knotd's ANSWER stage, with keys
+the module does not use (it signs only for zones with dnssec-signing: on).
+Where the module rewrites decides (module/mxguard.rst, "With
+mod-onlinesign"):
 
-- listed before mod-onlinesign, a synthesised null MX is signed by
-  onlinesign and validates;
-- a violation in a DO answer is not rewritten (the answer already carries
-  onlinesign's signature): it validates, 'not enforced ... reason
-  no-signing-keys' is logged and counted in 'skipped'; without DO the
-  answer is rewritten;
-- listed after mod-onlinesign, the synthesised null MX goes out unsigned
-  in a DO answer: the wrong order.
+- Knot 3.4+ rewrites in the ANSWER stage: listed before mod-onlinesign,
+  the module's rewrites and null MX answers are signed by onlinesign and
+  validate, DO or not.
+- Knot 3.2/3.3 rewrites in the ADDITIONAL stage, after onlinesign signed:
+  a violation in a DO answer is not rewritten (it validates; 'not
+  enforced ... reason no-signing-keys' is logged and counted in
+  'skipped'); without DO it is rewritten. A null MX made for a no-mail
+  name (ANSWER stage) is signed by onlinesign and validates.
+- Listed after mod-onlinesign, on every version, the null MX goes out
+  unsigned in a DO answer and DO answers with violations are not
+  rewritten: the wrong order.
 """
 
 import dns.dnssec
@@ -23,7 +26,7 @@ import dns.name
 import dns.rdatatype
 import pytest
 
-from knotd_harness import Knotd, conf
+from knotd_harness import EXACT_LOOKUPS, Knotd, conf
 
 ZONE = dns.name.from_text("example.test.")
 
@@ -82,18 +85,25 @@ def test_before_onlinesign_null_mx_is_signed_and_validates(before):
     dns.dnssec.validate(mx, sigs, {ZONE: keys})
 
 
-def test_before_onlinesign_do_answer_is_not_rewritten_but_validates(before):
+def test_before_onlinesign_do_answer(before):
     keys = onlinesign_keys(before)
     mark = before.log_mark()
     r = ask(before, "loop.example.test.")
     mx, sigs = mx_and_sigs(r, "loop.example.test.")
-    assert [rd.to_text() for rd in mx] == ["10 localhost."]
     dns.dnssec.validate(mx, sigs, {ZONE: keys})
-    assert ("[example.test.] module 'mod-mxguard/enforce', not enforced, owner "
-            "loop.example.test., action strip, reason no-signing-keys"
-            ) in before.module_lines(mark)
-    out = before.knotc("zone-stats", "example.test", "mod-mxguard").stdout
-    assert "mod-mxguard.skipped = 0" not in out
+    lines = before.module_lines(mark)
+    skipped = ("[example.test.] module 'mod-mxguard/enforce', not enforced, owner "
+               "loop.example.test., action strip, reason no-signing-keys")
+    if EXACT_LOOKUPS:
+        # Rewritten before onlinesign signs: the null MX is what is signed.
+        assert [rd.to_text() for rd in mx] == ["0 ."]
+        assert skipped not in lines
+    else:
+        # onlinesign signed the RRset before the module's stage: left alone.
+        assert [rd.to_text() for rd in mx] == ["10 localhost."]
+        assert skipped in lines
+        out = before.knotc("zone-stats", "example.test", "mod-mxguard").stdout
+        assert "mod-mxguard.skipped = 0" not in out
 
 
 def test_before_onlinesign_answer_without_do_is_rewritten(before):
@@ -105,23 +115,32 @@ def test_before_onlinesign_answer_without_do_is_rewritten(before):
     assert [rd.to_text() for rd in mx] == ["0 ."]
 
 
-def test_unsigned_allow_serves_the_rewrite_without_signature():
+def test_unsigned_allow_with_onlinesign():
     s = server_with(["mod-mxguard/enforce-allow", "mod-onlinesign"])
     try:
+        keys = onlinesign_keys(s)
         r = ask(s, "loop.example.test.")
         mx, sigs = mx_and_sigs(r, "loop.example.test.")
         assert [rd.to_text() for rd in mx] == ["0 ."]
-        assert sigs is None      # bogus to a validating resolver
+        if EXACT_LOOKUPS:
+            dns.dnssec.validate(mx, sigs, {ZONE: keys})
+        else:
+            assert sigs is None      # bogus to a validating resolver
     finally:
         s.cleanup()
 
 
-def test_after_onlinesign_null_mx_goes_out_unsigned():
+def test_after_onlinesign_is_the_wrong_order():
     s = server_with(["mod-onlinesign", "mod-mxguard/enforce"])
     try:
+        keys = onlinesign_keys(s)
         r = ask(s, "parked.example.test.")
         mx, sigs = mx_and_sigs(r, "parked.example.test.")
         assert [rd.to_text() for rd in mx] == ["0 ."]
-        assert sigs is None
+        assert sigs is None          # the null MX goes out unsigned
+        r = ask(s, "loop.example.test.")
+        mx, sigs = mx_and_sigs(r, "loop.example.test.")
+        assert [rd.to_text() for rd in mx] == ["10 localhost."]  # not rewritten
+        dns.dnssec.validate(mx, sigs, {ZONE: keys})
     finally:
         s.cleanup()

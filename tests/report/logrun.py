@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 
 import dns.message  # noqa: E402
 
-from knotd_harness import Knotd, conf  # noqa: E402
+from knotd_harness import EXACT_LOOKUPS, Knotd, conf  # noqa: E402,F401
 
 MODULES = """
 mod-mxguard:
@@ -42,12 +42,12 @@ mod-mxguard:
 ZONES = """  - domain: example.test
     module: [ mod-mxguard/enforce, mod-onlinesign ]
   - domain: clean.test
-  - domain: other.test
+  - domain: global.test
 """
 
 # A zone without a module list of its own: the global module serves it
 # (knotd 3.2 runs a global module's answer hooks only for such zones).
-OTHER_ZONE = """$ORIGIN other.test.
+GLOBAL_ZONE = """$ORIGIN global.test.
 $TTL 3600
 @               SOA     ns hostmaster 1 3600 900 604800 300
 @               NS      ns
@@ -59,7 +59,7 @@ ns              A       198.41.0.4
 VIOLATING = ["iplit", "loop", "loopaddr", "special", "missing", "nullmix",
              "nullpref", "self", "mix", "partial", "foo.wild"]
 NULL_MX = ["parked", "a.nomail"]
-SIGNED = ["loop", "self"]   # asked with DO: onlinesign signed, not rewritten
+SIGNED = ["loop", "self"]   # asked with DO: on Knot 3.2 onlinesign signed, not rewritten
 
 
 def ask(server, name, do=False):
@@ -73,9 +73,9 @@ def session(keep_dir=None):
     text = conf(MODULES, ZONES).replace(
         "    journal-content: none\n",
         "    journal-content: none\n    global-module: mod-mxguard/global\n")
-    server = Knotd(text)
-    with open(os.path.join(server.zonedir, "other.test.zone"), "w") as f:
-        f.write(OTHER_ZONE)
+    server = Knotd(text, zones=("example.test", "clean.test"))
+    with open(os.path.join(server.zonedir, "global.test.zone"), "w") as f:
+        f.write(GLOBAL_ZONE)
     server.start()
     try:
         # Three rounds inside one log interval, then one after it.
@@ -93,7 +93,7 @@ def session(keep_dir=None):
         for name in SIGNED:
             ask(server, name, do=True)
         ask(server, "clean")
-        for name in ("clean.test.", "other.test."):
+        for name in ("clean.test.", "global.test."):
             server.query(name, "MX")
         time.sleep(0.2)
         zone_stats = server.knotc("zone-stats", "example.test", "mod-mxguard").stdout

@@ -14,6 +14,7 @@ import re
 import pytest
 
 from conftest import SAMPLE, report_json, run_report
+from logrun import EXACT_LOOKUPS
 
 SAMPLE_LOG = os.path.join(SAMPLE, "knotd.log")
 SAMPLE_STATS = os.path.join(SAMPLE, "stats.txt")
@@ -48,9 +49,10 @@ def assert_matches_counters(doc, stats_text):
                     if k.startswith("violation[") and n > 0}
         assert dict(kinds) == expected, zone
         synth = sum(s["count"] for s in doc["synthesized"] if s["zone"] == zone)
-        assert synth == ctr["synthesized"], zone
+        # knotd 3.4+ leaves out counters that are zero.
+        assert synth == ctr.get("synthesized", 0), zone
         skipped = sum(s["count"] for s in doc["not_enforced"] if s["zone"] == zone)
-        assert skipped == ctr["skipped"], zone
+        assert skipped == ctr.get("skipped", 0), zone
     assert {v["zone"] for v in doc["violations"]} <= set(stats)
 
 
@@ -284,6 +286,8 @@ def test_live_session_report_equals_counters(live_session):
     assert "Violations by zone, kind and exchange" in out
 
 
+@pytest.mark.skipif(EXACT_LOOKUPS, reason="the sample is of Knot 3.2, which rewrites "
+                    "after mod-onlinesign signed")
 def test_live_session_matches_the_sample(live_session):
     """The committed sample still is what knotd logs (times aside)."""
     path, _, _, _ = live_session
