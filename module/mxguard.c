@@ -1096,6 +1096,16 @@ static int mxguard_load(knotd_mod_t *mod)
 	for (unsigned k = 0; k < MX_KIND_COUNT; k++) {
 		rewrites = rewrites || ctx->policy.action[k] >= MX_ACTION_STRIP;
 	}
+	// knotd runs a global module's hooks only when a query begins and ends,
+	// never while the answer is made: a global instance can only observe.
+	if (rewrites && knotd_mod_zone(mod) == NULL) {
+		knotd_mod_log(mod, LOG_ERR, "strip, null-mx and null MX names work only in "
+		              "zone scope (knotd runs global modules only around the "
+		              "answer); use 'module:' in a zone or template instead");
+		ctx_free(ctx);
+		knotd_mod_ctx_set(mod, NULL);
+		return KNOT_ENOTSUP;
+	}
 	if (rewrites) {
 		load_signing(mod, ctx);
 	}

@@ -159,3 +159,28 @@ mod-mxguard:
         assert any("violation ip-literal" in l for l in lines)
     finally:
         server.cleanup()
+
+
+@pytest.mark.parametrize("items", ["loopback: strip", "self-exchange: null-mx",
+                                   "null-mx: parked.example.test", "null-mx-implicit: on"])
+def test_global_scope_refuses_to_rewrite(items):
+    # knotd runs a global module only around the answer, never while it is
+    # made: a global instance that should rewrite is refused, loudly.
+    modules = f"""
+mod-mxguard:
+  - id: everywhere
+    {items}
+"""
+    text = conf(modules, "  - domain: example.test\n")
+    text = text.replace("    acl: local-xfr\n",
+                        "    acl: local-xfr\n    global-module: mod-mxguard/everywhere\n")
+    server = Knotd(text).start()
+    try:
+        log = server.log_text()
+        assert ("module 'mod-mxguard/everywhere', strip, null-mx and null MX names "
+                "work only in zone scope") in log
+        # The answers are knotd's own, never a TC loop.
+        r = server.query("loop.example.test.", "MX", tcp=True)
+        assert [rd.to_text() for rd in r.answer[0]] == ["10 localhost."]
+    finally:
+        server.cleanup()
