@@ -199,6 +199,12 @@ int mx_answer_rebuild(knot_pkt_t *pkt, const knot_pkt_t *query,
 			.hint = pkt->rr_info[i].compress_ptr[KNOT_COMPR_HINT_OWNER],
 			.section = section_of(pkt, i),
 		};
+		// An owner put without a hint is written in place, and its hint
+		// becomes its own position: put again with it, the owner would
+		// point at itself. Such an owner is written in place again.
+		if (e[i].hint >= e[i].pos) {
+			e[i].hint = KNOT_COMPR_HINT_NONE;
+		}
 		e[i].wire_owner = scratch_alloc(scratch, KNOT_DNAME_MAXLEN);
 		if (e[i].wire_owner == NULL) {
 			return KNOT_ENOMEM;
@@ -228,10 +234,13 @@ int mx_answer_rebuild(knot_pkt_t *pkt, const knot_pkt_t *query,
 	}
 
 	knot_section_t current = pkt->current;
+	uint8_t flags1 = knot_wire_get_flags1(pkt->wire);
 	int ret = put_all(pkt, query, e, n, current, first_change, rotate, false);
 	if (ret != KNOT_EOK) {
 		// What was written before fits again, with the same hints.
 		int restored = put_all(pkt, query, e, n, current, first_change, rotate, true);
+		// A put that did not fit set TC; the answer as it was has its own.
+		knot_wire_set_flags1(pkt->wire, flags1);
 		return restored == KNOT_EOK ? ret : restored;
 	}
 

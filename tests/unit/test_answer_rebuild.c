@@ -275,6 +275,66 @@ static void test_failure_restores_the_packet(void **state)
 	knot_rdataset_clear(&repl.rrset.rrs, NULL);
 }
 
+// An RRset put without a hint records its own position as its owner's
+// hint; put again with that hint, its owner would point at itself (found
+// by fuzz/fuzz_rewrite.c). Here a CNAME whose owner is written in place.
+static void test_owner_written_in_place_stays_valid(void **state)
+{
+	fixture_t *f = *state;
+	f->mm = (knot_mm_t) { .ctx = &f->arena, .alloc = arena_alloc };
+	f->query = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	knot_dname_t *q = test_name("a.example.");
+	assert_int_equal(knot_pkt_put_question(f->query, q, KNOT_CLASS_IN, KNOT_RRTYPE_MX),
+	                 KNOT_EOK);
+	free(q);
+	f->resp = knot_pkt_new(NULL, 1232, NULL);
+	assert_int_equal(knot_pkt_init_response(f->resp, f->query), KNOT_EOK);
+	f->resp->reserved = 11;
+	assert_int_equal(knot_pkt_begin(f->resp, KNOT_ANSWER), KNOT_EOK);
+
+	knot_rrset_t *cname = new_rrset("b.example.", KNOT_RRTYPE_CNAME);
+	knot_dname_t *target = test_name("example.");
+	add_rdata(cname, target, knot_dname_size(target));
+	free(target);
+	assert_int_equal(knot_pkt_put(f->resp, KNOT_COMPR_HINT_NONE, cname, 0), KNOT_EOK);
+	assert_int_equal(f->resp->rr_info[0].compress_ptr[KNOT_COMPR_HINT_OWNER],
+	                 f->resp->rr_info[0].pos);
+
+	f->mx = new_rrset("example.", KNOT_RRTYPE_MX);
+	for (uint16_t i = 0; i < 3; i++) {
+		test_add_mx(&f->mx->rrs, 10 * (i + 1), exchanges[i]);
+	}
+	assert_int_equal(knot_pkt_put(f->resp, KNOT_COMPR_HINT_NONE, f->mx, 0), KNOT_EOK);
+	uint8_t before[1232];
+	size_t size = f->resp->size;
+	memcpy(before, f->resp->wire, size);
+
+	// A failed rebuild restores it as it was, and the restored answer parses.
+	f->resp->max_size = size + f->resp->reserved;
+	mx_replacement_t big = replacement(f, 0x7);
+	big.rr_pos = 1;
+	test_add_mx(&big.rrset.rrs, 40, "a-much-longer-exchange-name.example.");
+	assert_int_equal(mx_answer_rebuild(f->resp, f->query, &big, 1, false, &f->mm),
+	                 KNOT_ESPACE);
+	assert_int_equal(f->resp->size, size);
+	assert_memory_equal(f->resp->wire, before, size);
+	knot_pkt_free(parse(f->resp));
+
+	f->resp->max_size = 1232;
+	mx_replacement_t repl = replacement(f, 0x1);
+	repl.rr_pos = 1;
+	assert_int_equal(mx_answer_rebuild(f->resp, f->query, &repl, 1, false, &f->mm),
+	                 KNOT_EOK);
+	knot_pkt_t *p = parse(f->resp);
+	assert_int_equal(knot_wire_get_ancount(p->wire), 2);
+	expect_rr(p, KNOT_ANSWER, 0, "b.example.", KNOT_RRTYPE_CNAME, 1);
+	expect_rr(p, KNOT_ANSWER, 1, "example.", KNOT_RRTYPE_MX, 1);
+	knot_pkt_free(p);
+	knot_rdataset_clear(&repl.rrset.rrs, NULL);
+	knot_rdataset_clear(&big.rrset.rrs, NULL);
+	knot_rrset_free(cname, NULL);
+}
+
 static void test_bad_replacement_refused(void **state)
 {
 	fixture_t *f = *state;
@@ -298,6 +358,7 @@ int main(void)
 		T(test_wildcard_owner_stays_expanded),
 		T(test_old_signature_goes_new_one_follows),
 		T(test_failure_restores_the_packet),
+		T(test_owner_written_in_place_stays_valid),
 		T(test_bad_replacement_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
