@@ -51,7 +51,8 @@ static bool has_exchange(const knot_rdataset_t *rrs, const knot_dname_t *name)
 {
 	knot_rdata_t *rd = rrs->rdata;
 	for (uint16_t i = 0; i < rrs->count; i++, rd = knot_rdataset_next(rd)) {
-		if (knot_dname_is_case_equal(knot_mx_name(rd), name)) {
+		// Empty rdata (possible in a parsed message) names nothing.
+		if (rd->len >= 3 && knot_dname_is_case_equal(knot_mx_name(rd), name)) {
 			return true;
 		}
 	}

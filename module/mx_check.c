@@ -172,6 +172,9 @@ static void check_provider_mix(check_run_t *run)
 
 	knot_rdata_t *rd = rrs->rdata;
 	for (uint16_t i = 0; i < rrs->count && !mixed; i++, rd = knot_rdataset_next(rd)) {
+		if (!mx_rdata_ok(rd)) {
+			continue;
+		}
 		const char *provider = mx_provider_of(knot_mx_name(rd));
 		if (provider == NULL) {
 			continue;
@@ -188,6 +191,9 @@ static void check_provider_mix(check_run_t *run)
 
 	rd = rrs->rdata;
 	for (uint16_t i = 0; i < rrs->count; i++, rd = knot_rdataset_next(rd)) {
+		if (!mx_rdata_ok(rd)) {
+			continue;
+		}
 		const char *provider = mx_provider_of(knot_mx_name(rd));
 		if (provider == NULL) {
 			continue;
@@ -209,6 +215,9 @@ unsigned mx_check_rrset(const mx_rrset_view_t *view, const mx_policy_t *policy,
 
 	knot_rdata_t *rd = rrs->rdata;
 	for (uint16_t i = 0; i < rrs->count; i++, rd = knot_rdataset_next(rd)) {
+		if (!mx_rdata_ok(rd)) {
+			continue;  // nothing to judge, nothing to name in a log line
+		}
 		mx_violation_t v = {
 			.rr_index = i,
 			.preference = knot_wire_read_u16(rd->data),

@@ -59,6 +59,16 @@ typedef struct {
 	void *lookup_ctx;
 } mx_rrset_view_t;
 
+/*!
+ * Tells whether MX rdata holds a preference and a name. Zone data always
+ * does; a parsed message may carry empty rdata (RFC 2136 deletions), which
+ * the checks skip rather than read past.
+ */
+static inline bool mx_rdata_ok(const knot_rdata_t *rd)
+{
+	return rd->len >= 3;
+}
+
 /*! One violation of one record. */
 typedef struct {
 	mx_kind_t kind;

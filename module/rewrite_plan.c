@@ -14,7 +14,7 @@ static const knot_rdata_t *rdata_at(const knot_rdataset_t *rrs, uint16_t pos)
 
 static bool is_null_mx(const knot_rdata_t *rd)
 {
-	return knot_mx_name(rd)[0] == '\0';
+	return mx_rdata_ok(rd) && knot_mx_name(rd)[0] == '\0';
 }
 
 static void raise_to(mx_action_t *current, mx_action_t action)

@@ -459,6 +459,24 @@ static void test_glue_never_reports_cname(void **state)
 	expect(f, 0, MX_KIND_MISSING_ADDRESS, "alias.example.test.", 10, NULL);
 }
 
+// Empty MX rdata (as a parsed RFC 2136 deletion carries it) is skipped, not
+// read past; the other records are judged as usual (found by fuzzing).
+static void test_empty_rdata_skipped(void **state)
+{
+	fixture_t *f = *state;
+	knot_rdata_t empty = { .len = 0 };
+	assert_int_equal(knot_rdataset_add(&f->rrs, &empty, NULL), KNOT_EOK);
+	test_add_mx(&f->rrs, 10, "localhost.");
+	test_add_mx(&f->rrs, 20, "aspmx.l.google.com.");
+	test_add_mx(&f->rrs, 30, "example-test.mail.protection.outlook.com.");
+	assert_int_equal(f->rrs.count, 4);
+	assert_int_equal(run(f), 3);
+	expect(f, 0, MX_KIND_LOOPBACK, "localhost.", 10, NULL);
+	assert_int_equal(f->found.v[0].rr_index, 1);
+	assert_int_equal(f->found.v[1].kind, MX_KIND_PROVIDER_MIX);
+	assert_int_equal(f->found.v[2].kind, MX_KIND_PROVIDER_MIX);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -487,6 +505,7 @@ int main(void)
 		T(test_no_callback),
 		T(test_lookup_exact_verdicts),
 		T(test_glue_never_reports_cname),
+		T(test_empty_rdata_skipped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
