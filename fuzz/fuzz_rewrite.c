@@ -1,0 +1,392 @@
+/*  mxguard: an MX policy module for the Knot DNS server.
+ *  SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*
+ * Harness (2): the rewrite, on arbitrary DNS responses.
+ *
+ * The input is parsed as a response (knot_pkt_parse). Its question makes a
+ * query; its RRsets are put again, section by section, into a fresh
+ * response to that query, as knotd would have written them (answer owners
+ * compressed against the question, glue against the MX exchanges). Every
+ * MX RRset of the answer is checked with an enforcing policy (picked by the
+ * message ID), the plans are built and mx_answer_rebuild rewrites the
+ * response. Then:
+ *
+ *  - a failed rebuild left the response byte for byte as it was;
+ *  - a rebuilt response still takes its OPT record in the reserved space,
+ *    parses, has the same question, ID and header flags, and its answer
+ *    holds exactly the MX records that were kept or put in (none that a plan
+ *    removed).
+ */
+
+#include <sys/socket.h>
+
+#include "fuzz_common.h"
+#include "answer_rebuild.h"
+#include "mx_check.h"
+#include "rewrite_plan.h"
+
+#define MAX_VIOLATIONS 1024
+
+typedef struct {
+	mx_violation_t v[MAX_VIOLATIONS];
+	unsigned count;
+} violations_t;
+
+static void collect(const mx_violation_t *v, void *ctx)
+{
+	violations_t *vs = ctx;
+	if (vs->count < MAX_VIOLATIONS) {
+		vs->v[vs->count++] = *v;
+	}
+}
+
+static void *mm_alloc(knot_mm_t *mm, size_t len)
+{
+	return mm->alloc(mm->ctx, len);
+}
+
+static bool wire_owner(const knot_pkt_t *pkt, uint16_t i, knot_dname_t *out)
+{
+	uint16_t pos = pkt->rr_info[i].pos;
+	return pos < pkt->size &&
+	       knot_dname_unpack(out, pkt->wire + pos, KNOT_DNAME_MAXLEN, pkt->wire) > 0;
+}
+
+static bool skipped_type(uint16_t type)
+{
+	return type == KNOT_RRTYPE_OPT || type == KNOT_RRTYPE_TSIG;
+}
+
+// Knot's own hints: the question name, else the exchange of an MX put before.
+static uint16_t hint_for(const knot_pkt_t *resp, const knot_dname_t *owner)
+{
+	if (knot_dname_is_equal(owner, knot_pkt_qname(resp))) {
+		return KNOT_COMPR_HINT_QNAME;
+	}
+	for (uint16_t i = 0; i < resp->rrset_count; i++) {
+		const knot_rrset_t *rr = &resp->rr[i];
+		if (rr->type != KNOT_RRTYPE_MX) {
+			continue;
+		}
+		knot_rdata_t *rd = rr->rrs.rdata;
+		for (uint16_t j = 0; j < rr->rrs.count; j++, rd = knot_rdataset_next(rd)) {
+			if (knot_dname_is_equal(knot_mx_name(rd), owner)) {
+				return knot_compr_hint(&resp->rr_info[i], KNOT_COMPR_HINT_RDATA + j);
+			}
+		}
+	}
+	return KNOT_COMPR_HINT_NONE;
+}
+
+// Puts the parsed RRsets into the fresh response; false if they do not fit.
+static bool put_parsed(knot_pkt_t *resp, const knot_pkt_t *parsed)
+{
+	for (knot_section_t s = KNOT_ANSWER; s <= KNOT_ADDITIONAL; s++) {
+		const knot_pktsection_t *sec = knot_pkt_section(parsed, s);
+		if (s != KNOT_ANSWER && sec->count == 0) {
+			continue;
+		}
+		if (knot_pkt_begin(resp, s) != KNOT_EOK) {
+			return false;
+		}
+		for (uint16_t i = 0; i < sec->count; i++) {
+			const knot_rrset_t *rr = knot_pkt_rr(sec, i);
+			if (skipped_type(rr->type)) {
+				continue;
+			}
+			uint16_t flags = (s == KNOT_ADDITIONAL) ? KNOT_PF_NOTRUNC : 0;
+			if (rr->type == KNOT_RRTYPE_RRSIG) {
+				flags |= KNOT_PF_ORIGTTL;
+			}
+			if (knot_pkt_put(resp, hint_for(resp, rr->owner), rr, flags) != KNOT_EOK) {
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+// The answer's A/AAAA glue, under the names written in the wire.
+static size_t collect_glue(const knot_pkt_t *pkt, mx_glue_t *glue, size_t max,
+                           knot_mm_t *mm)
+{
+	const knot_pktsection_t *add = knot_pkt_section(pkt, KNOT_ADDITIONAL);
+	size_t n = 0;
+	for (uint16_t i = 0; i < add->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(add, i);
+		if (rr->type != KNOT_RRTYPE_A && rr->type != KNOT_RRTYPE_AAAA) {
+			continue;
+		}
+		knot_dname_t *owner = mm_alloc(mm, KNOT_DNAME_MAXLEN);
+		FUZZ_ASSERT(owner != NULL && wire_owner(pkt, add->pos + i, owner));
+		knot_rdata_t *rd = rr->rrs.rdata;
+		for (uint16_t j = 0; j < rr->rrs.count && n < max; j++, rd = knot_rdataset_next(rd)) {
+			glue[n].owner = owner;
+			if (mx_addr_from_rdata(&glue[n].addr, rd->data, rd->len)) {
+				n++;
+			}
+		}
+	}
+	return n;
+}
+
+// One MX record as expected in (or banned from) the answer.
+typedef struct {
+	knot_dname_t *owner;
+	const knot_rdata_t *rd;
+} mx_rec_t;
+
+static bool same_rec(const mx_rec_t *a, const knot_dname_t *owner, const knot_rdata_t *rd)
+{
+	return knot_dname_is_case_equal(a->owner, owner) && knot_rdata_cmp(a->rd, rd) == 0;
+}
+
+static void check_result(const knot_pkt_t *resp, const knot_pkt_t *query,
+                         uint8_t flags1, uint8_t flags2, const mx_rec_t *expect,
+                         size_t expect_count, const mx_rec_t *removed,
+                         size_t removed_count)
+{
+	knot_pkt_t *out = knot_pkt_new(NULL, resp->size, NULL);
+	FUZZ_ASSERT(out != NULL);
+	memcpy(out->wire, resp->wire, resp->size);
+	out->size = resp->size;
+	int ret = knot_pkt_parse(out, 0);
+	if (ret != KNOT_EOK) {
+		fprintf(stderr, "rebuilt answer does not parse: %s\n", knot_strerror(ret));
+		abort();
+	}
+
+	FUZZ_ASSERT(knot_wire_get_id(out->wire) == knot_wire_get_id(query->wire));
+	FUZZ_ASSERT(knot_wire_get_flags1(out->wire) == flags1);
+	FUZZ_ASSERT(knot_wire_get_flags2(out->wire) == flags2);
+	FUZZ_ASSERT(knot_wire_get_qdcount(out->wire) == 1);
+	FUZZ_ASSERT(knot_dname_is_equal(knot_pkt_qname(out), knot_pkt_qname(query)));
+	FUZZ_ASSERT(knot_pkt_qtype(out) == knot_pkt_qtype(query));
+	FUZZ_ASSERT(knot_pkt_qclass(out) == knot_pkt_qclass(query));
+
+	const knot_pktsection_t *answer = knot_pkt_section(out, KNOT_ANSWER);
+	size_t seen = 0;
+	knot_dname_storage_t owner;
+	for (uint16_t i = 0; i < answer->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(answer, i);
+		if (rr->type != KNOT_RRTYPE_MX) {
+			continue;
+		}
+		FUZZ_ASSERT(wire_owner(out, answer->pos + i, owner));
+		knot_rdata_t *rd = rr->rrs.rdata;
+		for (uint16_t j = 0; j < rr->rrs.count; j++, rd = knot_rdataset_next(rd)) {
+			bool allowed = false;
+			for (size_t k = 0; k < expect_count && !allowed; k++) {
+				allowed = same_rec(&expect[k], owner, rd);
+			}
+			FUZZ_ASSERT(allowed);
+			for (size_t k = 0; k < removed_count; k++) {
+				FUZZ_ASSERT(!same_rec(&removed[k], owner, rd));
+			}
+			seen++;
+		}
+	}
+	FUZZ_ASSERT(seen == expect_count);
+	knot_pkt_free(out);
+}
+
+static void fuzz_one(const uint8_t *data, size_t size, knot_mm_t *mm)
+{
+	knot_pkt_t *parsed = knot_pkt_new((uint8_t *)data, size, NULL);
+	if (parsed == NULL) {
+		return;
+	}
+	knot_pkt_t *query = NULL, *resp = NULL;
+	if (knot_pkt_parse(parsed, 0) != KNOT_EOK || knot_wire_get_qdcount(parsed->wire) != 1) {
+		goto done;
+	}
+
+	// The query knotd answered: the question, ID, opcode, RD and CD.
+	query = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	FUZZ_ASSERT(query != NULL);
+	uint16_t id = knot_wire_get_id(parsed->wire);
+	knot_wire_set_id(query->wire, id);
+	knot_wire_set_flags1(query->wire, knot_wire_get_flags1(parsed->wire) &
+	                     (KNOT_WIRE_RD_MASK | KNOT_WIRE_OPCODE_MASK));
+	knot_wire_set_flags2(query->wire, knot_wire_get_flags2(parsed->wire) & KNOT_WIRE_CD_MASK);
+	if (knot_pkt_put_question(query, knot_pkt_qname(parsed), knot_pkt_qclass(parsed),
+	                          knot_pkt_qtype(parsed)) != KNOT_EOK) {
+		goto done;
+	}
+
+	// The response as knotd's solvers leave it for the hooks.
+	size_t max = size + 128 < 512 ? 512 : (size + 128 > KNOT_WIRE_MAX_PKTSIZE ?
+	             KNOT_WIRE_MAX_PKTSIZE : size + 128);
+	resp = knot_pkt_new(NULL, max, NULL);
+	FUZZ_ASSERT(resp != NULL);
+	FUZZ_ASSERT(knot_pkt_init_response(resp, query) == KNOT_EOK);
+	knot_wire_set_flags1(resp->wire, knot_wire_get_flags1(parsed->wire));
+	knot_wire_set_flags2(resp->wire, knot_wire_get_flags2(parsed->wire));
+	const knot_rrset_t *opt = parsed->opt_rr;
+	uint16_t opt_size = opt != NULL ? knot_edns_wire_size(parsed->opt_rr) : 0;
+	if (opt_size >= max) {
+		goto done;
+	}
+	resp->reserved = opt_size;
+	if (!put_parsed(resp, parsed)) {
+		goto done;
+	}
+
+	// Policy: the usual enforcing one; the ID's bits vary the rest.
+	mx_policy_t policy;
+	mx_policy_init(&policy, MX_ACTION_LOG);
+	policy.action[MX_KIND_IP_LITERAL] = MX_ACTION_STRIP;
+	policy.action[MX_KIND_LOOPBACK] = MX_ACTION_STRIP;
+	policy.action[MX_KIND_SPECIAL_ADDRESS] = (id & 0x10) ? MX_ACTION_NULL_MX : MX_ACTION_STRIP;
+	policy.action[MX_KIND_MISSING_ADDRESS] = (id & 0x02) ? MX_ACTION_STRIP : MX_ACTION_OFF;
+	policy.action[MX_KIND_NULL_MX_CONFLICT] = MX_ACTION_STRIP;
+	policy.action[MX_KIND_SELF_EXCHANGE] = (id & 0x01) ? MX_ACTION_NULL_MX : MX_ACTION_LOG;
+	policy.action[MX_KIND_CNAME_EXCHANGE] = MX_ACTION_OFF;
+	policy.action[MX_KIND_NULL_MX_OVERRIDE] = MX_ACTION_OFF;
+
+	mx_glue_t glue[256];
+	size_t glue_count = collect_glue(resp, glue, 256, mm);
+
+	const knot_pktsection_t *answer = knot_pkt_section(resp, KNOT_ANSWER);
+	mx_replacement_t *repl = mm_alloc(mm, (answer->count + 1) * sizeof(*repl));
+	size_t mx_records = 0;
+	for (uint16_t i = 0; i < answer->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(answer, i);
+		mx_records += (rr->type == KNOT_RRTYPE_MX) ? rr->rrs.count : 0;
+	}
+	// Replacements' records can only be fewer (a null MX replaces >= 1).
+	mx_rec_t *expect = mm_alloc(mm, (mx_records + 1) * sizeof(*expect));
+	mx_rec_t *removed = mm_alloc(mm, (mx_records + 1) * sizeof(*removed));
+	FUZZ_ASSERT(repl != NULL && expect != NULL && removed != NULL);
+	size_t repl_count = 0, expect_count = 0, removed_count = 0;
+	violations_t *vs = mm_alloc(mm, sizeof(*vs));
+	FUZZ_ASSERT(vs != NULL);
+
+	for (uint16_t i = 0; i < answer->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(answer, i);
+		if (rr->type != KNOT_RRTYPE_MX) {
+			continue;
+		}
+		knot_dname_t *owner = mm_alloc(mm, KNOT_DNAME_MAXLEN);
+		FUZZ_ASSERT(owner != NULL && wire_owner(resp, answer->pos + i, owner));
+		mx_rrset_view_t view = {
+			.zone = knot_pkt_qname(resp),
+			.owner = owner,
+			.rrs = &rr->rrs,
+			.glue = glue,
+			.glue_count = glue_count,
+			.glue_complete = true,
+		};
+		vs->count = 0;
+		mx_check_rrset(&view, &policy, collect, vs);
+
+		mx_action_t *record = mm_alloc(mm, rr->rrs.count * sizeof(*record) + 1);
+		FUZZ_ASSERT(record != NULL);
+		mx_plan_t plan;
+		mx_plan_init(&plan, &rr->rrs, record);
+		for (unsigned k = 0; k < vs->count; k++) {
+			mx_plan_add(&plan, &vs->v[k], policy.action[vs->v[k].kind]);
+		}
+
+		knot_rdata_t *rd = rr->rrs.rdata;
+		if (!mx_plan_changes(&plan)) {
+			for (uint16_t j = 0; j < rr->rrs.count; j++, rd = knot_rdataset_next(rd)) {
+				expect[expect_count++] = (mx_rec_t) { owner, rd };
+			}
+			continue;
+		}
+
+		mx_replacement_t *r = &repl[repl_count++];
+		r->rr_pos = answer->pos + i;
+		knot_rrset_init(&r->rrset, rr->owner, KNOT_RRTYPE_MX, rr->rclass, rr->ttl);
+		FUZZ_ASSERT(mx_plan_build(&plan, &r->rrset.rrs, mm) == KNOT_EOK);
+		knot_rrset_init_empty(&r->rrsig);
+		// Now and then a "new signature": any RRSIG of the answer will do.
+		for (uint16_t j = 0; (id & 0x04) && j < answer->count; j++) {
+			const knot_rrset_t *sig = knot_pkt_rr(answer, j);
+			if (sig->type == KNOT_RRTYPE_RRSIG) {
+				r->rrsig = *sig;
+				r->rrsig.owner = rr->owner;
+				break;
+			}
+		}
+		for (uint16_t j = 0; j < rr->rrs.count; j++, rd = knot_rdataset_next(rd)) {
+			if (!mx_plan_keeps(&plan, j)) {
+				removed[removed_count++] = (mx_rec_t) { owner, rd };
+			}
+		}
+		rd = r->rrset.rrs.rdata;
+		for (uint16_t j = 0; j < r->rrset.rrs.count; j++, rd = knot_rdataset_next(rd)) {
+			expect[expect_count++] = (mx_rec_t) { owner, rd };
+		}
+	}
+	if (repl_count == 0) {
+		goto done;
+	}
+	// A record removed from one RRset but served by another stays.
+	size_t kept_removed = 0;
+	for (size_t k = 0; k < removed_count; k++) {
+		bool also_expected = false;
+		for (size_t e = 0; e < expect_count && !also_expected; e++) {
+			also_expected = same_rec(&expect[e], removed[k].owner, removed[k].rd);
+		}
+		if (!also_expected) {
+			removed[kept_removed++] = removed[k];
+		}
+	}
+	removed_count = kept_removed;
+
+	uint8_t *before = mm_alloc(mm, resp->size + 1);
+	FUZZ_ASSERT(before != NULL);
+	memcpy(before, resp->wire, resp->size);
+	size_t before_size = resp->size;
+	uint8_t flags1 = knot_wire_get_flags1(resp->wire);
+	uint8_t flags2 = knot_wire_get_flags2(resp->wire);
+	uint16_t reserved = resp->reserved;
+
+	int ret = mx_answer_rebuild(resp, query, repl, repl_count, id & 0x08, mm);
+	FUZZ_ASSERT(resp->reserved == reserved);
+	if (ret != KNOT_EOK) {
+		// On failure the packet holds what it held before, byte for byte.
+		FUZZ_ASSERT(ret == KNOT_ESPACE || ret == KNOT_EMALF);
+		FUZZ_ASSERT(resp->size == before_size);
+		FUZZ_ASSERT(memcmp(resp->wire, before, before_size) == 0);
+		goto done;
+	}
+
+	// knotd then adds the OPT record in the space reserved for it.
+	if (opt != NULL) {
+		FUZZ_ASSERT(knot_pkt_begin(resp, KNOT_ADDITIONAL) == KNOT_EOK);
+		resp->reserved -= opt_size;
+		FUZZ_ASSERT(knot_pkt_put(resp, KNOT_COMPR_HINT_NONE, opt, KNOT_PF_NOTRUNC) == KNOT_EOK);
+	}
+	check_result(resp, query, flags1, flags2, expect, expect_count, removed,
+	             removed_count);
+done:
+	knot_pkt_free(resp);
+	knot_pkt_free(query);
+	knot_pkt_free(parsed);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size > KNOT_WIRE_MAX_PKTSIZE) {
+		return 0;
+	}
+	// knot_pkt_new keeps the buffer; parsing writes nothing into it, but a
+	// copy keeps libFuzzer's input const for sure.
+	uint8_t *copy = malloc(size ? size : 1);
+	if (copy == NULL) {
+		return 0;
+	}
+	memcpy(copy, data, size);
+	fuzz_block_t *arena = NULL;
+	knot_mm_t mm = fuzz_arena_mm(&arena);
+	fuzz_one(copy, size, &mm);
+	fuzz_arena_free(&arena);
+	free(copy);
+	return 0;
+}
