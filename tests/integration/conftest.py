@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from knotd_harness import Knotd, conf  # noqa: E402
+from knotd_harness import REPORT_DIR, Knotd, conf, memcheck_problems  # noqa: E402
 
 MAIN_MODULES = """
 mod-mxguard:
@@ -24,6 +24,16 @@ MAIN_ZONES = """
     module: mod-mxguard
   - domain: other.test
 """
+
+
+@pytest.fixture(scope="session", autouse=True)
+def memory_checker():
+    """Under MXGUARD_ASAN or MXGUARD_VALGRIND: no report from any knotd or
+    knotc of the whole session (see knotd_harness)."""
+    yield
+    problems = memcheck_problems()
+    assert not problems, (f"memory checker reports in {REPORT_DIR}:\n" +
+                          "\n".join(problems))
 
 
 @pytest.fixture(scope="session")

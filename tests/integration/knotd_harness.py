@@ -3,8 +3,23 @@
 """A real knotd on 127.0.0.1 with the built module, for the integration tests.
 
 Only loopback addresses are ever queried.
+
+Memory checking (scripts/check-memory), by environment variable:
+
+  MXGUARD_ASAN=1      the module was built with --enable-sanitizers: knotd
+                      and knotc run with the ASan runtime preloaded
+                      (MXGUARD_LIBASAN, default gcc's libasan.so) and
+                      knotd's own leaks ignored (detect_leaks=0).
+  MXGUARD_VALGRIND=1  knotd runs under valgrind --tool=memcheck.
+
+Either way a knotd that is stopped, and the session at its end, fail on any
+report: an ASan or UBSan report; for valgrind an invalid read, write or
+free anywhere, a definite leak or any other error whose stack holds the
+module. Reports are kept in MXGUARD_REPORT_DIR (default: a temporary
+directory, printed when something is found).
 """
 
+import glob
 import os
 import re
 import shutil
@@ -53,6 +68,90 @@ def installed_module():
 
 INSTALLED = installed_module()
 
+
+def _flag(name):
+    return os.environ.get(name, "") not in ("", "0", "no")
+
+
+ASAN = _flag("MXGUARD_ASAN")
+VALGRIND = _flag("MXGUARD_VALGRIND")
+# Timeouts grow with the checker's slowdown.
+SLOW = 15 if VALGRIND else (3 if ASAN else 1)
+REPORT_DIR = None
+if ASAN or VALGRIND:
+    REPORT_DIR = (os.environ.get("MXGUARD_REPORT_DIR") or
+                  tempfile.mkdtemp(prefix="mxguard-memcheck-"))
+    os.makedirs(REPORT_DIR, exist_ok=True)
+
+
+def libasan():
+    path = os.environ.get("MXGUARD_LIBASAN")
+    if not path:
+        cc = os.environ.get("CC", "gcc").split()[0]
+        path = subprocess.run([cc, "-print-file-name=libasan.so"],
+                              capture_output=True, text=True).stdout.strip()
+    return os.path.realpath(path)
+
+
+def checker_prefix(program):
+    """What runs knotd or knotc under the memory checker (or nothing)."""
+    name = os.path.basename(program)
+    if ASAN and name in ("knotd", "knotc"):
+        opts = f"log_path={REPORT_DIR}/asan:detect_leaks=0:halt_on_error=1"
+        return ["env", "LD_PRELOAD=" + libasan(), "ASAN_OPTIONS=" + opts,
+                f"UBSAN_OPTIONS=log_path={REPORT_DIR}/ubsan:print_stacktrace=1:halt_on_error=1"]
+    if VALGRIND and name == "knotd":
+        return ["valgrind", "--tool=memcheck", "--leak-check=full",
+                "--show-leak-kinds=definite", "--errors-for-leak-kinds=definite",
+                "--num-callers=40", "--track-fds=no",
+                f"--log-file={REPORT_DIR}/valgrind.%p"]
+    return []
+
+
+# A frame of the module in a valgrind stack: the file, or one of its sources.
+MODULE_FRAME = re.compile(r"mxguard\.so|\((mxguard|mx_check|answer_rebuild|rewrite_plan|"
+                          r"name_list|log_limit|log_line|address|special_address|"
+                          r"exchange_name|providers|policy)\.c:\d+\)")
+ALWAYS_BAD = re.compile(r"^(Invalid (read|write|free)|Mismatched free|"
+                        r"Source and destination overlap)")
+
+
+def valgrind_problems(text):
+    """The blocks of a valgrind log that fail the run."""
+    problems = []
+    for block in re.split(r"\n==\d+== \n", text):
+        lines = [re.sub(r"^==\d+== ?", "", l) for l in block.splitlines()]
+        lines = [l for l in lines if l.strip()]
+        if not lines:
+            continue
+        head = lines[0]
+        body = "\n".join(lines)
+        if ALWAYS_BAD.search(head):
+            problems.append(body)
+        elif "definitely lost" in head and MODULE_FRAME.search(body):
+            problems.append(body)
+        elif (re.search(r"^(Conditional jump|Use of uninitialised|Syscall param|"
+                        r"Invalid|Argument)", head) and MODULE_FRAME.search(body)):
+            problems.append(body)
+    return problems
+
+
+def memcheck_problems(pid=None):
+    """Reports in REPORT_DIR (of one process, or all)."""
+    if REPORT_DIR is None:
+        return []
+    problems = []
+    suffix = "" if pid is None else f".{pid}"
+    for path in sorted(glob.glob(os.path.join(REPORT_DIR, "*" + suffix))):
+        with open(path, errors="replace") as f:
+            text = f.read()
+        base = os.path.basename(path)
+        if base.startswith("valgrind."):
+            problems += [f"{path}:\n{p}" for p in valgrind_problems(text)]
+        elif text.strip():
+            problems.append(f"{path}:\n{text[:4000]}")
+    return problems
+
 MODULE_SECTION = """
 module:
   - id: mod-mxguard
@@ -68,8 +167,9 @@ def wrap(argv):
     second module of the same name), so the program runs in a private mount
     namespace where the built file is bound over the installed one.
     """
+    argv = checker_prefix(argv[0]) + list(argv)
     if INSTALLED is None:
-        return list(argv)
+        return argv
     return ["unshare", "--mount", "sh", "-c",
             'mount --bind "$0" "$1" && shift && exec "$@"',
             MODULE, INSTALLED, *argv]
@@ -137,12 +237,12 @@ class Knotd:
         self.logfile = open(self.log, "ab")
         self.proc = subprocess.Popen(wrap([KNOTD, "-c", self.conf]),
                                      stdout=self.logfile, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 20 * SLOW
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("knotd exited:\n" + self.log_text())
             try:
-                self.query("ns.example.test.", "A", timeout=0.5)
+                self.query("ns.example.test.", "A", timeout=0.5 * SLOW)
                 if "loaded" in self.log_text() or "server started" in self.log_text():
                     return self
             except Exception:
@@ -151,19 +251,30 @@ class Knotd:
         raise RuntimeError("knotd did not answer:\n" + self.log_text())
 
     def stop(self):
+        """Stops knotd; fails if the memory checker reported anything."""
+        pid = None
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=20)
+                # valgrind checks for leaks at the exit.
+                self.proc.wait(timeout=20 * SLOW)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
         if self.proc is not None:
+            pid = self.proc.pid
             self.logfile.close()
         self.proc = None
+        problems = memcheck_problems(pid) if pid is not None else []
+        if problems:
+            raise AssertionError(f"memory checker reports for knotd (log {self.log}):\n" +
+                                 "\n".join(problems))
 
     def cleanup(self):
-        self.stop()
+        try:
+            self.stop()
+        except AssertionError:
+            raise  # keep the directory and its log
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def alive(self):
@@ -172,18 +283,20 @@ class Knotd:
     def knotc(self, *args):
         return subprocess.run(wrap([KNOTC, "-c", self.conf, "-s",
                                     os.path.join(self.dir, "knot.sock"), *args]),
-                              capture_output=True, text=True, timeout=30)
+                              capture_output=True, text=True, timeout=30 * SLOW)
 
     # Queries ---------------------------------------------------------------
 
-    def query(self, name, rdtype="MX", tcp=False, timeout=3.0, **kw):
+    def query(self, name, rdtype="MX", tcp=False, timeout=None, **kw):
+        timeout = 3.0 * SLOW if timeout is None else timeout
         q = dns.message.make_query(name, rdtype, **kw)
         if tcp:
             return dns.query.tcp(q, "127.0.0.1", port=self.port, timeout=timeout)
         return dns.query.udp(q, "127.0.0.1", port=self.port, timeout=timeout)
 
-    def raw_query(self, wire, tcp=False, timeout=3.0):
+    def raw_query(self, wire, tcp=False, timeout=None):
         """Sends a query in wire format, returns the answer's exact bytes."""
+        timeout = 3.0 * SLOW if timeout is None else timeout
         kind = socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM
         with socket.socket(socket.AF_INET, kind) as s:
             s.settimeout(timeout)

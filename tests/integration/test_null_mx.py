@@ -12,7 +12,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from knotd_harness import KNOTC, Knotd, conf, wrap
+from knotd_harness import ASAN, KNOTC, Knotd, conf, wrap
 
 MODULES = """
 mod-mxguard:
@@ -186,6 +186,12 @@ def test_file_list_and_reload():
     (None, "no-mail.list"),
 ])
 def test_bad_file_refused(text, message):
+    if text is None and ASAN:
+        # With libasan preloaded, a process that called strerror() hangs at
+        # exit in p11-kit's destructor (freelocale); a 5-line program linking
+        # gnutls does the same, without knot or the module
+        # (docs/reliability.md). The unit tests cover this path under ASan.
+        pytest.skip("strerror() + preloaded libasan + p11-kit: hang at exit")
     s = file_server(text or "")
     try:
         if text is None:
