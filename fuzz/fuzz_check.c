@@ -145,8 +145,9 @@ static void check_plan(run_t *run, const mx_policy_t *policy)
 				}
 				bool conflict0 = v->kind == MX_KIND_NULL_MX_CONFLICT &&
 				                 v->preference == 0;
-				strip = strip || (conflict0 ? v->rr_index != i && mx_rdata_ok(rd) &&
-				                              knot_mx_name(rd)[0] != '\0'
+				// ("0 ." strips every other record but a null MX.)
+				bool null_mx = mx_rdata_ok(rd) && knot_mx_name(rd)[0] == '\0';
+				strip = strip || (conflict0 ? v->rr_index != i && !null_mx
 				                            : v->rr_index == i);
 			}
 			bool keeps = mx_plan_keeps(&plan, i);
