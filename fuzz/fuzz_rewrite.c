@@ -97,7 +97,10 @@ static bool put_parsed(knot_pkt_t *resp, const knot_pkt_t *parsed)
 				continue;
 			}
 			uint16_t flags = (s == KNOT_ADDITIONAL) ? KNOT_PF_NOTRUNC : 0;
-			if (rr->type == KNOT_RRTYPE_RRSIG) {
+			// knotd's RRSIGs carry their original TTL (libknot reads it
+			// from the rdata, so only from rdata that holds one).
+			if (rr->type == KNOT_RRTYPE_RRSIG && rr->rrs.count > 0 &&
+			    rr->rrs.rdata->len >= 18) {
 				flags |= KNOT_PF_ORIGTTL;
 			}
 			if (knot_pkt_put(resp, hint_for(resp, rr->owner), rr, flags) != KNOT_EOK) {

@@ -43,7 +43,9 @@ static knot_section_t section_of(const knot_pkt_t *pkt, uint16_t i)
 
 static bool rrsig_covers(const knot_rrset_t *rr, uint16_t type)
 {
+	// Empty rdata (possible in a parsed message) covers nothing.
 	return rr->type == KNOT_RRTYPE_RRSIG && rr->rrs.count > 0 &&
+	       rr->rrs.rdata->len >= 2 &&
 	       knot_rrsig_type_covered(rr->rrs.rdata) == type;
 }
 

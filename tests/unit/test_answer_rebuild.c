@@ -335,6 +335,37 @@ static void test_owner_written_in_place_stays_valid(void **state)
 	knot_rrset_free(cname, NULL);
 }
 
+// An RRSIG with empty rdata (possible in a parsed message) covers nothing
+// and is kept; it is never read past (found by fuzz/fuzz_rewrite.c).
+static void test_empty_rrsig_rdata(void **state)
+{
+	fixture_t *f = *state;
+	f->mm = (knot_mm_t) { .ctx = &f->arena, .alloc = arena_alloc };
+	f->query = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	knot_dname_t *q = test_name("example.");
+	assert_int_equal(knot_pkt_put_question(f->query, q, KNOT_CLASS_IN, KNOT_RRTYPE_MX),
+	                 KNOT_EOK);
+	free(q);
+	f->resp = knot_pkt_new(NULL, 1232, NULL);
+	assert_int_equal(knot_pkt_init_response(f->resp, f->query), KNOT_EOK);
+	assert_int_equal(knot_pkt_begin(f->resp, KNOT_ANSWER), KNOT_EOK);
+	f->mx = new_rrset("example.", KNOT_RRTYPE_MX);
+	for (uint16_t i = 0; i < 3; i++) {
+		test_add_mx(&f->mx->rrs, 10 * (i + 1), exchanges[i]);
+	}
+	assert_int_equal(knot_pkt_put(f->resp, KNOT_COMPR_HINT_QNAME, f->mx, 0), KNOT_EOK);
+	f->rrsig = new_rrset("example.", KNOT_RRTYPE_RRSIG);
+	knot_rdata_t empty = { .len = 0 };
+	assert_int_equal(knot_rdataset_add(&f->rrsig->rrs, &empty, NULL), KNOT_EOK);
+	assert_int_equal(knot_pkt_put(f->resp, KNOT_COMPR_HINT_QNAME, f->rrsig, 0), KNOT_EOK);
+
+	mx_replacement_t repl = replacement(f, 0x1);
+	assert_int_equal(mx_answer_rebuild(f->resp, f->query, &repl, 1, false, &f->mm),
+	                 KNOT_EOK);
+	assert_int_equal(knot_wire_get_ancount(f->resp->wire), 2);
+	knot_rdataset_clear(&repl.rrset.rrs, NULL);
+}
+
 static void test_bad_replacement_refused(void **state)
 {
 	fixture_t *f = *state;
@@ -359,6 +390,7 @@ int main(void)
 		T(test_old_signature_goes_new_one_follows),
 		T(test_failure_restores_the_packet),
 		T(test_owner_written_in_place_stays_valid),
+		T(test_empty_rrsig_rdata),
 		T(test_bad_replacement_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
