@@ -14,7 +14,7 @@ import dns.message
 import dns.rcode
 import pytest
 
-from knotd_harness import KNOTC, SLOW, Knotd, conf, wrap
+from knotd_harness import ASAN, KNOTC, SLOW, Knotd, conf, wrap
 
 MODULES = """
 mod-mxguard:
@@ -137,6 +137,9 @@ def test_odd_query_name(server, name, rdtype):
     (None, "no-mail.list"),  # a directory
 ])
 def test_bad_list_file_content(content, message):
+    if content is None and ASAN:
+        # strerror() + preloaded libasan: hang at exit (test_null_mx.py).
+        pytest.skip("strerror() + preloaded libasan + p11-kit: hang at exit")
     modules = "\nmod-mxguard:\n  - id: f\n    null-mx-file: @DIR@/no-mail.list\n"
     s = Knotd(conf(modules, "  - domain: example.test\n    module: mod-mxguard/f\n"),
               zones=("example.test",))
