@@ -291,6 +291,7 @@ static bool answer_signs(const knot_pkt_t *pkt, const knot_dname_t *owner)
 	for (uint16_t i = 0; i < answer->count; i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(answer, i);
 		if (rr->type == KNOT_RRTYPE_RRSIG && rr->rrs.count > 0 &&
+		    rr->rrs.rdata->len >= 2 &&
 		    knot_rrsig_type_covered(rr->rrs.rdata) == KNOT_RRTYPE_MX &&
 		    wire_owner(pkt, answer->pos + i, name) &&
 		    knot_dname_is_case_equal(name, owner)) {
@@ -310,7 +311,7 @@ static bool is_null_mx(const knot_rdataset_t *rrs)
 static void add_override(answer_run_t *run, const mxguard_ctx_t *ctx,
                          const rrset_job_t *job, const knot_rdataset_t *rrs)
 {
-	if (ctx->no_mail == NULL || is_null_mx(rrs) ||
+	if (ctx->no_mail == NULL || !mx_rdata_ok(rrs->rdata) || is_null_mx(rrs) ||
 	    !mx_name_list_match(ctx->no_mail, job->owner)) {
 		return;
 	}
