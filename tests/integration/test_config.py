@@ -174,13 +174,20 @@ mod-mxguard:
     text = conf(modules, "  - domain: example.test\n")
     text = text.replace("    acl: local-xfr\n",
                         "    acl: local-xfr\n    global-module: mod-mxguard/everywhere\n")
-    server = Knotd(text).start()
+    server = Knotd(text)
     try:
+        try:
+            server.start()
+        except RuntimeError:
+            # Knot 3.5 refuses to start without a global module it was given;
+            # Knot 3.2 and 3.4 run without it. Both say why.
+            assert not server.alive()
         log = server.log_text()
         assert ("module 'mod-mxguard/everywhere', strip, null-mx and null MX names "
                 "work only in zone scope") in log
-        # The answers are knotd's own, never a TC loop.
-        r = server.query("loop.example.test.", "MX", tcp=True)
-        assert [rd.to_text() for rd in r.answer[0]] == ["10 localhost."]
+        if server.alive():
+            # The answers are knotd's own, never a TC loop.
+            r = server.query("loop.example.test.", "MX", tcp=True)
+            assert [rd.to_text() for rd in r.answer[0]] == ["10 localhost."]
     finally:
         server.cleanup()
