@@ -135,6 +135,16 @@ bool mx_exchange_ip_literal(const knot_dname_t *name, mx_addr_t *addr)
 		return false;
 	}
 
+	// Fast path for host names: an address literal starts with '[', IPv6
+	// text has a ':', and a dotted quad either ends in a numeric label or
+	// has a '.' inside a label. (A length octet of 46 or 58 only sends a
+	// name down the full path.)
+	size_t size = knot_dname_size(name);
+	if (name[1] != '[' && memchr(name, ':', size) == NULL &&
+	    memchr(name, '.', size) == NULL && !last_label_numeric(name)) {
+		return false;
+	}
+
 	char text[JOINED_MAX];
 	int ret = join_labels(name, text, sizeof(text));
 	if (ret > 0) {

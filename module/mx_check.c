@@ -67,50 +67,71 @@ static const mx_addr_t *next_addr(addr_iter_t *it)
 	return NULL;
 }
 
-static bool reportable(const check_run_t *run, const mx_addr_t *addr, mx_addr_class_t cls)
+static bool allowed(const check_run_t *run, const mx_addr_t *addr)
 {
-	if (mx_addr_classify(addr, NULL) != cls) {
-		return false;
-	}
-	// The allow-list exempts special-purpose addresses, never loopback.
-	return cls != MX_ADDR_SPECIAL ||
-	       !mx_addr_in_ranges(run->policy->allow, run->policy->allow_count, addr);
+	return mx_addr_in_ranges(run->policy->allow, run->policy->allow_count, addr);
 }
 
-// The first address of the class: the literal one first, then the others.
-static const mx_addr_t *first_addr_of_class(const check_run_t *run,
-                                            const knot_dname_t *exchange,
-                                            const mx_target_t *target,
-                                            const mx_addr_t *literal,
-                                            mx_addr_class_t cls)
+// What the addresses of one exchange show: the first loopback and the first
+// reportable special-purpose address (the literal one before the others),
+// and whether it has any address at all. One pass classifies each address
+// once: this runs for every record of every MX answer.
+typedef struct {
+	const mx_addr_t *loopback;
+	const mx_addr_t *special;
+	bool any;
+} addr_summary_t;
+
+static void note_addr(const check_run_t *run, addr_summary_t *sum, const mx_addr_t *addr,
+                      bool want_loopback, bool want_special)
 {
-	if (literal != NULL && reportable(run, literal, cls)) {
-		return literal;
+	if ((!want_loopback || sum->loopback != NULL) &&
+	    (!want_special || sum->special != NULL)) {
+		return;
+	}
+	mx_addr_class_t cls = mx_addr_classify(addr, NULL);
+	if (cls == MX_ADDR_LOOPBACK && want_loopback && sum->loopback == NULL) {
+		sum->loopback = addr;
+	}
+	// The allow-list exempts special-purpose addresses, never loopback.
+	if (cls == MX_ADDR_SPECIAL && want_special && sum->special == NULL &&
+	    !allowed(run, addr)) {
+		sum->special = addr;
+	}
+}
+
+static void summarise_addrs(const check_run_t *run, const knot_dname_t *exchange,
+                            const mx_target_t *target, const mx_addr_t *literal,
+                            addr_summary_t *sum)
+{
+	bool want_loopback = checked(run, MX_KIND_LOOPBACK);
+	bool want_special = checked(run, MX_KIND_SPECIAL_ADDRESS);
+	memset(sum, 0, sizeof(*sum));
+	if (literal != NULL) {
+		note_addr(run, sum, literal, want_loopback, want_special);
 	}
 	addr_iter_t it = { .run = run, .exchange = exchange, .target = target };
 	const mx_addr_t *addr;
 	while ((addr = next_addr(&it)) != NULL) {
-		if (reportable(run, addr, cls)) {
-			return addr;
+		sum->any = true;
+		note_addr(run, sum, addr, want_loopback, want_special);
+		if ((!want_loopback || sum->loopback != NULL) &&
+		    (!want_special || sum->special != NULL)) {
+			break;  // nothing left to learn: 'any' is already known
 		}
 	}
-	return NULL;
 }
 
 static bool address_missing(const check_run_t *run, const knot_dname_t *exchange,
-                            const mx_target_t *target)
+                            const mx_target_t *target, const addr_summary_t *sum)
 {
 	const mx_rrset_view_t *view = run->view;
 	if (view->lookup != NULL) {
 		return target->state == MX_TARGET_FOUND && target->addr_count == 0;
 	}
 	// Without every address the server holds, absence proves nothing.
-	if (!view->glue_complete || view->zone == NULL ||
-	    knot_dname_in_bailiwick(exchange, view->zone) < 0) {
-		return false;
-	}
-	addr_iter_t it = { .run = run, .exchange = exchange, .target = target };
-	return next_addr(&it) == NULL;
+	return !sum->any && view->glue_complete && view->zone != NULL &&
+	       knot_dname_in_bailiwick(exchange, view->zone) >= 0;
 }
 
 static void check_exchange(check_run_t *run, mx_violation_t *v)
@@ -132,24 +153,20 @@ static void check_exchange(check_run_t *run, mx_violation_t *v)
 		report(run, v, MX_KIND_IP_LITERAL, literal_ptr, NULL);
 	}
 
-	if (checked(run, MX_KIND_LOOPBACK)) {
-		const mx_addr_t *addr = first_addr_of_class(run, exchange, &target,
-		                                            literal_ptr, MX_ADDR_LOOPBACK);
-		if (addr != NULL || mx_exchange_localhost(exchange)) {
-			report(run, v, MX_KIND_LOOPBACK, addr, NULL);
-		}
+	addr_summary_t sum;
+	summarise_addrs(run, exchange, &target, literal_ptr, &sum);
+
+	if (checked(run, MX_KIND_LOOPBACK) &&
+	    (sum.loopback != NULL || mx_exchange_localhost(exchange))) {
+		report(run, v, MX_KIND_LOOPBACK, sum.loopback, NULL);
 	}
 
-	if (checked(run, MX_KIND_SPECIAL_ADDRESS)) {
-		const mx_addr_t *addr = first_addr_of_class(run, exchange, &target,
-		                                            literal_ptr, MX_ADDR_SPECIAL);
-		if (addr != NULL) {
-			report(run, v, MX_KIND_SPECIAL_ADDRESS, addr, NULL);
-		}
+	if (checked(run, MX_KIND_SPECIAL_ADDRESS) && sum.special != NULL) {
+		report(run, v, MX_KIND_SPECIAL_ADDRESS, sum.special, NULL);
 	}
 
 	if (checked(run, MX_KIND_MISSING_ADDRESS) && !literal &&
-	    address_missing(run, exchange, &target)) {
+	    address_missing(run, exchange, &target, &sum)) {
 		report(run, v, MX_KIND_MISSING_ADDRESS, NULL, NULL);
 	}
 

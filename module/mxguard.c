@@ -678,14 +678,19 @@ static knotd_in_state_t synthesize(knotd_in_state_t state, knot_pkt_t *pkt,
 	}
 
 	answer_run_t run = { .mod = mod, .qdata = qdata, .pkt = pkt };
-	knot_rrset_t *rr = knot_rrset_new(qdata->name, KNOT_RRTYPE_MX, KNOT_CLASS_IN,
-	                                  ctx->null_mx_ttl, qdata->mm);
-	const uint8_t null_mx[3] = { 0, 0, 0 };
-	if (rr == NULL ||
-	    knot_rrset_add_rdata(rr, null_mx, sizeof(null_mx), qdata->mm) != KNOT_EOK) {
-		count_error(mod, qdata, "out of memory");
-		return state;
-	}
+	// knot_pkt_put copies the RRset structure; the owner (the query's name)
+	// and the constant rdata outlive the answer: nothing to allocate.
+	static const struct {
+		uint16_t len;
+		uint8_t data[4];  // preference 0, exchange the root, padding
+	} null_mx = { 3, { 0, 0, 0, 0 } };
+	knot_rrset_t null_rr;
+	knot_rrset_t *rr = &null_rr;
+	knot_rrset_init(rr, (knot_dname_t *)qdata->name, KNOT_RRTYPE_MX, KNOT_CLASS_IN,
+	                ctx->null_mx_ttl);
+	rr->rrs.count = 1;
+	rr->rrs.size = knot_rdata_size(null_mx.len);
+	rr->rrs.rdata = (knot_rdata_t *)&null_mx;
 
 	knot_rrset_t rrsig;
 	knot_rrset_init_empty(&rrsig);
@@ -748,7 +753,11 @@ static knotd_in_state_t mxguard_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 	mark_query(pkt, false);
 
 	if (state == KNOTD_IN_STATE_NODATA) {
-		return synthesize(state, pkt, qdata, mod);
+		state = synthesize(state, pkt, qdata, mod);
+		// The answer's only MX RRset is then the module's own null MX:
+		// nothing for the later stages to judge.
+		mark_query(pkt, state == KNOTD_IN_STATE_HIT);
+		return state;
 	}
 	if (MXG_ZONE_LOOKUP) {
 		// Exact lookups: judge and rewrite before knotd adds the glue.
@@ -762,7 +771,7 @@ static knotd_in_state_t mxguard_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 static knotd_in_state_t mxguard_additional(knotd_in_state_t state, knot_pkt_t *pkt,
                                            knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
-	if (!is_mx_query(qdata)) {
+	if (!is_mx_query(qdata) || query_handled(pkt)) {
 		return state;
 	}
 	process_answer(pkt, qdata, mod, true);

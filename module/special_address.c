@@ -2,13 +2,15 @@
  *  SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "special_address.h"
 
-// The table is constant data with no initialisation at run time, so that
-// knotd worker threads may classify addresses concurrently without locking.
+// The table is constant data, so that knotd worker threads may classify
+// addresses concurrently without locking. The only derived data, the leading
+// bits that some entry covers, is built once (pthread_once) on first use.
 
 /*! An IPv4 entry: four octets, prefix length, class, name, reference. */
 #define V4(a, b, c, d, len, cls, name, ref) \
@@ -117,6 +119,38 @@ static bool is_v4_mapped(const mx_addr_t *addr)
 	       memcmp(addr->bytes, mapped, sizeof(mapped)) == 0;
 }
 
+/*!
+ * The first 16 bits of the addresses that some entry covers, per family
+ * (0: IPv4, 1: IPv6), one bit each. Most addresses a server hands out are
+ * global and fall under no entry even in their first 16 bits (2606:... is
+ * not 2620:4f:8000::/48): classifying them costs one bit test, not a table
+ * scan.
+ */
+static uint8_t first_bits[2][65536 / 8];
+static pthread_once_t first_bits_once = PTHREAD_ONCE_INIT;
+
+static void first_bits_init(void)
+{
+	for (size_t i = 0; i < mx_special_range_count; i++) {
+		const mx_special_range_t *entry = &mx_special_ranges[i];
+		unsigned fam = (entry->family == AF_INET6) ? 1 : 0;
+		unsigned len = entry->prefix_len < 16 ? entry->prefix_len : 16;
+		unsigned prefix = (unsigned)entry->prefix[0] << 8 | entry->prefix[1];
+		unsigned lo = prefix & (0xffff0000u >> len) & 0xffffu;
+		unsigned hi = lo | (0xffffu >> len);
+		for (unsigned key = lo; key <= hi; key++) {
+			first_bits[fam][key / 8] |= (uint8_t)(1u << (key % 8));
+		}
+	}
+}
+
+static bool first_bits_listed(const mx_addr_t *addr)
+{
+	unsigned fam = (addr->family == AF_INET6) ? 1 : 0;
+	unsigned key = (unsigned)addr->bytes[0] << 8 | addr->bytes[1];
+	return first_bits[fam][key / 8] & (1u << (key % 8));
+}
+
 mx_addr_class_t mx_addr_classify(const mx_addr_t *addr,
                                  const mx_special_range_t **range)
 {
@@ -134,6 +168,11 @@ mx_addr_class_t mx_addr_classify(const mx_addr_t *addr,
 		v4.family = AF_INET;
 		memcpy(v4.bytes, addr->bytes + 12, 4);
 		addr = &v4;
+	}
+
+	pthread_once(&first_bits_once, first_bits_init);
+	if (!first_bits_listed(addr)) {
+		return MX_ADDR_GLOBAL;
 	}
 
 	const mx_special_range_t *best = NULL;

@@ -320,6 +320,24 @@ static void test_boundaries_global(void **state)
 	}
 }
 
+// Addresses that share their first octet or first 16 bits with an entry:
+// the prefilter on those bits must send them on to the table, which decides.
+static void test_prefilter_neighbours(void **state)
+{
+	static const char *outside[] = {
+		"2606:2800:220:1::1",  // first octet of 2620:4f:8000::/48
+		"2620:4f:7fff::1", "2620:4f:8001::1",  // first 16 bits too
+		"2001:4860:4860::8888", "192.1.0.1", "203.0.112.1", "198.51.101.1",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(outside); i++) {
+		check_global(outside[i]);
+	}
+	check_judged_by("2620:4f:8000::1", "2620:4f:8000::/48", MX_ADDR_SPECIAL);
+	check_judged_by("203.0.113.1", "203.0.113.0/24", MX_ADDR_SPECIAL);
+	check_judged_by("fdff::1", "fc00::/7", MX_ADDR_SPECIAL);
+	check_judged_by("255.0.0.1", "240.0.0.0/4", MX_ADDR_SPECIAL);
+}
+
 static void test_boundaries_inside(void **state)
 {
 	check_judged_by("10.0.0.0", "10.0.0.0/8", MX_ADDR_SPECIAL);
@@ -470,6 +488,7 @@ static void test_unknown_family(void **state)
 
 static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_table_well_formed),
+	cmocka_unit_test(test_prefilter_neighbours),
 	cmocka_unit_test(test_table_complete),
 	cmocka_unit_test(test_table_names),
 	cmocka_unit_test(test_table_ends),
