@@ -7,7 +7,7 @@ mxguard-check shares: an MX target that is a CNAME (or below a DNAME),
 an MX target written as an address, and an in-zone MX target with no A or
 AAAA record. Where both tools have a rule they must agree, record for
 record; where they differ, the difference is listed here (and in
-docs/checker.md) and asserted, so that a change on either side shows.
+docs/design/checker.md) and asserted, so that a change on either side shows.
 
 Zonemaster's Zone08 (MX is not an alias) and Zone09 (MX record present,
 null MX rules) have no offline tool; their cases are asserted as verdicts

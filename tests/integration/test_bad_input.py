@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Bad input the module meets: malformed packets, odd names, bad list files.
 
-Each case is a row of docs/bad-inputs.md.
+Each case is a row of docs/design/bad-inputs.md.
 """
 
 import os

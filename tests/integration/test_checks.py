@@ -79,7 +79,7 @@ CASES = {
         "preference 20, address 127.0.0.1, action log",
     ],
     # Exchanges that need a look into the zones: exact verdicts on Knot 3.4+,
-    # on 3.2 only what the glue shows (documented in module/mxguard.rst).
+    # on 3.2 only what the glue shows (documented in docs/reference/mxguard.rst).
     ("dnamed.example.test.", "MX"): [
         "violation cname-exchange, owner dnamed.example.test., "
         "exchange mx.dn.example.test., preference 10, action log"

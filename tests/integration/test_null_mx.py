@@ -190,7 +190,7 @@ def test_bad_file_refused(text, message):
         # With libasan preloaded, a process that called strerror() hangs at
         # exit in p11-kit's destructor (freelocale); a 5-line program linking
         # gnutls does the same, without knot or the module
-        # (docs/reliability.md). The unit tests cover this path under ASan.
+        # (docs/design/reliability.md). The unit tests cover this path under ASan.
         pytest.skip("strerror() + preloaded libasan + p11-kit: hang at exit")
     s = file_server(text or "")
     try:

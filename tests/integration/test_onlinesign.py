@@ -4,7 +4,7 @@
 
 mod-onlinesign signs the answer section in knotd's ANSWER stage, with keys
 the module does not use (it signs only for zones with dnssec-signing: on).
-Where the module rewrites decides (module/mxguard.rst, "With
+Where the module rewrites decides (docs/reference/mxguard.rst, "With
 mod-onlinesign"):
 
 - Knot 3.4+ rewrites in the ANSWER stage: listed before mod-onlinesign,

@@ -3,7 +3,7 @@
 """The counters as knotc prints them and as Knot's Prometheus exporter reads
 them: knotd's control interface through Debian's python3-libknot (the
 library knot_exporter uses), mapped to metric names by the rule that
-module/mxguard.rst documents ("Statistics in knotc and Prometheus")."""
+docs/reference/mxguard.rst documents ("Statistics in knotc and Prometheus")."""
 
 import os
 
