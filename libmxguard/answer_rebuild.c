@@ -6,11 +6,13 @@
 #include <libknot/libknot.h>
 
 #include "answer_rebuild.h"
+#include "mx_check.h"
 
 typedef enum {
 	FATE_KEEP = 0,
 	FATE_REPLACE,
 	FATE_DROP,
+	FATE_RESIGN,  // an old RRSIG whose place the new signature takes
 } fate_t;
 
 // One RRset as it was in the packet before the rebuild.
@@ -23,6 +25,7 @@ typedef struct {
 	knot_section_t section;
 	fate_t fate;
 	const mx_replacement_t *repl;
+	bool signed_in_place;       // a replaced RRset's signature takes an old one's place
 } entry_t;
 
 static void *scratch_alloc(knot_mm_t *mm, size_t size)
@@ -39,14 +42,6 @@ static knot_section_t section_of(const knot_pkt_t *pkt, uint16_t i)
 		}
 	}
 	return KNOT_ADDITIONAL;
-}
-
-static bool rrsig_covers(const knot_rrset_t *rr, uint16_t type)
-{
-	// Empty rdata (possible in a parsed message) covers nothing.
-	return rr->type == KNOT_RRTYPE_RRSIG && rr->rrs.count > 0 &&
-	       rr->rrs.rdata->len >= 2 &&
-	       knot_rrsig_type_covered(rr->rrs.rdata) == type;
 }
 
 static bool has_exchange(const knot_rdataset_t *rrs, const knot_dname_t *name)
@@ -84,12 +79,17 @@ static bool glue_unneeded(const entry_t *e, uint16_t n, const knot_dname_t *owne
 static void plan_fates(entry_t *e, uint16_t n)
 {
 	for (uint16_t i = 0; i < n; i++) {
-		if (e[i].section == KNOT_ANSWER && rrsig_covers(&e[i].rr, KNOT_RRTYPE_MX)) {
+		if (e[i].section == KNOT_ANSWER && mx_rrsig_covers(&e[i].rr, KNOT_RRTYPE_MX)) {
 			// The old signature of a replaced RRset must not go out.
 			for (uint16_t j = 0; j < n; j++) {
 				if (e[j].fate == FATE_REPLACE &&
 				    knot_dname_is_case_equal(e[j].wire_owner, e[i].wire_owner)) {
-					e[i].fate = FATE_DROP;
+					// knotd's order: the new signature where the old was.
+					bool resign = !knot_rrset_empty(&e[j].repl->rrsig) &&
+					              !e[j].signed_in_place;
+					e[i].fate = resign ? FATE_RESIGN : FATE_DROP;
+					e[i].repl = e[j].repl;
+					e[j].signed_in_place = e[j].signed_in_place || resign;
 				}
 			}
 		}
@@ -97,8 +97,8 @@ static void plan_fates(entry_t *e, uint16_t n)
 			continue;
 		}
 		bool address = e[i].rr.type == KNOT_RRTYPE_A || e[i].rr.type == KNOT_RRTYPE_AAAA ||
-		               rrsig_covers(&e[i].rr, KNOT_RRTYPE_A) ||
-		               rrsig_covers(&e[i].rr, KNOT_RRTYPE_AAAA);
+		               mx_rrsig_covers(&e[i].rr, KNOT_RRTYPE_A) ||
+		               mx_rrsig_covers(&e[i].rr, KNOT_RRTYPE_AAAA);
 		if (address && glue_unneeded(e, n, e[i].wire_owner)) {
 			e[i].fate = FATE_DROP;
 		}
@@ -117,6 +117,9 @@ static int put_entry(knot_pkt_t *pkt, const knot_pkt_t *query, const entry_t *e,
 			rr = e->repl->rrset;
 			// The new data lives in the query's memory, not the packet's.
 			flags &= ~KNOT_PF_FREE;
+		} else if (e->fate == FATE_RESIGN) {
+			rr = e->repl->rrsig;
+			flags = KNOT_PF_ORIGTTL;
 		}
 		// A hint into what moved is stale; write the owner as it was seen.
 		if (hint >= first_change) {
@@ -131,10 +134,11 @@ static int put_entry(knot_pkt_t *pkt, const knot_pkt_t *query, const entry_t *e,
 	}
 	int ret = knot_pkt_put_rotate(pkt, hint, &rr, rotate_id, flags);
 	if (ret != KNOT_EOK || original || e->fate != FATE_REPLACE ||
-	    knot_rrset_empty(&e->repl->rrsig)) {
+	    e->signed_in_place || knot_rrset_empty(&e->repl->rrsig)) {
 		return ret;
 	}
 
+	// No old signature to take the place of: right after the RRset.
 	knot_rrset_t rrsig = e->repl->rrsig;
 	if (hint == KNOT_COMPR_HINT_NONE) {
 		rrsig.owner = rr.owner;
@@ -253,4 +257,49 @@ int mx_answer_rebuild(knot_pkt_t *pkt, const knot_pkt_t *query,
 		}
 	}
 	return KNOT_EOK;
+}
+
+int mx_answer_truncate(knot_pkt_t *pkt, const knot_pkt_t *query)
+{
+	if (pkt == NULL || query == NULL) {
+		return KNOT_EINVAL;
+	}
+	// The EDNS record stays as knotd wrote it: options neither lost nor
+	// added twice. Everything else goes.
+	const knot_rrset_t *opt = NULL;
+	uint16_t opt_flags = 0;
+	for (uint16_t i = 0; i < pkt->rrset_count; i++) {
+		if (pkt->rr[i].type == KNOT_RRTYPE_OPT) {
+			opt = &pkt->rr[i];
+			opt_flags = pkt->rr_info[i].flags;
+		}
+		pkt->rr_info[i].flags &= ~KNOT_PF_FREE;
+	}
+	knot_rrset_t opt_rr;
+	if (opt != NULL) {
+		opt_rr = *opt;
+	}
+
+	uint8_t flags1 = knot_wire_get_flags1(pkt->wire);
+	uint8_t flags2 = knot_wire_get_flags2(pkt->wire);
+	uint8_t rcode = knot_wire_get_rcode(pkt->wire);
+	uint16_t reserved = pkt->reserved;
+	int ret = knot_pkt_init_response(pkt, query);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	// Before knotd adds them, the room for its OPT and TSIG records.
+	pkt->reserved = reserved;
+	knot_wire_set_flags1(pkt->wire, flags1);
+	knot_wire_set_flags2(pkt->wire, flags2);
+	knot_wire_set_rcode(pkt->wire, rcode);
+	knot_wire_set_tc(pkt->wire);
+	if (opt == NULL) {
+		return KNOT_EOK;
+	}
+	ret = knot_pkt_begin(pkt, KNOT_ADDITIONAL);
+	if (ret == KNOT_EOK) {
+		ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, &opt_rr, opt_flags);
+	}
+	return ret;
 }

@@ -47,3 +47,15 @@ typedef struct {
 int mx_answer_rebuild(knot_pkt_t *pkt, const knot_pkt_t *query,
                       const mx_replacement_t *repl, size_t count, bool rotate,
                       knot_mm_t *scratch);
+
+/*!
+ * \brief Empties a finished response but for its EDNS record, and sets TC.
+ *
+ * For an answer that must not go out as it is: the client asks again over
+ * TCP. The header flags and RCODE stay; the OPT record keeps exactly the
+ * options it had.
+ *
+ * \return KNOT_EOK, or a libknot error (the packet is then empty, TC set
+ *         unless init failed).
+ */
+int mx_answer_truncate(knot_pkt_t *pkt, const knot_pkt_t *query);

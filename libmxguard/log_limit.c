@@ -10,6 +10,7 @@
 #include <urcu.h>
 #include <urcu/rculfhash.h>
 
+#include "hash.h"
 #include "log_limit.h"
 
 #if defined(__SANITIZE_THREAD__)
@@ -99,19 +100,7 @@ static bool expired(const mx_log_limit_t *limit, uint64_t state, uint32_t now)
 static uint64_t hash_key(const mx_log_limit_t *limit, const uint8_t *key,
                          size_t len)
 {
-	// FNV-1a from a random basis, then a final mix (MurmurHash3's fmix64)
-	// so that the low and high bits the table uses are spread well.
-	uint64_t h = 0xcbf29ce484222325ULL ^ limit->seed;
-	for (size_t i = 0; i < len; i++) {
-		h ^= key[i];
-		h *= 0x100000001b3ULL;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
+	return mx_hash(limit->seed, key, len);
 }
 
 // The table publishes entries already; this acquire, paired with the release

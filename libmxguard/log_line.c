@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "log_line.h"
 #include "policy.h"
@@ -34,13 +35,48 @@ static void append(text_t *t, const char *fmt, ...)
 
 static void append_name(text_t *t, const char *key, const knot_dname_t *name)
 {
-	// Same escaping as knotd's own log messages.
+	// Canonical lower case, so one name is one spelling whatever the query
+	// said (resolvers randomise case); knotd's own escaping.
+	knot_dname_storage_t lower;
 	char text[KNOT_DNAME_TXT_MAXLEN + 1];
-	if (knot_dname_to_str(text, name, sizeof(text)) == NULL) {
+	if (knot_dname_to_wire(lower, name, sizeof(lower)) <= 0) {
+		t->overflow = true;
+		return;
+	}
+	knot_dname_to_lower(lower);
+	if (knot_dname_to_str(text, lower, sizeof(text)) == NULL) {
 		t->overflow = true;
 		return;
 	}
 	append(t, "%s %s", key, text);
+}
+
+static int finish(text_t *t, uint32_t suppressed)
+{
+	if (suppressed > 0) {
+		append(t, ", suppressed %u", suppressed);
+	}
+	if (t->overflow) {
+		t->buf[0] = '\0';
+		return -1;
+	}
+	return (int)t->pos;
+}
+
+size_t mx_log_key(uint8_t *key, const knot_dname_t *zone, const knot_dname_t *owner,
+                  const knot_dname_t *exchange, mx_log_class_t cls, mx_kind_t kind)
+{
+	size_t len = 0;
+	const knot_dname_t *names[] = { zone, owner, exchange ? exchange : (const uint8_t *)"" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t size = knot_dname_size(names[i]);
+		memcpy(key + len, names[i], size);
+		knot_dname_to_lower(key + len);
+		len += size;
+	}
+	key[len++] = cls;
+	key[len++] = (cls == MX_LOG_VIOLATION) ? kind : 0;
+	return len;
 }
 
 int mx_log_line(char *buf, size_t len, const knot_dname_t *owner,
@@ -65,13 +101,32 @@ int mx_log_line(char *buf, size_t len, const knot_dname_t *owner,
 		append(&t, ", provider %s", violation->provider);
 	}
 	append(&t, ", action %s", action);
-	if (suppressed > 0) {
-		append(&t, ", suppressed %u", suppressed);
-	}
+	return finish(&t, suppressed);
+}
 
-	if (t.overflow) {
-		buf[0] = '\0';
+int mx_log_line_not_enforced(char *buf, size_t len, const knot_dname_t *owner,
+                             const char *action, const char *reason,
+                             uint32_t suppressed)
+{
+	if (buf == NULL || len == 0) {
 		return -1;
 	}
-	return (int)t.pos;
+	text_t t = { .buf = buf, .len = len };
+	append(&t, "not enforced, ");
+	append_name(&t, "owner", owner);
+	append(&t, ", action %s, reason %s", action, reason);
+	return finish(&t, suppressed);
+}
+
+int mx_log_line_synthesized(char *buf, size_t len, const knot_dname_t *owner,
+                            const char *reason, uint32_t suppressed)
+{
+	if (buf == NULL || len == 0) {
+		return -1;
+	}
+	text_t t = { .buf = buf, .len = len };
+	append(&t, "synthesized null-mx, ");
+	append_name(&t, "owner", owner);
+	append(&t, ", reason %s", reason);
+	return finish(&t, suppressed);
 }

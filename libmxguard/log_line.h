@@ -14,16 +14,57 @@
 
 #include "mx_check.h"
 
+/*! What a log line is about: with the names, the key of the rate limiter. */
+typedef enum {
+	MX_LOG_VIOLATION = 0,   /*!< A violation (the key also holds its kind). */
+	MX_LOG_NOT_ENFORCED,    /*!< A rewrite the policy asks for was not done. */
+	MX_LOG_SYNTHESIZED,     /*!< A null MX was served for a no-mail name. */
+} mx_log_class_t;
+
+/*! Longest key mx_log_key() writes. */
+#define MX_LOG_KEY_MAXLEN (3 * KNOT_DNAME_MAXLEN + 2)
+
+/*!
+ * \brief Writes the rate limiter's key of a line: zone, owner and exchange
+ *        (each in lower case), class and kind.
+ *
+ * \param key  Buffer of MX_LOG_KEY_MAXLEN bytes.
+ * \param exchange  The exchange, or NULL for lines without one.
+ *
+ * \return The key's length.
+ */
+size_t mx_log_key(uint8_t *key, const knot_dname_t *zone, const knot_dname_t *owner,
+                  const knot_dname_t *exchange, mx_log_class_t cls, mx_kind_t kind);
+
 /*!
  * \brief Writes the log text of a violation.
  *
  * "violation KIND, owner NAME, exchange NAME, preference N[, address A]
  *  [, provider P], action ACTION[, suppressed N]"
  *
- * The suppressed key is written only when \a suppressed is not zero.
+ * Names are written in canonical form, lower case (RFC 4034 §6.2), however
+ * the query spelt them. The suppressed key is written only when
+ * \a suppressed is not zero.
  *
  * \return Length written, or -1 if \a buf is too small (then it holds "").
  */
 int mx_log_line(char *buf, size_t len, const knot_dname_t *owner,
                 const mx_violation_t *violation, const char *action,
                 uint32_t suppressed);
+
+/*!
+ * \brief "not enforced, owner NAME, action ACTION, reason REASON[, suppressed N]"
+ *
+ * \return As mx_log_line().
+ */
+int mx_log_line_not_enforced(char *buf, size_t len, const knot_dname_t *owner,
+                             const char *action, const char *reason,
+                             uint32_t suppressed);
+
+/*!
+ * \brief "synthesized null-mx, owner NAME, reason REASON[, suppressed N]"
+ *
+ * \return As mx_log_line().
+ */
+int mx_log_line_synthesized(char *buf, size_t len, const knot_dname_t *owner,
+                            const char *reason, uint32_t suppressed);

@@ -12,6 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <libknot/rrset.h>
+#include <libknot/rrtype/rdname.h>
+#include <libknot/rrtype/rrsig.h>
+#include <libknot/wire.h>
 
 #include "address.h"
 #include "policy.h"
@@ -67,6 +70,27 @@ typedef struct {
 static inline bool mx_rdata_ok(const knot_rdata_t *rd)
 {
 	return rd->len >= 3;
+}
+
+/*! Tells whether MX rdata is a null MX record ("0 ." or any preference). */
+static inline bool mx_rdata_is_null(const knot_rdata_t *rd)
+{
+	return mx_rdata_ok(rd) && knot_mx_name(rd)[0] == '\0';
+}
+
+/*! Tells whether an MX RRset is exactly the null MX of RFC 7505, "0 .". */
+static inline bool mx_rdataset_is_null_mx(const knot_rdataset_t *rrs)
+{
+	return rrs->count == 1 && rrs->rdata->len == 3 &&
+	       knot_wire_read_u16(rrs->rdata->data) == 0 && mx_rdata_is_null(rrs->rdata);
+}
+
+/*! Tells whether an RRSIG RRset covers \a type (empty rdata covers nothing). */
+static inline bool mx_rrsig_covers(const knot_rrset_t *rr, uint16_t type)
+{
+	return rr->type == KNOT_RRTYPE_RRSIG && rr->rrs.count > 0 &&
+	       rr->rrs.rdata->len >= 2 &&
+	       knot_rrsig_type_covered(rr->rrs.rdata) == type;
 }
 
 /*! One violation of one record. */

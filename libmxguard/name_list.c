@@ -9,6 +9,7 @@
 #include <string.h>
 #include <libknot/errcode.h>
 
+#include "hash.h"
 #include "name_list.h"
 
 // Open addressing with linear probing; the table is at most this full.
@@ -43,26 +44,20 @@ static uint8_t lower(uint8_t c)
 
 uint32_t mx_dname_hash(const knot_dname_t *name)
 {
-	// FNV-1a over the lowercase wire form (length octets are below 'A'),
-	// then a final avalanche so that the low bits index well.
-	uint32_t h = 2166136261u;
+	// Over the lowercase wire form (length octets are below 'A').
+	uint64_t h = mx_hash_begin(0);
 	for (;;) {
 		uint8_t len = *name;
-		h = (h ^ len) * 16777619u;
+		h = mx_hash_byte(h, len);
 		if (len == 0) {
 			break;
 		}
 		for (uint8_t i = 1; i <= len; i++) {
-			h = (h ^ lower(name[i])) * 16777619u;
+			h = mx_hash_byte(h, lower(name[i]));
 		}
 		name += len + 1;
 	}
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
+	return (uint32_t)mx_hash_end(h);
 }
 
 mx_name_list_t *mx_name_list_new(void)

@@ -12,11 +12,6 @@ static const knot_rdata_t *rdata_at(const knot_rdataset_t *rrs, uint16_t pos)
 	return knot_rdataset_at(rrs, pos);
 }
 
-static bool is_null_mx(const knot_rdata_t *rd)
-{
-	return mx_rdata_ok(rd) && knot_mx_name(rd)[0] == '\0';
-}
-
 static void raise_to(mx_action_t *current, mx_action_t action)
 {
 	if (action > *current) {
@@ -46,7 +41,7 @@ void mx_plan_add(mx_plan_t *plan, const mx_violation_t *violation, mx_action_t a
 	if (violation->kind == MX_KIND_NULL_MX_CONFLICT && violation->preference == 0) {
 		raise_to(&plan->record[pos], action < MX_ACTION_STRIP ? action : MX_ACTION_LOG);
 		for (uint16_t i = 0; i < plan->rrs->count; i++) {
-			if (i != pos && !is_null_mx(rdata_at(plan->rrs, i))) {
+			if (i != pos && !mx_rdata_is_null(rdata_at(plan->rrs, i))) {
 				raise_to(&plan->record[i], action);
 			}
 		}

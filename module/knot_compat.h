@@ -38,8 +38,71 @@ typedef struct {
 
 /*
  * Knot 3.4 (ABI 600) added knotd_qdata_zone_rrset(): a module can read any
- * node of the zones the server holds. mod-mxguard then judges exchanges by
- * exact lookups and rewrites in the ANSWER stage, before knotd adds glue;
- * on older Knot it infers from the glue and rewrites in the ADDITIONAL stage.
+ * node of the zones the server holds, and mod-mxguard judges exchanges by
+ * exact lookups. Older Knot has no such call; there the module reads the
+ * glue knotd is about to serve from the MX RRset's own glue list – the
+ * in-zone exchanges' nodes, which knotd found when it loaded the zone – in
+ * the ANSWER stage, before knotd writes any of it. Both judge and rewrite
+ * the answer before the glue is written, so knotd writes the glue of the
+ * kept exchanges itself, compressed as it always does.
  */
 #define MXG_ZONE_LOOKUP (KNOTD_MOD_ABI_VERSION >= 600)
+
+#if !MXG_ZONE_LOOKUP
+/*
+ * To read a glue node: knotd's zone_node_t and rr_data (src/knot/zone/
+ * node.h), up to the fields read, identical in Knot 3.2.6 to 3.5.x. A node
+ * may be one half of a bi-node (two nodes side by side, one per zone
+ * version); knotd picks the half of the version being served by the half of
+ * the query's node (glue_node(), binode_node_as()), which the private part
+ * of the query data holds (knotd_qdata_extra_t in src/knot/nameserver/
+ * process_query.h: two pointers, two ucw lists of two nodes of two
+ * pointers each, one pointer, then the node).
+ */
+typedef struct {
+	uint32_t ttl;
+	uint16_t type;
+	knot_rdataset_t rrs;
+	void *additional;
+} mxg_rr_data_t;
+
+typedef struct mxg_node {
+	knot_dname_t *owner;
+	struct mxg_node *parent;
+	mxg_rr_data_t *rrs;
+	struct mxg_node *prev;
+	void *nsec3;
+	knot_dname_t *nsec3_wildcard_name;
+	uint32_t children;
+	uint16_t rrset_count;
+	uint16_t flags;
+} mxg_node_t;
+
+#define MXG_NODE_BINODE (1 << 8)
+#define MXG_NODE_SECOND (1 << 9)
+
+typedef struct {
+	void *zone;
+	const void *contents;
+	void *lists[2 * 2 * 2];  // wildcards, rrsigs
+	uint8_t *opt_rr_pos;
+	const mxg_node_t *node;
+} mxg_qdata_extra_t;
+
+/*! The half of a glue node that belongs to the zone version being served. */
+static inline const mxg_node_t *mxg_glue_node(const mxg_glue_t *glue,
+                                              const knotd_qdata_t *qdata)
+{
+	const mxg_node_t *node = glue->node;
+	const mxg_qdata_extra_t *extra = (const mxg_qdata_extra_t *)qdata->extra;
+	if (node == NULL || !(node->flags & MXG_NODE_BINODE)) {
+		return node;
+	}
+	if (extra == NULL || extra->node == NULL) {
+		return NULL;  // no version to go by
+	}
+	int as = (extra->node->flags & MXG_NODE_SECOND) ? 1 : 0;
+	int is = (node->flags & MXG_NODE_SECOND) ? 1 : 0;
+	return node + (as - is);
+}
+#endif

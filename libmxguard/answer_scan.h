@@ -1,0 +1,87 @@
+/*  mxguard: an MX policy module for the Knot DNS server.
+ *  SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*!
+ * \file
+ * \brief An answer's MX RRsets, their violations and the plan for each.
+ *
+ * Takes a response packet as knotd builds it (any stage after the answer
+ * section is written), the policy, the no-mail list and where the exchanges'
+ * addresses come from; finds each MX RRset of the answer section, its owner
+ * as served, the RRSIG that covers it, its violations (the rules of
+ * mx_check.c plus the no-mail override) and the plan (rewrite_plan.c).
+ * Nothing here talks to knotd: the adapter, the unit tests and the fuzzers
+ * call the same code.
+ */
+
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <libknot/packet/pkt.h>
+
+#include "mx_check.h"
+#include "name_list.h"
+#include "rewrite_plan.h"
+
+/*!
+ * The addresses knotd holds for an MX RRset's exchanges (Knot 3.2: its own
+ * glue list). \a glue gets the addresses under each exchange's name;
+ * \a complete tells whether they are all the server has for in-zone names.
+ *
+ * \return false on no memory.
+ */
+typedef bool (*mx_glue_of_f)(const knot_rrset_t *rr, mx_glue_t **glue,
+                             size_t *count, bool *complete, void *ctx);
+
+/*! What the scan needs besides the packet. */
+typedef struct {
+	const mx_policy_t *policy;
+	const mx_name_list_t *no_mail;  /*!< No-mail names (or NULL). */
+	const knot_dname_t *zone;       /*!< Apex of the zone answering. */
+	mx_lookup_f lookup;             /*!< Exact lookups (Knot 3.4+), or NULL. */
+	void *lookup_ctx;
+	mx_glue_of_f glue_of;           /*!< Otherwise the glue, or NULL: none. */
+	void *glue_ctx;
+	knot_mm_t *mm;                  /*!< Memory for the query's duration. */
+} mx_scan_params_t;
+
+/*! One MX RRset of the answer. */
+typedef struct {
+	uint16_t rr_pos;        /*!< Its index in pkt->rr. */
+	knot_dname_t *owner;    /*!< Owner as served (wildcards expanded). */
+	mx_plan_t plan;         /*!< What the policy leaves of it. */
+	unsigned first;         /*!< Its violations in mx_scan_t.violations... */
+	unsigned count;         /*!< ...and how many. */
+	int32_t rrsig_pos;      /*!< Index in pkt->rr of its RRSIG, or -1. */
+	uint8_t rrsig_labels;   /*!< That RRSIG's labels field (wildcards). */
+} mx_scan_rrset_t;
+
+/*! The MX RRsets of one answer. */
+typedef struct {
+	mx_scan_rrset_t *rrsets;
+	unsigned count;
+	mx_violation_t *violations;
+	unsigned violation_count;
+	unsigned violation_cap;
+} mx_scan_t;
+
+/*!
+ * \brief Finds and judges the MX RRsets of the answer section.
+ *
+ * \return KNOT_EOK (\a scan->count may be 0), KNOT_ENOMEM, or KNOT_EMALF
+ *         for an owner that cannot be read back from the wire.
+ */
+int mx_answer_scan(const knot_pkt_t *pkt, const mx_scan_params_t *params,
+                   mx_scan_t *scan);
+
+/*! \brief Tells whether the plan of some RRset changes the answer. */
+bool mx_scan_changes(const mx_scan_t *scan);
+
+/*!
+ * \brief Reads the owner of pkt->rr[\a rr_pos] as written in the wire.
+ *
+ * \param out  Buffer of KNOT_DNAME_MAXLEN bytes.
+ */
+bool mx_wire_owner(const knot_pkt_t *pkt, uint16_t rr_pos, knot_dname_t *out);

@@ -1,0 +1,46 @@
+/*  mxguard: an MX policy module for the Knot DNS server.
+ *  SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*!
+ * \file
+ * \brief The one hash of the library: FNV-1a, then MurmurHash3's fmix64.
+ */
+
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*! Starts a hash from \a seed (0 for a fixed one). */
+static inline uint64_t mx_hash_begin(uint64_t seed)
+{
+	return 0xcbf29ce484222325ULL ^ seed;
+}
+
+/*! Adds one byte. */
+static inline uint64_t mx_hash_byte(uint64_t h, uint8_t byte)
+{
+	return (h ^ byte) * 0x100000001b3ULL;
+}
+
+/*! Ends the hash: a final mix so that low and high bits are both spread. */
+static inline uint64_t mx_hash_end(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/*! \brief Hash of \a len bytes from \a seed. */
+static inline uint64_t mx_hash(uint64_t seed, const uint8_t *data, size_t len)
+{
+	uint64_t h = mx_hash_begin(seed);
+	for (size_t i = 0; i < len; i++) {
+		h = mx_hash_byte(h, data[i]);
+	}
+	return mx_hash_end(h);
+}

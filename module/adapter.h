@@ -1,0 +1,78 @@
+/*  mxguard: an MX policy module for the Knot DNS server.
+ *  SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*!
+ * \file
+ * \brief What the adapter's files share: an instance's context, its
+ *        counters, and the calls between configuration, hooks and signing.
+ *
+ * The adapter is the only part of mxguard that talks to knotd (module/);
+ * the rules and the packet work are in the knotd-free library (libmxguard/).
+ */
+
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "knot_compat.h"
+#include "address.h"
+#include "log_limit.h"
+#include "log_line.h"
+#include "name_list.h"
+#include "policy.h"
+
+/*! Counters, in the order of the descriptor table (hooks.c). */
+enum {
+	CTR_INSPECTED,    // MX RRsets inspected
+	CTR_VIOLATION,    // violations, by kind
+	CTR_ACTION,       // RRsets with violations, by the action taken
+	CTR_TRUNCATED,    // UDP answers sent empty with TC=1 (or dropped) not to leak
+	CTR_SKIPPED,      // rewrites not done: a signed answer the module cannot sign
+	CTR_SYNTHESIZED,  // null MX answers made for no-mail names
+	CTR_ERROR,        // internal failures
+	CTR_COUNT
+};
+
+/*! One instance of the module (a zone's, a template's or the global one). */
+typedef struct {
+	mx_policy_t policy;
+	mx_addr_range_t *allow;
+	mx_log_limit_t *log_limit;  // NULL when every violation is logged
+	bool rotate;                // answer-rotation is on
+	bool unsigned_allow;        // serve rewritten signed answers unsigned
+	bool enforces;              // some action rewrites answers
+	mx_name_list_t *no_mail;    // names and subtrees that get a null MX
+	bool implicit;              // every existing name without MX gets one
+	uint32_t null_mx_ttl;       // TTL of a synthesised null MX
+	bool can_sign;              // the zone's keys are loaded
+	pthread_mutex_t sign_lock;  // knotd's signing context is not thread-safe
+	atomic_bool error_logged;
+} mxguard_ctx_t;
+
+/*! \brief Registers the counters of the descriptor table. */
+int mxg_stats_register(knotd_mod_t *mod);
+
+/*! \brief Registers the hooks this instance's configuration needs. */
+int mxg_hooks_register(knotd_mod_t *mod, const mxguard_ctx_t *ctx);
+
+/*! \brief Adds one to a counter. */
+void mxg_count(knotd_mod_t *mod, knotd_qdata_t *qdata, uint32_t ctr, uint32_t idx);
+
+/*! \brief Counts an internal failure; logs the first one of the instance. */
+void mxg_count_error(knotd_mod_t *mod, knotd_qdata_t *qdata, const char *what);
+
+/*! \brief Loads the zone's keys when knotd signs the zone (sets can_sign). */
+void mxg_signing_load(knotd_mod_t *mod, mxguard_ctx_t *ctx);
+
+/*!
+ * \brief Signs \a rr with the zone's keys.
+ *
+ * \a rr's owner is the name to sign for: a wildcard's own name ("*.…") for
+ * an answer synthesised from it. On failure \a reason says why (a key word
+ * of the "not enforced" log line).
+ */
+bool mxg_sign(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_rrset_t *rr,
+              knot_rrset_t *rrsig, const char **reason);

@@ -1,0 +1,620 @@
+/*  mxguard: an MX policy module for the Knot DNS server.
+ *  SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*
+ * The hooks: judge the MX RRsets of an answer when knotd has written the
+ * answer section (libmxguard/answer_scan.c), rewrite what the policy says
+ * (rewrite_plan.c, answer_rebuild.c) before knotd adds the glue, log and
+ * count; synthesise null MX answers for no-mail names. Nothing is kept from
+ * one query to the next: each instance judges every answer on its own, so
+ * stacked instances and a global observer never depend on each other.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "adapter.h"
+#include "answer_rebuild.h"
+#include "answer_scan.h"
+#include "exchange_lookup.h"
+#include "rewrite_plan.h"
+
+static char *kind_to_str(uint32_t idx, uint32_t count)
+{
+	return strdup(mx_kind_name(idx));
+}
+
+static char *action_to_str(uint32_t idx, uint32_t count)
+{
+	return strdup(mx_action_name(idx));
+}
+
+// The counters, in enum order (adapter.h), as knotc zone-stats shows them.
+static const struct {
+	const char *name;
+	uint32_t count;
+	knotd_mod_idx_to_str_f to_str;
+} counters[CTR_COUNT] = {
+	[CTR_INSPECTED]   = { "inspected",   1,               NULL },
+	[CTR_VIOLATION]   = { "violation",   MX_KIND_COUNT,   kind_to_str },
+	[CTR_ACTION]      = { "action",      MX_ACTION_COUNT, action_to_str },
+	[CTR_TRUNCATED]   = { "truncated",   1,               NULL },
+	[CTR_SKIPPED]     = { "skipped",     1,               NULL },
+	[CTR_SYNTHESIZED] = { "synthesized", 1,               NULL },
+	[CTR_ERROR]       = { "error",       1,               NULL },
+};
+
+int mxg_stats_register(knotd_mod_t *mod)
+{
+	for (unsigned i = 0; i < CTR_COUNT; i++) {
+		int ret = knotd_mod_stats_add(mod, counters[i].name, counters[i].count,
+		                              counters[i].to_str);
+		if (ret != KNOT_EOK) {
+			return ret;
+		}
+	}
+	return KNOT_EOK;
+}
+
+void mxg_count(knotd_mod_t *mod, knotd_qdata_t *qdata, uint32_t ctr, uint32_t idx)
+{
+	knotd_mod_stats_incr(mod, qdata->params->thread_id, ctr, idx, 1);
+}
+
+void mxg_count_error(knotd_mod_t *mod, knotd_qdata_t *qdata, const char *what)
+{
+	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
+	mxg_count(mod, qdata, CTR_ERROR, 0);
+	if (!atomic_exchange(&ctx->error_logged, true)) {
+		knotd_mod_log(mod, LOG_WARNING, "internal failure (%s); further failures "
+		              "are only counted", what);
+	}
+}
+
+static bool is_mx_query(const knotd_qdata_t *qdata)
+{
+	if (qdata->type != KNOTD_QUERY_TYPE_NORMAL) {
+		return false;
+	}
+	uint16_t qtype = knot_pkt_qtype(qdata->query);
+	return qtype == KNOT_RRTYPE_MX || qtype == KNOT_RRTYPE_ANY;
+}
+
+static void *mm_get(knotd_qdata_t *qdata, size_t size)
+{
+	return qdata->mm->alloc(qdata->mm->ctx, size);
+}
+
+/*** Where the exchanges' addresses come from. ***/
+
+#if MXG_ZONE_LOOKUP
+static int zone_get(void *ctx, const knot_dname_t *zone, const knot_dname_t *name,
+                    uint16_t type, knot_rrset_t *out)
+{
+	return knotd_qdata_zone_rrset(ctx, zone, name, type, out);
+}
+
+static void lookup_exchange(const knot_dname_t *exchange, mx_target_t *target, void *ctx)
+{
+	knotd_qdata_t *qdata = ctx;
+	mx_exchange_lookup(exchange, target, zone_get, qdata, qdata->mm);
+}
+
+static void set_source(mx_scan_params_t *params, knotd_qdata_t *qdata)
+{
+	params->lookup = lookup_exchange;
+	params->lookup_ctx = qdata;
+}
+#else
+static size_t node_addresses(const mxg_node_t *node)
+{
+	size_t n = 0;
+	for (uint16_t i = 0; i < node->rrset_count; i++) {
+		uint16_t type = node->rrs[i].type;
+		if (type == KNOT_RRTYPE_A || type == KNOT_RRTYPE_AAAA) {
+			n += node->rrs[i].rrs.count;
+		}
+	}
+	return n;
+}
+
+// The addresses of knotd's glue list, under the names of their exchanges.
+static bool glue_of(const knot_rrset_t *rr, mx_glue_t **glue, size_t *count,
+                    bool *complete, void *ctx)
+{
+	knotd_qdata_t *qdata = ctx;
+	const mxg_additional_t *add = rr->additional;
+	*glue = NULL;
+	*count = 0;
+	*complete = true;
+	if (add == NULL) {
+		return true;
+	}
+
+	size_t total = 0;
+	for (uint16_t i = 0; i < add->count; i++) {
+		const mxg_node_t *node = mxg_glue_node(&add->glues[i], qdata);
+		if (node == NULL) {
+			*complete = false;  // cannot tell which version: judge less
+			return true;
+		}
+		total += node_addresses(node);
+	}
+	mx_glue_t *out = (total > 0) ? mm_get(qdata, total * sizeof(*out)) : NULL;
+	if (total > 0 && out == NULL) {
+		return false;
+	}
+
+	size_t n = 0;
+	for (uint16_t i = 0; i < add->count; i++) {
+		const mxg_glue_t *g = &add->glues[i];
+		if (g->ns_pos >= rr->rrs.count) {
+			continue;
+		}
+		const knot_rdata_t *rd = knot_rdataset_at(&rr->rrs, g->ns_pos);
+		if (!mx_rdata_ok(rd)) {
+			continue;
+		}
+		const mxg_node_t *node = mxg_glue_node(g, qdata);
+		for (uint16_t t = 0; t < node->rrset_count; t++) {
+			const mxg_rr_data_t *data = &node->rrs[t];
+			if (data->type != KNOT_RRTYPE_A && data->type != KNOT_RRTYPE_AAAA) {
+				continue;
+			}
+			knot_rdata_t *addr = data->rrs.rdata;
+			for (uint16_t j = 0; j < data->rrs.count; j++) {
+				out[n].owner = knot_mx_name(rd);
+				if (mx_addr_from_rdata(&out[n].addr, addr->data, addr->len)) {
+					n++;
+				}
+				addr = knot_rdataset_next(addr);
+			}
+		}
+	}
+	*glue = out;
+	*count = n;
+	return true;
+}
+
+static void set_source(mx_scan_params_t *params, knotd_qdata_t *qdata)
+{
+	params->glue_of = glue_of;
+	params->glue_ctx = qdata;
+}
+#endif
+
+/*** Logging. ***/
+
+static uint64_t now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec;
+}
+
+// Whether a line is due now; its repeats since the last one go in *suppressed.
+static bool log_due(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t *owner,
+                    const knot_dname_t *exchange, mx_log_class_t cls, mx_kind_t kind,
+                    uint32_t *suppressed)
+{
+	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
+	*suppressed = 0;
+	if (ctx->log_limit == NULL) {
+		return true;
+	}
+	uint8_t key[MX_LOG_KEY_MAXLEN];
+	size_t len = mx_log_key(key, knotd_qdata_zone_name(qdata), owner, exchange, cls, kind);
+	return mx_log_limit_hit(ctx->log_limit, key, len, now_seconds(), suppressed);
+}
+
+static void log_line(knotd_mod_t *mod, knotd_qdata_t *qdata, int level, int len,
+                     const char *line)
+{
+	if (len < 0) {
+		mxg_count_error(mod, qdata, "log line too long");
+		return;
+	}
+	knotd_mod_log(mod, level, "%s", line);
+}
+
+/*** One answer. ***/
+
+typedef struct {
+	knotd_mod_t *mod;
+	knotd_qdata_t *qdata;
+	knot_pkt_t *pkt;
+	mx_scan_t scan;
+	bool *enforced;             // per RRset: its plan was carried out
+	const char **skip_reason;   // per RRset: why a changing plan was not
+} answer_run_t;
+
+static void report_rrset(answer_run_t *run, unsigned idx)
+{
+	mxguard_ctx_t *ctx = knotd_mod_ctx(run->mod);
+	const mx_scan_rrset_t *job = &run->scan.rrsets[idx];
+	bool enforced = run->enforced[idx];
+	mxg_count(run->mod, run->qdata, CTR_INSPECTED, 0);
+	if (job->count > 0) {
+		mxg_count(run->mod, run->qdata, CTR_ACTION,
+		          enforced ? job->plan.strongest : MX_ACTION_LOG);
+	}
+
+	for (unsigned i = job->first; i < job->first + job->count; i++) {
+		const mx_violation_t *v = &run->scan.violations[i];
+		mxg_count(run->mod, run->qdata, CTR_VIOLATION, v->kind);
+		uint32_t suppressed;
+		if (!log_due(run->mod, run->qdata, job->owner, v->exchange,
+		             MX_LOG_VIOLATION, v->kind, &suppressed)) {
+			continue;
+		}
+		// What was done: the kind's action, if it was carried out.
+		mx_action_t action = ctx->policy.action[v->kind];
+		if (action >= MX_ACTION_STRIP && !enforced) {
+			action = MX_ACTION_LOG;
+		}
+		char line[2 * KNOT_DNAME_TXT_MAXLEN + 256];
+		int len = mx_log_line(line, sizeof(line), job->owner, v,
+		                      mx_action_name(action), suppressed);
+		log_line(run->mod, run->qdata, LOG_INFO, len, line);
+	}
+}
+
+static void report_not_enforced(knotd_mod_t *mod, knotd_qdata_t *qdata,
+                                const knot_dname_t *owner, mx_action_t action,
+                                const char *reason)
+{
+	mxg_count(mod, qdata, CTR_SKIPPED, 0);
+	uint32_t suppressed;
+	if (!log_due(mod, qdata, owner, NULL, MX_LOG_NOT_ENFORCED, 0, &suppressed)) {
+		return;
+	}
+	char line[KNOT_DNAME_TXT_MAXLEN + 128];
+	int len = mx_log_line_not_enforced(line, sizeof(line), owner,
+	                                   mx_action_name(action), reason, suppressed);
+	log_line(mod, qdata, LOG_NOTICE, len, line);
+}
+
+/*** Rewriting. ***/
+
+// The glue of the kept records, renumbered; none for a null MX.
+static bool remap_glue(knotd_qdata_t *qdata, const mx_plan_t *plan,
+                       const knot_rrset_t *old, knot_rrset_t *rr)
+{
+	rr->additional = NULL;
+	const mxg_additional_t *add = old->additional;
+	if (add == NULL || add->count == 0 || mx_plan_null_mx(plan)) {
+		return true;
+	}
+
+	int32_t *map = mm_get(qdata, old->rrs.count * sizeof(*map));
+	mxg_additional_t *out = mm_get(qdata, sizeof(*out));
+	mxg_glue_t *glues = mm_get(qdata, add->count * sizeof(*glues));
+	if (map == NULL || out == NULL || glues == NULL) {
+		return false;
+	}
+	mx_plan_positions(plan, map);
+
+	uint16_t n = 0;
+	for (uint16_t i = 0; i < add->count; i++) {
+		uint16_t pos = add->glues[i].ns_pos;
+		if (pos < old->rrs.count && map[pos] >= 0) {
+			glues[n] = add->glues[i];
+			glues[n].ns_pos = map[pos];
+			n++;
+		}
+	}
+	out->glues = glues;
+	out->count = n;
+	rr->additional = (n > 0) ? out : NULL;
+	return true;
+}
+
+// The name a signature is made for: the wildcard's own name ("*." and the
+// last LABELS labels of the owner) when the RRset was synthesised from one.
+static const knot_dname_t *signer_owner(knotd_qdata_t *qdata, const knot_dname_t *owner,
+                                        uint8_t labels)
+{
+	size_t count = knot_dname_labels(owner, NULL);
+	if (labels >= count) {
+		return owner;
+	}
+	const knot_dname_t *suffix = owner;
+	for (size_t i = labels; i < count; i++) {
+		suffix = knot_wire_next_label(suffix, NULL);
+	}
+	size_t size = knot_dname_size(suffix);
+	knot_dname_t *wild = mm_get(qdata, size + 2);
+	if (wild == NULL) {
+		return NULL;
+	}
+	wild[0] = 1;
+	wild[1] = '*';
+	memcpy(wild + 2, suffix, size);
+	return wild;
+}
+
+// The replacement of one RRset; false with *reason when it cannot be served.
+static bool build_replacement(answer_run_t *run, unsigned idx, mx_replacement_t *repl,
+                              const char **reason)
+{
+	mxguard_ctx_t *ctx = knotd_mod_ctx(run->mod);
+	const mx_scan_rrset_t *job = &run->scan.rrsets[idx];
+	const knot_rrset_t *old = &run->pkt->rr[job->rr_pos];
+
+	memset(repl, 0, sizeof(*repl));
+	repl->rr_pos = job->rr_pos;
+	knot_rrset_init(&repl->rrset, old->owner, old->type, old->rclass, old->ttl);
+	knot_rrset_init_empty(&repl->rrsig);
+	if (mx_plan_build(&job->plan, &repl->rrset.rrs, run->qdata->mm) != KNOT_EOK ||
+	    !remap_glue(run->qdata, &job->plan, old, &repl->rrset)) {
+		*reason = "out-of-memory";
+		return false;
+	}
+	if (job->rrsig_pos < 0) {
+		return true;
+	}
+
+	// A changed RRset never goes out with the signature of the original.
+	knot_rrset_t to_sign = repl->rrset;
+	to_sign.owner = (knot_dname_t *)signer_owner(run->qdata, job->owner,
+	                                             job->rrsig_labels);
+	if (to_sign.owner != NULL &&
+	    mxg_sign(run->mod, run->qdata, &to_sign, &repl->rrsig, reason)) {
+		repl->rrsig.owner = job->owner;
+		return true;
+	}
+	if (to_sign.owner == NULL) {
+		*reason = "out-of-memory";
+	}
+	if (ctx->unsigned_allow) {
+		knot_rrset_init_empty(&repl->rrsig);
+		return true;
+	}
+	return false;
+}
+
+// Carries out the plans; false when the answer must not go out as it is.
+static bool enforce(answer_run_t *run)
+{
+	mxguard_ctx_t *ctx = knotd_mod_ctx(run->mod);
+	unsigned count = run->scan.count;
+	mx_replacement_t *repl = mm_get(run->qdata, count * sizeof(*repl));
+	if (repl == NULL) {
+		return false;
+	}
+
+	size_t n = 0;
+	for (unsigned i = 0; i < count; i++) {
+		const mx_scan_rrset_t *job = &run->scan.rrsets[i];
+		if (!mx_plan_changes(&job->plan)) {
+			continue;
+		}
+		const char *reason = NULL;
+		if (build_replacement(run, i, &repl[n], &reason)) {
+			run->enforced[i] = true;
+			n++;
+		} else if (strcmp(reason, "out-of-memory") == 0) {
+			return false;
+		} else {
+			// Signed and not signable: the original, which validates.
+			run->skip_reason[i] = reason;
+		}
+	}
+	if (n == 0) {
+		return true;
+	}
+	int ret = mx_answer_rebuild(run->pkt, run->qdata->query, repl, n, ctx->rotate,
+	                            run->qdata->mm);
+	if (ret != KNOT_EOK) {
+		mxg_count_error(run->mod, run->qdata, knot_strerror(ret));
+		memset(run->enforced, 0, count * sizeof(*run->enforced));
+		return false;
+	}
+	return true;
+}
+
+static int scan_answer(answer_run_t *run)
+{
+	mxguard_ctx_t *ctx = knotd_mod_ctx(run->mod);
+	mx_scan_params_t params = {
+		.policy = &ctx->policy,
+		.no_mail = ctx->no_mail,
+		.zone = knotd_qdata_zone_name(run->qdata),
+		.mm = run->qdata->mm,
+	};
+	set_source(&params, run->qdata);
+	int ret = mx_answer_scan(run->pkt, &params, &run->scan);
+	if (ret != KNOT_EOK || run->scan.count == 0) {
+		return ret;
+	}
+	run->enforced = mm_get(run->qdata, run->scan.count * sizeof(*run->enforced));
+	run->skip_reason = mm_get(run->qdata, run->scan.count * sizeof(*run->skip_reason));
+	if (run->enforced == NULL || run->skip_reason == NULL) {
+		return KNOT_ENOMEM;
+	}
+	memset(run->enforced, 0, run->scan.count * sizeof(*run->enforced));
+	memset(run->skip_reason, 0, run->scan.count * sizeof(*run->skip_reason));
+	return KNOT_EOK;
+}
+
+static void report(answer_run_t *run)
+{
+	for (unsigned i = 0; i < run->scan.count; i++) {
+		report_rrset(run, i);
+		if (run->skip_reason[i] != NULL) {
+			report_not_enforced(run->mod, run->qdata, run->scan.rrsets[i].owner,
+			                    run->scan.rrsets[i].plan.strongest,
+			                    run->skip_reason[i]);
+		}
+	}
+}
+
+// An enforcing instance that cannot rewrite never serves what it would
+// remove: an empty TC=1 answer over UDP (the client asks again over TCP),
+// SERVFAIL over TCP (where a rewrite only fails for want of memory).
+static knotd_in_state_t fail_closed(answer_run_t *run)
+{
+	mxg_count(run->mod, run->qdata, CTR_TRUNCATED, 0);
+	if (run->qdata->params->proto == KNOTD_QUERY_PROTO_UDP &&
+	    mx_answer_truncate(run->pkt, run->qdata->query) == KNOT_EOK) {
+		return KNOTD_IN_STATE_TRUNC;
+	}
+	run->qdata->rcode = KNOT_RCODE_SERVFAIL;
+	return KNOTD_IN_STATE_ERROR;
+}
+
+/*** Null MX for no-mail names. ***/
+
+static void report_synthesis(knotd_mod_t *mod, knotd_qdata_t *qdata,
+                             const knot_dname_t *owner, const char *reason)
+{
+	mxg_count(mod, qdata, CTR_SYNTHESIZED, 0);
+	uint32_t suppressed;
+	if (!log_due(mod, qdata, owner, NULL, MX_LOG_SYNTHESIZED, 0, &suppressed)) {
+		return;
+	}
+	char line[KNOT_DNAME_TXT_MAXLEN + 128];
+	int len = mx_log_line_synthesized(line, sizeof(line), owner, reason, suppressed);
+	log_line(mod, qdata, LOG_INFO, len, line);
+}
+
+static bool zone_signed(knotd_qdata_t *qdata)
+{
+	knot_rrset_t dnskey = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_DNSKEY);
+	return !knot_rrset_empty(&dnskey);
+}
+
+// A name that exists without MX: answer "NAME TTL IN MX 0 ." instead of NODATA.
+static knotd_in_state_t synthesize(knotd_in_state_t state, knot_pkt_t *pkt,
+                                   knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
+	bool listed = ctx->no_mail != NULL && mx_name_list_match(ctx->no_mail, qdata->name);
+	if (!listed && !ctx->implicit) {
+		return state;
+	}
+
+	// knot_pkt_put copies the RRset structure; the owner (the query's name)
+	// and the constant rdata outlive the answer: nothing to allocate.
+	static const struct {
+		uint16_t len;
+		uint8_t data[4];  // preference 0, exchange the root, padding
+	} null_mx = { 3, { 0, 0, 0, 0 } };
+	knot_rrset_t rr;
+	knot_rrset_init(&rr, (knot_dname_t *)qdata->name, KNOT_RRTYPE_MX, KNOT_CLASS_IN,
+	                ctx->null_mx_ttl);
+	rr.rrs.count = 1;
+	rr.rrs.size = knot_rdata_size(null_mx.len);
+	rr.rrs.rdata = (knot_rdata_t *)&null_mx;
+
+	knot_rrset_t rrsig;
+	knot_rrset_init_empty(&rrsig);
+	if (knot_pkt_has_dnssec(qdata->query) && zone_signed(qdata)) {
+		const char *reason = NULL;
+		if (!mxg_sign(mod, qdata, &rr, &rrsig, &reason) && !ctx->unsigned_allow) {
+			report_not_enforced(mod, qdata, qdata->name, MX_ACTION_NULL_MX, reason);
+			return state;
+		}
+	}
+
+	// The first answer record's owner is the QNAME; after a CNAME it is not.
+	uint16_t hint = (pkt->rrset_count == 0) ? KNOT_COMPR_HINT_QNAME : KNOT_COMPR_HINT_NONE;
+	if (knot_pkt_put(pkt, hint, &rr, 0) != KNOT_EOK) {
+		// Nothing was written: the NODATA answer goes on.
+		mxg_count_error(mod, qdata, "no room for the null MX");
+		return state;
+	}
+	if (!knot_rrset_empty(&rrsig) &&
+	    knot_pkt_put(pkt, hint, &rrsig, KNOT_PF_ORIGTTL) != KNOT_EOK) {
+		// TC is set: the client asks again over TCP.
+		return KNOTD_IN_STATE_TRUNC;
+	}
+	report_synthesis(mod, qdata, qdata->name, listed ? "list" : "implicit");
+	return KNOTD_IN_STATE_HIT;
+}
+
+/*** Hooks. ***/
+
+// The answer section is complete and no glue is written yet: judge, rewrite.
+static knotd_in_state_t mxguard_answer(knotd_in_state_t state, knot_pkt_t *pkt,
+                                       knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	if (!is_mx_query(qdata)) {
+		return state;
+	}
+	if (state == KNOTD_IN_STATE_NODATA) {
+		return synthesize(state, pkt, qdata, mod);
+	}
+
+	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
+	answer_run_t run = { .mod = mod, .qdata = qdata, .pkt = pkt };
+	if (scan_answer(&run) != KNOT_EOK) {
+		mxg_count_error(mod, qdata, "answer not judged");
+		return ctx->enforces ? fail_closed(&run) : state;
+	}
+	if (run.scan.count == 0) {
+		return state;
+	}
+	if (ctx->enforces && mx_scan_changes(&run.scan) && !enforce(&run)) {
+		report(&run);
+		return fail_closed(&run);
+	}
+	report(&run);
+	return state;
+}
+
+// An enforcing instance: a UDP answer knotd truncated before the ANSWER hooks
+// ran may carry an MX RRset the policy rewrites.
+static knotd_state_t mxguard_end_guard(knotd_state_t state, knot_pkt_t *pkt,
+                                       knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	if (!knot_wire_get_tc(pkt->wire) || !is_mx_query(qdata)) {
+		return state;
+	}
+	answer_run_t run = { .mod = mod, .qdata = qdata, .pkt = pkt };
+	int ret = scan_answer(&run);
+	if (ret == KNOT_EOK && !mx_scan_changes(&run.scan)) {
+		return state;
+	}
+	mxg_count(mod, qdata, CTR_TRUNCATED, 0);
+	if (knot_pkt_has_tsig(qdata->query)) {
+		// The answer is signed already; one changed now would fail TSIG.
+		return KNOTD_STATE_NOOP;
+	}
+	if (mx_answer_truncate(pkt, qdata->query) != KNOT_EOK) {
+		return KNOTD_STATE_NOOP;
+	}
+	return state;
+}
+
+// A global instance only observes: knotd runs its hooks around the answer,
+// not while it is made. It judges the answer as it goes out.
+static knotd_state_t mxguard_end_observe(knotd_state_t state, knot_pkt_t *pkt,
+                                         knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	if (!is_mx_query(qdata)) {
+		return state;
+	}
+	answer_run_t run = { .mod = mod, .qdata = qdata, .pkt = pkt };
+	if (scan_answer(&run) != KNOT_EOK) {
+		mxg_count_error(mod, qdata, "answer not judged");
+		return state;
+	}
+	report(&run);
+	return state;
+}
+
+int mxg_hooks_register(knotd_mod_t *mod, const mxguard_ctx_t *ctx)
+{
+	if (knotd_mod_zone(mod) == NULL) {
+		return knotd_mod_hook(mod, KNOTD_STAGE_END, mxguard_end_observe);
+	}
+	int ret = knotd_mod_in_hook(mod, KNOTD_STAGE_ANSWER, mxguard_answer);
+	if (ret == KNOT_EOK && ctx->enforces) {
+		ret = knotd_mod_hook(mod, KNOTD_STAGE_END, mxguard_end_guard);
+	}
+	return ret;
+}
