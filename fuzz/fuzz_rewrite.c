@@ -5,53 +5,32 @@
 /*
  * Harness (2): the rewrite, on arbitrary DNS responses.
  *
- * The input is parsed as a response (knot_pkt_parse). Its question makes a
- * query; its RRsets are put again, section by section, into a fresh
- * response to that query, as knotd would have written them (answer owners
- * compressed against the question, glue against the MX exchanges). Every
- * MX RRset of the answer is checked with an enforcing policy (picked by the
- * message ID), the plans are built and mx_answer_rebuild rewrites the
- * response. Then:
+ * The input is parsed as a response (knot_pkt_parse). Its question, in a
+ * letter case the message ID picks (resolvers randomise it), makes a query;
+ * its answer RRsets are put into a fresh response to that query as knotd's
+ * ANSWER stage leaves them for the hooks (owners compressed against the
+ * question); its A/AAAA records stand for the glue knotd holds. The shipped
+ * scan (mx_answer_scan) judges the answer with an enforcing policy (picked
+ * by the ID), the plans are built and mx_answer_rebuild rewrites it. Then:
  *
  *  - a failed rebuild left the response byte for byte as it was;
- *  - a rebuilt response still takes its OPT record in the reserved space,
- *    parses, has the same question, ID and header flags, and its answer
- *    holds exactly the MX records that were kept or put in (none that a plan
- *    removed).
+ *  - a rebuilt response is never larger than the original, still takes its
+ *    OPT record in the reserved space, parses, has the same question (letter
+ *    case included), ID and header flags, and its answer holds exactly the
+ *    MX records that were kept or put in (none that a plan removed).
  */
 
 #include <sys/socket.h>
 
 #include "fuzz_common.h"
 #include "answer_rebuild.h"
+#include "answer_scan.h"
 #include "mx_check.h"
 #include "rewrite_plan.h"
-
-#define MAX_VIOLATIONS 1024
-
-typedef struct {
-	mx_violation_t v[MAX_VIOLATIONS];
-	unsigned count;
-} violations_t;
-
-static void collect(const mx_violation_t *v, void *ctx)
-{
-	violations_t *vs = ctx;
-	if (vs->count < MAX_VIOLATIONS) {
-		vs->v[vs->count++] = *v;
-	}
-}
 
 static void *mm_alloc(knot_mm_t *mm, size_t len)
 {
 	return mm->alloc(mm->ctx, len);
-}
-
-static bool wire_owner(const knot_pkt_t *pkt, uint16_t i, knot_dname_t *out)
-{
-	uint16_t pos = pkt->rr_info[i].pos;
-	return pos < pkt->size &&
-	       knot_dname_unpack(out, pkt->wire + pos, KNOT_DNAME_MAXLEN, pkt->wire) > 0;
 }
 
 static bool skipped_type(uint16_t type)
@@ -80,10 +59,10 @@ static uint16_t hint_for(const knot_pkt_t *resp, const knot_dname_t *owner)
 	return KNOT_COMPR_HINT_NONE;
 }
 
-// Puts the parsed RRsets into the fresh response; false if they do not fit.
+// Puts the parsed answer into the fresh response; false if it does not fit.
 static bool put_parsed(knot_pkt_t *resp, const knot_pkt_t *parsed)
 {
-	for (knot_section_t s = KNOT_ANSWER; s <= KNOT_ADDITIONAL; s++) {
+	for (knot_section_t s = KNOT_ANSWER; s <= KNOT_ANSWER; s++) {
 		const knot_pktsection_t *sec = knot_pkt_section(parsed, s);
 		if (s != KNOT_ANSWER && sec->count == 0) {
 			continue;
@@ -111,28 +90,55 @@ static bool put_parsed(knot_pkt_t *resp, const knot_pkt_t *parsed)
 	return true;
 }
 
-// The answer's A/AAAA glue, under the names written in the wire.
-static size_t collect_glue(const knot_pkt_t *pkt, mx_glue_t *glue, size_t max,
-                           knot_mm_t *mm)
+// The glue "knotd holds": the input's A/AAAA records, under their owners.
+typedef struct {
+	const knot_pkt_t *parsed;
+	knot_mm_t *mm;
+} glue_src_t;
+
+static bool glue_of(const knot_rrset_t *rr, mx_glue_t **glue, size_t *count,
+                    bool *complete, void *ctx)
 {
-	const knot_pktsection_t *add = knot_pkt_section(pkt, KNOT_ADDITIONAL);
+	glue_src_t *src = ctx;
+	const knot_pktsection_t *add = knot_pkt_section(src->parsed, KNOT_ADDITIONAL);
+	size_t total = 0;
+	for (uint16_t i = 0; i < add->count; i++) {
+		total += knot_pkt_rr(add, i)->rrs.count;
+	}
+	mx_glue_t *out = mm_alloc(src->mm, (total + 1) * sizeof(*out));
+	FUZZ_ASSERT(out != NULL);
 	size_t n = 0;
 	for (uint16_t i = 0; i < add->count; i++) {
-		const knot_rrset_t *rr = knot_pkt_rr(add, i);
-		if (rr->type != KNOT_RRTYPE_A && rr->type != KNOT_RRTYPE_AAAA) {
+		const knot_rrset_t *a = knot_pkt_rr(add, i);
+		if (a->type != KNOT_RRTYPE_A && a->type != KNOT_RRTYPE_AAAA) {
 			continue;
 		}
-		knot_dname_t *owner = mm_alloc(mm, KNOT_DNAME_MAXLEN);
-		FUZZ_ASSERT(owner != NULL && wire_owner(pkt, add->pos + i, owner));
-		knot_rdata_t *rd = rr->rrs.rdata;
-		for (uint16_t j = 0; j < rr->rrs.count && n < max; j++, rd = knot_rdataset_next(rd)) {
-			glue[n].owner = owner;
-			if (mx_addr_from_rdata(&glue[n].addr, rd->data, rd->len)) {
+		knot_rdata_t *rd = a->rrs.rdata;
+		for (uint16_t j = 0; j < a->rrs.count; j++, rd = knot_rdataset_next(rd)) {
+			out[n].owner = a->owner;
+			if (mx_addr_from_rdata(&out[n].addr, rd->data, rd->len)) {
 				n++;
 			}
 		}
 	}
-	return n;
+	*glue = out;
+	*count = n;
+	*complete = true;
+	return true;
+}
+
+// The question in the letter case the bits of \a seed pick.
+static void mix_case(knot_dname_t *name, uint16_t seed)
+{
+	unsigned bit = 0;
+	for (uint8_t *p = name; *p != 0; p += *p + 1) {
+		for (uint8_t i = 1; i <= *p; i++, bit++) {
+			uint8_t c = p[i];
+			if (((c | 0x20) >= 'a' && (c | 0x20) <= 'z') && ((seed >> (bit % 16)) & 1)) {
+				p[i] = c ^ 0x20;
+			}
+		}
+	}
 }
 
 // One MX record as expected in (or banned from) the answer.
@@ -177,7 +183,7 @@ static void check_result(const knot_pkt_t *resp, const knot_pkt_t *query,
 		if (rr->type != KNOT_RRTYPE_MX) {
 			continue;
 		}
-		FUZZ_ASSERT(wire_owner(out, answer->pos + i, owner));
+		FUZZ_ASSERT(mx_wire_owner(out, answer->pos + i, owner));
 		knot_rdata_t *rd = rr->rrs.rdata;
 		for (uint16_t j = 0; j < rr->rrs.count; j++, rd = knot_rdataset_next(rd)) {
 			bool allowed = false;
@@ -214,7 +220,12 @@ static void fuzz_one(const uint8_t *data, size_t size, knot_mm_t *mm)
 	knot_wire_set_flags1(query->wire, knot_wire_get_flags1(parsed->wire) &
 	                     (KNOT_WIRE_RD_MASK | KNOT_WIRE_OPCODE_MASK));
 	knot_wire_set_flags2(query->wire, knot_wire_get_flags2(parsed->wire) & KNOT_WIRE_CD_MASK);
-	if (knot_pkt_put_question(query, knot_pkt_qname(parsed), knot_pkt_qclass(parsed),
+	knot_dname_storage_t qname;
+	if (knot_dname_to_wire(qname, knot_pkt_qname(parsed), sizeof(qname)) <= 0) {
+		goto done;
+	}
+	mix_case(qname, id * 0x9e37u);
+	if (knot_pkt_put_question(query, qname, knot_pkt_qclass(parsed),
 	                          knot_pkt_qtype(parsed)) != KNOT_EOK) {
 		goto done;
 	}
@@ -249,52 +260,37 @@ static void fuzz_one(const uint8_t *data, size_t size, knot_mm_t *mm)
 	policy.action[MX_KIND_CNAME_EXCHANGE] = MX_ACTION_OFF;
 	policy.action[MX_KIND_NULL_MX_OVERRIDE] = MX_ACTION_OFF;
 
-	mx_glue_t glue[256];
-	size_t glue_count = collect_glue(resp, glue, 256, mm);
+	glue_src_t src = { .parsed = parsed, .mm = mm };
+	mx_scan_params_t params = {
+		.policy = &policy,
+		.zone = knot_pkt_qname(resp),
+		.glue_of = glue_of,
+		.glue_ctx = &src,
+		.mm = mm,
+	};
+	mx_scan_t scan;
+	if (mx_answer_scan(resp, &params, &scan) != KNOT_EOK) {
+		goto done;
+	}
 
-	const knot_pktsection_t *answer = knot_pkt_section(resp, KNOT_ANSWER);
-	mx_replacement_t *repl = mm_alloc(mm, (answer->count + 1) * sizeof(*repl));
 	size_t mx_records = 0;
-	for (uint16_t i = 0; i < answer->count; i++) {
-		const knot_rrset_t *rr = knot_pkt_rr(answer, i);
-		mx_records += (rr->type == KNOT_RRTYPE_MX) ? rr->rrs.count : 0;
+	for (unsigned k = 0; k < scan.count; k++) {
+		mx_records += resp->rr[scan.rrsets[k].rr_pos].rrs.count;
 	}
 	// Replacements' records can only be fewer (a null MX replaces >= 1).
+	mx_replacement_t *repl = mm_alloc(mm, (scan.count + 1) * sizeof(*repl));
 	mx_rec_t *expect = mm_alloc(mm, (mx_records + 1) * sizeof(*expect));
 	mx_rec_t *removed = mm_alloc(mm, (mx_records + 1) * sizeof(*removed));
 	FUZZ_ASSERT(repl != NULL && expect != NULL && removed != NULL);
 	size_t repl_count = 0, expect_count = 0, removed_count = 0;
-	violations_t *vs = mm_alloc(mm, sizeof(*vs));
-	FUZZ_ASSERT(vs != NULL);
+	const knot_pktsection_t *answer = knot_pkt_section(resp, KNOT_ANSWER);
 
-	for (uint16_t i = 0; i < answer->count; i++) {
-		const knot_rrset_t *rr = knot_pkt_rr(answer, i);
-		if (rr->type != KNOT_RRTYPE_MX) {
-			continue;
-		}
-		knot_dname_t *owner = mm_alloc(mm, KNOT_DNAME_MAXLEN);
-		FUZZ_ASSERT(owner != NULL && wire_owner(resp, answer->pos + i, owner));
-		mx_rrset_view_t view = {
-			.zone = knot_pkt_qname(resp),
-			.owner = owner,
-			.rrs = &rr->rrs,
-			.glue = glue,
-			.glue_count = glue_count,
-			.glue_complete = true,
-		};
-		vs->count = 0;
-		mx_check_rrset(&view, &policy, collect, vs);
-
-		mx_action_t *record = mm_alloc(mm, rr->rrs.count * sizeof(*record) + 1);
-		FUZZ_ASSERT(record != NULL);
-		mx_plan_t plan;
-		mx_plan_init(&plan, &rr->rrs, record);
-		for (unsigned k = 0; k < vs->count; k++) {
-			mx_plan_add(&plan, &vs->v[k], policy.action[vs->v[k].kind]);
-		}
-
+	for (unsigned k = 0; k < scan.count; k++) {
+		const mx_scan_rrset_t *job = &scan.rrsets[k];
+		const knot_rrset_t *rr = &resp->rr[job->rr_pos];
+		knot_dname_t *owner = job->owner;
 		knot_rdata_t *rd = rr->rrs.rdata;
-		if (!mx_plan_changes(&plan)) {
+		if (!mx_plan_changes(&job->plan)) {
 			for (uint16_t j = 0; j < rr->rrs.count; j++, rd = knot_rdataset_next(rd)) {
 				expect[expect_count++] = (mx_rec_t) { owner, rd };
 			}
@@ -302,21 +298,17 @@ static void fuzz_one(const uint8_t *data, size_t size, knot_mm_t *mm)
 		}
 
 		mx_replacement_t *r = &repl[repl_count++];
-		r->rr_pos = answer->pos + i;
+		r->rr_pos = job->rr_pos;
 		knot_rrset_init(&r->rrset, rr->owner, KNOT_RRTYPE_MX, rr->rclass, rr->ttl);
-		FUZZ_ASSERT(mx_plan_build(&plan, &r->rrset.rrs, mm) == KNOT_EOK);
+		FUZZ_ASSERT(mx_plan_build(&job->plan, &r->rrset.rrs, mm) == KNOT_EOK);
 		knot_rrset_init_empty(&r->rrsig);
-		// Now and then a "new signature": any RRSIG of the answer will do.
-		for (uint16_t j = 0; (id & 0x04) && j < answer->count; j++) {
-			const knot_rrset_t *sig = knot_pkt_rr(answer, j);
-			if (sig->type == KNOT_RRTYPE_RRSIG) {
-				r->rrsig = *sig;
-				r->rrsig.owner = rr->owner;
-				break;
-			}
+		// Now and then a "new signature": the old one, if it has one.
+		if ((id & 0x04) && job->rrsig_pos >= 0) {
+			r->rrsig = resp->rr[job->rrsig_pos];
+			r->rrsig.owner = rr->owner;
 		}
 		for (uint16_t j = 0; j < rr->rrs.count; j++, rd = knot_rdataset_next(rd)) {
-			if (!mx_plan_keeps(&plan, j)) {
+			if (!mx_plan_keeps(&job->plan, j)) {
 				removed[removed_count++] = (mx_rec_t) { owner, rd };
 			}
 		}
@@ -325,6 +317,7 @@ static void fuzz_one(const uint8_t *data, size_t size, knot_mm_t *mm)
 			expect[expect_count++] = (mx_rec_t) { owner, rd };
 		}
 	}
+	(void)answer;
 	if (repl_count == 0) {
 		goto done;
 	}
@@ -358,6 +351,9 @@ static void fuzz_one(const uint8_t *data, size_t size, knot_mm_t *mm)
 		FUZZ_ASSERT(memcmp(resp->wire, before, before_size) == 0);
 		goto done;
 	}
+	// A rewrite only removes records, or puts "0 ." for a whole RRset (and
+	// a signature no larger than the one it replaces): never a larger answer.
+	FUZZ_ASSERT(resp->size <= before_size);
 
 	// knotd then adds the OPT record in the space reserved for it.
 	if (opt != NULL) {

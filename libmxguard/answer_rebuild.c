@@ -26,6 +26,8 @@ typedef struct {
 	fate_t fate;
 	const mx_replacement_t *repl;
 	bool signed_in_place;       // a replaced RRset's signature takes an old one's place
+	uint16_t signs;             // RESIGN: the entry of the RRset it signs
+	uint16_t new_hint;          // REPLACE: its owner's position once put again
 } entry_t;
 
 static void *scratch_alloc(knot_mm_t *mm, size_t size)
@@ -89,6 +91,7 @@ static void plan_fates(entry_t *e, uint16_t n)
 					              !e[j].signed_in_place;
 					e[i].fate = resign ? FATE_RESIGN : FATE_DROP;
 					e[i].repl = e[j].repl;
+					e[i].signs = j;
 					e[j].signed_in_place = e[j].signed_in_place || resign;
 				}
 			}
@@ -105,9 +108,10 @@ static void plan_fates(entry_t *e, uint16_t n)
 	}
 }
 
-static int put_entry(knot_pkt_t *pkt, const knot_pkt_t *query, const entry_t *e,
-                     uint16_t first_change, bool rotate, bool original)
+static int put_entry(knot_pkt_t *pkt, const knot_pkt_t *query, entry_t *all,
+                     uint16_t idx, uint16_t first_change, bool rotate, bool original)
 {
+	entry_t *e = &all[idx];
 	knot_rrset_t rr = e->rr;
 	uint16_t flags = e->flags;
 	uint16_t hint = e->hint;
@@ -118,11 +122,13 @@ static int put_entry(knot_pkt_t *pkt, const knot_pkt_t *query, const entry_t *e,
 			// The new data lives in the query's memory, not the packet's.
 			flags &= ~KNOT_PF_FREE;
 		} else if (e->fate == FATE_RESIGN) {
+			// The owner of the RRset it signs, as written again.
 			rr = e->repl->rrsig;
 			flags = KNOT_PF_ORIGTTL;
+			hint = all[e->signs].new_hint;
 		}
 		// A hint into what moved is stale; write the owner as it was seen.
-		if (hint >= first_change) {
+		if (hint >= first_change && e->fate != FATE_RESIGN) {
 			hint = KNOT_COMPR_HINT_NONE;
 			rr.owner = e->wire_owner;
 		}
@@ -133,6 +139,9 @@ static int put_entry(knot_pkt_t *pkt, const knot_pkt_t *query, const entry_t *e,
 		rotate_id = knot_wire_get_id(query->wire);
 	}
 	int ret = knot_pkt_put_rotate(pkt, hint, &rr, rotate_id, flags);
+	if (ret == KNOT_EOK && !original && e->fate == FATE_REPLACE) {
+		e->new_hint = pkt->rr_info[pkt->rrset_count - 1].compress_ptr[KNOT_COMPR_HINT_OWNER];
+	}
 	if (ret != KNOT_EOK || original || e->fate != FATE_REPLACE ||
 	    e->signed_in_place || knot_rrset_empty(&e->repl->rrsig)) {
 		return ret;
@@ -146,7 +155,7 @@ static int put_entry(knot_pkt_t *pkt, const knot_pkt_t *query, const entry_t *e,
 	return knot_pkt_put(pkt, hint, &rrsig, KNOT_PF_ORIGTTL);
 }
 
-static int put_all(knot_pkt_t *pkt, const knot_pkt_t *query, const entry_t *e,
+static int put_all(knot_pkt_t *pkt, const knot_pkt_t *query, entry_t *e,
                    uint16_t n, knot_section_t current, uint16_t first_change,
                    bool rotate, bool original)
 {
@@ -176,7 +185,7 @@ static int put_all(knot_pkt_t *pkt, const knot_pkt_t *query, const entry_t *e,
 			if (e[i].section != s || (!original && e[i].fate == FATE_DROP)) {
 				continue;
 			}
-			ret = put_entry(pkt, query, &e[i], first_change, rotate, original);
+			ret = put_entry(pkt, query, e, i, first_change, rotate, original);
 			if (ret != KNOT_EOK) {
 				return ret;
 			}

@@ -1,0 +1,268 @@
+/*  mxguard: an MX policy module for the Knot DNS server.
+ *  SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "answer_scan.h"
+#include "test_helpers.h"
+
+// Scratch memory freed when the test ends, like knotd's per-query pool.
+typedef struct {
+	void *ptrs[256];
+	size_t count;
+} arena_t;
+
+static void *arena_alloc(void *ctx, size_t len)
+{
+	arena_t *a = ctx;
+	assert_true(a->count < 256);
+	return a->ptrs[a->count++] = malloc(len);
+}
+
+typedef struct {
+	arena_t arena;
+	knot_mm_t mm;
+	knot_pkt_t *query;
+	knot_pkt_t *resp;
+	knot_rrset_t *rrsets[4];
+	unsigned rrset_count;
+	mx_policy_t policy;
+	mx_name_list_t *no_mail;
+	mx_scan_params_t params;
+	mx_glue_t glue[2];
+} fixture_t;
+
+// The glue "knotd holds": mx1 at 93.184.215.14, localhost at 127.0.0.1.
+static bool glue_of(const knot_rrset_t *rr, mx_glue_t **glue, size_t *count,
+                    bool *complete, void *ctx)
+{
+	fixture_t *f = ctx;
+	*glue = f->glue;
+	*count = 2;
+	*complete = true;
+	return true;
+}
+
+static int setup(void **state)
+{
+	fixture_t *f = calloc(1, sizeof(*f));
+	f->mm = (knot_mm_t) { .ctx = &f->arena, .alloc = arena_alloc };
+	mx_policy_init(&f->policy, MX_ACTION_LOG);
+	f->policy.action[MX_KIND_LOOPBACK] = MX_ACTION_STRIP;
+	f->policy.action[MX_KIND_NULL_MX_OVERRIDE] = MX_ACTION_NULL_MX;
+	f->glue[0] = (mx_glue_t) { test_name("mx1.example."), test_addr("93.184.215.14") };
+	f->glue[1] = (mx_glue_t) { test_name("localhost.example."), test_addr("127.0.0.1") };
+	f->params = (mx_scan_params_t) {
+		.policy = &f->policy,
+		.zone = (const knot_dname_t *)"\x07""example",
+		.glue_of = glue_of,
+		.glue_ctx = f,
+		.mm = &f->mm,
+	};
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture_t *f = *state;
+	knot_pkt_free(f->query);
+	knot_pkt_free(f->resp);
+	for (unsigned i = 0; i < f->rrset_count; i++) {
+		knot_rrset_free(f->rrsets[i], NULL);
+	}
+	for (size_t i = 0; i < f->arena.count; i++) {
+		free(f->arena.ptrs[i]);
+	}
+	free((void *)f->glue[0].owner);
+	free((void *)f->glue[1].owner);
+	mx_name_list_free(f->no_mail);
+	free(f);
+	return 0;
+}
+
+// A response to "QNAME MX" (QNAME in any letter case), answer not yet written.
+static void start(fixture_t *f, const char *qname)
+{
+	f->query = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	knot_dname_t *q = test_name(qname);
+	assert_int_equal(knot_pkt_put_question(f->query, q, KNOT_CLASS_IN, KNOT_RRTYPE_MX),
+	                 KNOT_EOK);
+	free(q);
+	f->resp = knot_pkt_new(NULL, 1232, NULL);
+	assert_int_equal(knot_pkt_init_response(f->resp, f->query), KNOT_EOK);
+	assert_int_equal(knot_pkt_begin(f->resp, KNOT_ANSWER), KNOT_EOK);
+}
+
+static knot_rrset_t *put(fixture_t *f, const char *owner, uint16_t type, uint16_t hint)
+{
+	knot_dname_t *name = test_name(owner);
+	knot_rrset_t *rr = knot_rrset_new(name, type, KNOT_CLASS_IN, 3600, NULL);
+	free(name);
+	f->rrsets[f->rrset_count++] = rr;
+	return rr;
+}
+
+static void commit(fixture_t *f, knot_rrset_t *rr, uint16_t hint)
+{
+	assert_int_equal(knot_pkt_put(f->resp, hint, rr, 0), KNOT_EOK);
+}
+
+// An RRSIG covering MX with the given labels field.
+static void add_rrsig(knot_rrset_t *rr, uint8_t labels)
+{
+	uint8_t rd[18 + 9 + 4] = { 0, KNOT_RRTYPE_MX, 13, labels, 0, 0, 0x0e, 0x10 };
+	memcpy(rd + 18, "\x07""example\x00", 9);
+	assert_int_equal(knot_rrset_add_rdata(rr, rd, sizeof(rd), NULL), KNOT_EOK);
+}
+
+static void test_no_mx(void **state)
+{
+	fixture_t *f = *state;
+	start(f, "example.");
+	mx_scan_t scan;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(scan.count, 0);
+	assert_false(mx_scan_changes(&scan));
+}
+
+static void test_clean_set(void **state)
+{
+	fixture_t *f = *state;
+	start(f, "example.");
+	knot_rrset_t *mx = put(f, "example.", KNOT_RRTYPE_MX, 0);
+	test_add_mx(&mx->rrs, 10, "mx1.example.");
+	commit(f, mx, KNOT_COMPR_HINT_QNAME);
+
+	mx_scan_t scan;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(scan.count, 1);
+	assert_int_equal(scan.rrsets[0].count, 0);
+	assert_int_equal(scan.rrsets[0].rrsig_pos, -1);
+	assert_false(mx_scan_changes(&scan));
+}
+
+// Owner as the client sees it (query's letter case); violation and plan.
+static void test_loopback_stripped_owner_as_served(void **state)
+{
+	fixture_t *f = *state;
+	start(f, "ExAmPle.");
+	knot_rrset_t *mx = put(f, "example.", KNOT_RRTYPE_MX, 0);
+	test_add_mx(&mx->rrs, 10, "mx1.example.");
+	test_add_mx(&mx->rrs, 20, "localhost.example.");
+	commit(f, mx, KNOT_COMPR_HINT_QNAME);
+
+	mx_scan_t scan;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(scan.count, 1);
+	const mx_scan_rrset_t *job = &scan.rrsets[0];
+	assert_true(knot_dname_is_case_equal(job->owner, (const uint8_t *)"\x07""ExAmPle"));
+	assert_int_equal(job->count, 1);
+	assert_int_equal(scan.violations[job->first].kind, MX_KIND_LOOPBACK);
+	assert_true(mx_scan_changes(&scan));
+	assert_true(mx_plan_keeps(&job->plan, 0));
+	assert_false(mx_plan_keeps(&job->plan, 1));
+}
+
+// The RRSIG of the set is found, with its labels (a wildcard's: fewer).
+static void test_rrsig_found_with_labels(void **state)
+{
+	fixture_t *f = *state;
+	start(f, "foo.wild.example.");
+	knot_rrset_t *mx = put(f, "*.wild.example.", KNOT_RRTYPE_MX, 0);
+	test_add_mx(&mx->rrs, 10, "mx1.example.");
+	commit(f, mx, KNOT_COMPR_HINT_QNAME);
+	knot_rrset_t *other = put(f, "other.example.", KNOT_RRTYPE_RRSIG, 0);
+	add_rrsig(other, 2);
+	commit(f, other, KNOT_COMPR_HINT_NONE);
+	knot_rrset_t *sig = put(f, "*.wild.example.", KNOT_RRTYPE_RRSIG, 0);
+	add_rrsig(sig, 2);
+	commit(f, sig, KNOT_COMPR_HINT_QNAME);
+
+	mx_scan_t scan;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(scan.count, 1);
+	assert_true(knot_dname_is_equal(scan.rrsets[0].owner,
+	                                (const uint8_t *)"\x03""foo\x04""wild\x07""example"));
+	assert_int_equal(scan.rrsets[0].rrsig_pos, 2);
+	assert_int_equal(scan.rrsets[0].rrsig_labels, 2);
+}
+
+// A no-mail name with MX records: overridden by a null MX, unless it is one.
+static void test_no_mail_override(void **state)
+{
+	fixture_t *f = *state;
+	f->no_mail = mx_name_list_new();
+	const char *err = NULL;
+	assert_int_equal(mx_name_list_add(f->no_mail, "parked.example", &err), KNOT_EOK);
+	f->params.no_mail = f->no_mail;
+	start(f, "PARKED.example.");
+	knot_rrset_t *mx = put(f, "parked.example.", KNOT_RRTYPE_MX, 0);
+	test_add_mx(&mx->rrs, 10, "mx1.example.");
+	commit(f, mx, KNOT_COMPR_HINT_QNAME);
+
+	mx_scan_t scan;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(scan.rrsets[0].count, 1);
+	assert_int_equal(scan.violations[0].kind, MX_KIND_NULL_MX_OVERRIDE);
+	assert_true(mx_plan_null_mx(&scan.rrsets[0].plan));
+}
+
+static void test_no_mail_null_mx_left_alone(void **state)
+{
+	fixture_t *f = *state;
+	f->no_mail = mx_name_list_new();
+	const char *err = NULL;
+	assert_int_equal(mx_name_list_add(f->no_mail, "parked.example", &err), KNOT_EOK);
+	f->params.no_mail = f->no_mail;
+	start(f, "parked.example.");
+	knot_rrset_t *mx = put(f, "parked.example.", KNOT_RRTYPE_MX, 0);
+	test_add_mx(&mx->rrs, 0, ".");
+	commit(f, mx, KNOT_COMPR_HINT_QNAME);
+
+	mx_scan_t scan;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(scan.rrsets[0].count, 0);
+	assert_false(mx_scan_changes(&scan));
+}
+
+// Two MX RRsets (a CNAME chain's end and ANY at another owner): each judged.
+static void test_each_rrset_judged(void **state)
+{
+	fixture_t *f = *state;
+	start(f, "a.example.");
+	knot_rrset_t *mx1 = put(f, "a.example.", KNOT_RRTYPE_MX, 0);
+	test_add_mx(&mx1->rrs, 10, "mx1.example.");
+	commit(f, mx1, KNOT_COMPR_HINT_QNAME);
+	knot_rrset_t *mx2 = put(f, "b.example.", KNOT_RRTYPE_MX, 0);
+	test_add_mx(&mx2->rrs, 10, "localhost.example.");
+	commit(f, mx2, KNOT_COMPR_HINT_NONE);
+
+	mx_scan_t scan;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(scan.count, 2);
+	assert_false(mx_plan_changes(&scan.rrsets[0].plan));
+	assert_true(mx_plan_null_mx(&scan.rrsets[1].plan));  // nothing left: null MX
+	assert_int_equal(scan.rrsets[1].rr_pos, 1);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_no_mx),
+		T(test_clean_set),
+		T(test_loopback_stripped_owner_as_served),
+		T(test_rrsig_found_with_labels),
+		T(test_no_mail_override),
+		T(test_no_mail_null_mx_left_alone),
+		T(test_each_rrset_judged),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
