@@ -1,0 +1,130 @@
+# mxguard: an MX policy module for the Knot DNS server.
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Stacked instances and a global observer judge every answer on their own.
+
+Each instance of mod-mxguard keeps nothing from one query to the next and
+shares nothing with the others: on a zone with two or three instances in
+different modes, plus a global observer, each logs, counts and acts in the
+order knotd runs them (zone instances in their 'module:' order while the
+answer is made, the global one as the answer goes out)."""
+
+import dns.flags
+import dns.message
+import pytest
+
+from knotd_harness import Knotd, conf
+
+MODULES = """
+mod-mxguard:
+  - id: a
+    log-interval: 0
+  - id: b
+    loopback: strip
+    log-interval: 0
+  - id: c
+    special-address: strip
+    loopback: off
+    log-interval: 0
+  - id: observer
+    log-interval: 0
+"""
+
+
+def server_with(zone_modules, observer=False):
+    zones = "  - domain: example.test\n    module: [%s]\n" % ", ".join(zone_modules)
+    text = conf(MODULES, zones)
+    if observer:
+        text = text.replace("    journal-content: none\n",
+                            "    journal-content: none\n"
+                            "    global-module: mod-mxguard/observer\n")
+    return Knotd(text, zones=("example.test",)).start()
+
+
+@pytest.fixture(scope="module")
+def two():
+    s = server_with(["mod-mxguard/a", "mod-mxguard/b"])
+    yield s
+    s.cleanup()
+
+
+@pytest.fixture(scope="module")
+def three():
+    s = server_with(["mod-mxguard/a", "mod-mxguard/b", "mod-mxguard/c"], observer=True)
+    yield s
+    s.cleanup()
+
+
+def lines_of(lines, instance):
+    tag = "module 'mod-mxguard/%s'," % instance
+    return [l for l in lines if tag in l]
+
+
+def zone_stat(server, name):
+    out = server.knotc("zone-stats", "example.test", "mod-mxguard").stdout
+    for line in out.splitlines():
+        if line.endswith("] mod-mxguard." + name) or (" mod-mxguard." + name + " = ") in line:
+            return int(line.rsplit(" = ", 1)[1])
+    return 0
+
+
+@pytest.mark.parametrize("tcp", [False, True])
+def test_log_only_first_does_not_silence_the_enforcer(two, tcp):
+    mark = two.log_mark()
+    r = two.query("loop.example.test.", "MX", tcp=tcp)
+    assert [rd.to_text() for rd in r.answer[0]] == ["0 ."]
+    lines = two.violation_lines(mark)
+    assert lines_of(lines, "a") == [
+        "[example.test.] module 'mod-mxguard/a', violation loopback, owner "
+        "loop.example.test., exchange localhost., preference 10, action log"]
+    assert lines_of(lines, "b") == [
+        "[example.test.] module 'mod-mxguard/b', violation loopback, owner "
+        "loop.example.test., exchange localhost., preference 10, action strip"]
+
+
+def test_same_message_id_twice_is_judged_twice(two):
+    # Nothing is keyed on the packet or the message ID: the same ID again,
+    # on the same worker, is judged and rewritten again.
+    for _ in range(3):
+        q = dns.message.make_query("loop.example.test.", "MX", use_edns=0, payload=1232)
+        q.id = 0x4242
+        r = dns.message.from_wire(two.raw_query(q.to_wire()))
+        assert [rd.to_text() for rd in r.answer[0]] == ["0 ."]
+
+
+def test_three_instances_and_an_observer(three):
+    mark = three.log_mark()
+    r = three.query("special.example.test.", "MX")
+    # c strips the special address: nothing is left, so a null MX.
+    assert [rd.to_text() for rd in r.answer[0]] == ["0 ."]
+    lines = three.violation_lines(mark)
+    for instance in ("a", "b"):
+        got = lines_of(lines, instance)
+        assert len(got) == 1 and "violation special-address" in got[0], lines
+        assert got[0].endswith("action log")
+    assert lines_of(lines, "c")[0].endswith("action strip")
+    # The observer sees the answer as it goes out: already rewritten.
+    assert lines_of(lines, "observer") == []
+
+    mark = three.log_mark()
+    r = three.query("loop.example.test.", "MX")
+    assert [rd.to_text() for rd in r.answer[0]] == ["0 ."]
+    lines = three.violation_lines(mark)
+    assert len(lines_of(lines, "a")) == 1
+    assert lines_of(lines, "b")[0].endswith("action strip")
+    assert lines_of(lines, "c") == []  # loopback is off in c, and b ran first
+
+
+def test_observer_judges_where_no_zone_instance_rewrote(three):
+    mark = three.log_mark()
+    three.query("missing.example.test.", "MX")
+    lines = three.violation_lines(mark)
+    # Logged (never stripped) by a, b, c and the observer alike.
+    for instance in ("a", "b", "c", "observer"):
+        got = lines_of(lines, instance)
+        assert len(got) == 1 and "violation missing-address" in got[0], (instance, lines)
+
+
+def test_tcp_never_truncated(three):
+    for name in ("loop.example.test.", "clean.example.test.", "big.example.test."):
+        r = three.query(name, "MX", tcp=True)
+        assert not r.flags & dns.flags.TC, name
