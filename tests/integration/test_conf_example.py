@@ -75,6 +75,8 @@ def test_example_as_shipped_serves_its_zones():
     server = start(False)
     try:
         assert mx(server, "loop.example.test.") == ["0 ."]          # enforce: strip
+        # self-exchange is only logged: a smell, not undeliverable.
+        assert mx(server, "self.example.test.") == ["10 self.example.test."]
         assert mx(server, "parked.example.test.") == ["0 ."]        # null-mx list
         assert mx(server, "clean.test.") == ["10 mx1.clean.test.", "20 mx2.clean.test."]
         assert server.query("customer1.example.", "MX").rcode() == 5  # not served
