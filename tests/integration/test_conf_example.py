@@ -107,6 +107,6 @@ def test_online_signed_zone_without_do_is_enforced(deployed):
 
 
 def test_the_shipped_zones_keep_their_own_instances(deployed):
-    # The global observe instance does not judge zones with an instance of
-    # their own: example.test is still enforced.
+    # The global observe instance only observes: example.test is still
+    # enforced by its own instance.
     assert mx(deployed, "loop.example.test.") == ["0 ."]
