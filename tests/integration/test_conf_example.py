@@ -75,6 +75,8 @@ def test_example_as_shipped_serves_its_zones():
     server = start(False)
     try:
         assert mx(server, "loop.example.test.") == ["0 ."]          # enforce: strip
+        # self-exchange is only logged: a smell, not undeliverable.
+        assert mx(server, "self.example.test.") == ["10 self.example.test."]
         assert mx(server, "parked.example.test.") == ["0 ."]        # null-mx list
         assert mx(server, "clean.test.") == ["10 mx1.clean.test.", "20 mx2.clean.test."]
         assert server.query("customer1.example.", "MX").rcode() == 5  # not served
@@ -105,6 +107,6 @@ def test_online_signed_zone_without_do_is_enforced(deployed):
 
 
 def test_the_shipped_zones_keep_their_own_instances(deployed):
-    # The global observe instance does not judge zones with an instance of
-    # their own: example.test is still enforced.
+    # The global observe instance only observes: example.test is still
+    # enforced by its own instance.
     assert mx(deployed, "loop.example.test.") == ["0 ."]
