@@ -81,10 +81,11 @@ static bool glue_unneeded(const entry_t *e, uint16_t n, const knot_dname_t *owne
 static void plan_fates(entry_t *e, uint16_t n)
 {
 	for (uint16_t i = 0; i < n; i++) {
-		if (e[i].section == KNOT_ANSWER && mx_rrsig_covers(&e[i].rr, KNOT_RRTYPE_MX)) {
+		if (e[i].rr.type == KNOT_RRTYPE_RRSIG && e[i].section != KNOT_ADDITIONAL) {
 			// The old signature of a replaced RRset must not go out.
 			for (uint16_t j = 0; j < n; j++) {
-				if (e[j].fate == FATE_REPLACE &&
+				if (e[j].fate == FATE_REPLACE && e[j].section == e[i].section &&
+				    mx_rrsig_covers(&e[i].rr, e[j].rr.type) &&
 				    knot_dname_is_case_equal(e[j].wire_owner, e[i].wire_owner)) {
 					// knotd's order: the new signature where the old was.
 					bool resign = !knot_rrset_empty(&e[j].repl->rrsig) &&
@@ -105,6 +106,24 @@ static void plan_fates(entry_t *e, uint16_t n)
 		if (address && glue_unneeded(e, n, e[i].wire_owner)) {
 			e[i].fate = FATE_DROP;
 		}
+	}
+}
+
+// MX RRsets of the answer; NSEC and NSEC3 RRsets of the answer (a query for
+// them) and of the authority (denial of existence); same type both sides.
+static bool replaceable(const entry_t *e, const knot_rrset_t *by)
+{
+	if (e->rr.type != by->type) {
+		return false;
+	}
+	switch (e->rr.type) {
+	case KNOT_RRTYPE_MX:
+		return e->section == KNOT_ANSWER;
+	case KNOT_RRTYPE_NSEC:
+	case KNOT_RRTYPE_NSEC3:
+		return e->section == KNOT_ANSWER || e->section == KNOT_AUTHORITY;
+	default:
+		return false;
 	}
 }
 
@@ -233,8 +252,7 @@ int mx_answer_rebuild(knot_pkt_t *pkt, const knot_pkt_t *query,
 	}
 	for (size_t k = 0; k < count; k++) {
 		uint16_t i = repl[k].rr_pos;
-		if (i >= n || e[i].section != KNOT_ANSWER || e[i].rr.type != KNOT_RRTYPE_MX ||
-		    repl[k].rrset.type != KNOT_RRTYPE_MX) {
+		if (i >= n || !replaceable(&e[i], &repl[k].rrset) || e[i].fate != FATE_KEEP) {
 			return KNOT_EINVAL;
 		}
 		e[i].fate = FATE_REPLACE;

@@ -4,13 +4,17 @@
 
 /*!
  * \file
- * \brief Rebuilding a response packet with some MX RRsets replaced.
+ * \brief Rebuilding a response packet with some RRsets replaced: MX
+ *        RRsets of the answer, NSEC and NSEC3 RRsets of the answer or the
+ *        authority section.
  *
  * libknot cannot take an RRset back out of a packet, so the packet is
  * initialised again as a response to its query and every RRset written so
- * far is put again, in order, with its flags: the replaced MX RRsets with
- * their new data (and new signature, if any), without their old RRSIGs and
- * without the glue that only their removed exchanges needed. The header
+ * far is put again, in order, with its flags: the replaced RRsets with
+ * their new data (and new signature, if any, where the old one was),
+ * without their old RRSIGs (those of the same section, owner and covered
+ * type) and, for MX, without the glue that only their removed exchanges
+ * needed. The header
  * flags and the reserved space (EDNS OPT, TSIG) survive. Compression hints
  * that point at or past the first change are dropped, and owners that
  * knotd expanded through such a hint (wildcards) are written out in full.
@@ -22,7 +26,8 @@
 #include <stddef.h>
 #include <libknot/packet/pkt.h>
 
-/*! One MX RRset of the answer section to replace. */
+/*! One RRset to replace: an MX RRset of the answer section, or an NSEC or
+ *  NSEC3 RRset of the answer or authority section. */
 typedef struct {
 	uint16_t rr_pos;      /*!< Its index in pkt->rr. */
 	knot_rrset_t rrset;   /*!< The replacement (same owner, TTL and type). */
@@ -36,13 +41,16 @@ typedef struct {
  *
  * \param pkt      Response being built (any section may be current).
  * \param query    The query it answers.
- * \param repl     Replacements, for MX RRsets of the answer section.
+ * \param repl     Replacements (at most one per RRset), each of the type
+ *                 of the RRset it replaces: MX in the answer section, NSEC
+ *                 or NSEC3 in the answer or authority section.
  * \param count    Number of replacements.
  * \param rotate   Put answer RRsets rotated by the query ID (answer-rotation).
  * \param scratch  Memory for the duration of the query.
  *
- * \return KNOT_EOK, KNOT_EINVAL for a replacement that is not an MX RRset
- *         of the answer, KNOT_ENOMEM, or a libknot error of a put.
+ * \return KNOT_EOK, KNOT_EINVAL for a replacement of another type or
+ *         section (or a second one of the same RRset), KNOT_ENOMEM, or a
+ *         libknot error of a put.
  */
 int mx_answer_rebuild(knot_pkt_t *pkt, const knot_pkt_t *query,
                       const mx_replacement_t *repl, size_t count, bool rotate,

@@ -76,3 +76,15 @@ void mxg_signing_load(knotd_mod_t *mod, mxguard_ctx_t *ctx);
  */
 bool mxg_sign(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_rrset_t *rr,
               knot_rrset_t *rrsig, const char **reason);
+
+/*! \brief Counts a rewrite not done; logs it at most once per log-interval. */
+void mxg_report_not_enforced(knotd_mod_t *mod, knotd_qdata_t *qdata,
+                             const knot_dname_t *owner, mx_action_t action,
+                             const char *reason);
+
+/*!
+ * \brief AUTHORITY-stage hook: the NSEC and NSEC3 records of no-mail names in
+ *        a signed answer list MX, signed again (module/denial.c).
+ */
+knotd_in_state_t mxg_denial_authority(knotd_in_state_t state, knot_pkt_t *pkt,
+                                      knotd_qdata_t *qdata, knotd_mod_t *mod);

@@ -277,6 +277,13 @@ static void report_not_enforced(knotd_mod_t *mod, knotd_qdata_t *qdata,
 	log_line(mod, qdata, LOG_NOTICE, len, line);
 }
 
+void mxg_report_not_enforced(knotd_mod_t *mod, knotd_qdata_t *qdata,
+                             const knot_dname_t *owner, mx_action_t action,
+                             const char *reason)
+{
+	report_not_enforced(mod, qdata, owner, action, reason);
+}
+
 /*** Rewriting. ***/
 
 // The glue of the kept records, renumbered; none for a null MX.
@@ -615,6 +622,12 @@ int mxg_hooks_register(knotd_mod_t *mod, const mxguard_ctx_t *ctx)
 	int ret = knotd_mod_in_hook(mod, KNOTD_STAGE_ANSWER, mxguard_answer);
 	if (ret == KNOT_EOK && ctx->enforces) {
 		ret = knotd_mod_hook(mod, KNOTD_STAGE_END, mxguard_end_guard);
+	}
+	// Denial records that would contradict the null MX answers (denial.c).
+	bool no_mail = ctx->implicit ||
+	               (ctx->no_mail != NULL && mx_name_list_count(ctx->no_mail) > 0);
+	if (ret == KNOT_EOK && no_mail) {
+		ret = knotd_mod_in_hook(mod, KNOTD_STAGE_AUTHORITY, mxg_denial_authority);
 	}
 	return ret;
 }

@@ -1,0 +1,303 @@
+/*  mxguard: an MX policy module for the Knot DNS server.
+ *  SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*
+ * Denial of existence that agrees with the null MX answers: in a signed
+ * answer, every NSEC or NSEC3 record of a no-mail name gets MX in its type
+ * bitmap and a new signature with the zone's keys. Otherwise a resolver
+ * that reuses cached denial records (RFC 8198) answers "no MX" for the name
+ * without asking, and mail falls back to its address records.
+ *
+ * This runs in the AUTHORITY stage, when knotd has written its proofs and
+ * their signatures. No-mail names, by the owner of an NSEC record:
+ *   - a listed name or a name of a listed subtree;
+ *   - with null-mx-implicit, any name (every NSEC owner exists), but for
+ *     delegations (NS without SOA) and CNAMEs;
+ *   - any wildcard "*.X": it may stand for listed names, and a resolver
+ *     that caches its NSEC denies MX for every name it covers.
+ * An NSEC3 record is matched by its hash: against the query name, its
+ * ancestors in the zone and their wildcards, as NSEC3 proofs name them;
+ * with null-mx-implicit every NSEC3 record counts.
+ * Never touched: the record that proves this very answer's "no MX" (a
+ * NODATA answer to an MX query the module did not turn into a null MX).
+ */
+
+#include <string.h>
+#include <libdnssec/binary.h>
+#include <libdnssec/error.h>
+#include <libdnssec/nsec.h>
+
+#include "adapter.h"
+#include "answer_rebuild.h"
+#include "nsec_bitmap.h"
+
+/*! Names an NSEC3 record of this answer may stand for: QNAME, its ancestors
+ *  down to the apex, and the wildcards below them. */
+#define MAX_CANDIDATES (2 * KNOT_DNAME_MAXLABELS + 1)
+
+typedef struct {
+	knot_dname_t *name;
+	bool no_mail;    // listed, or a wildcard
+	bool proof;      // its NSEC3 proves this answer's "no MX": leave it
+	uint8_t hash[64];
+	size_t hash_len;
+	bool hashed;
+} candidate_t;
+
+typedef struct {
+	knotd_mod_t *mod;
+	knotd_qdata_t *qdata;
+	const mxguard_ctx_t *ctx;
+	const knot_dname_t *qname;   // lower case
+	bool mx_nodata;              // a NODATA answer to an MX (or ANY) query
+	candidate_t cand[MAX_CANDIDATES];
+	size_t cand_count;
+} denial_run_t;
+
+static void *mm_get(knotd_qdata_t *qdata, size_t size)
+{
+	return qdata->mm->alloc(qdata->mm->ctx, size);
+}
+
+static bool listed(const denial_run_t *run, const knot_dname_t *name)
+{
+	return run->ctx->no_mail != NULL && mx_name_list_match(run->ctx->no_mail, name);
+}
+
+// "*.X" with the query name strictly below X.
+static bool wildcard_above_qname(const denial_run_t *run, const knot_dname_t *owner)
+{
+	if (!knot_dname_is_wildcard(owner)) {
+		return false;
+	}
+	const knot_dname_t *parent = knot_wire_next_label(owner, NULL);
+	return knot_dname_in_bailiwick(run->qname, parent) > 0;
+}
+
+static knot_dname_t *wildcard_of(knotd_qdata_t *qdata, const knot_dname_t *name)
+{
+	size_t size = knot_dname_size(name);
+	if (size + 2 > KNOT_DNAME_MAXLEN) {
+		return NULL;
+	}
+	knot_dname_t *wild = mm_get(qdata, size + 2);
+	if (wild != NULL) {
+		wild[0] = 1;
+		wild[1] = '*';
+		memcpy(wild + 2, name, size);
+	}
+	return wild;
+}
+
+static void add_candidate(denial_run_t *run, knot_dname_t *name, bool no_mail, bool proof)
+{
+	if (name == NULL || run->cand_count >= MAX_CANDIDATES) {
+		return;
+	}
+	run->cand[run->cand_count++] = (candidate_t) {
+		.name = name, .no_mail = no_mail, .proof = proof,
+	};
+}
+
+static void collect_candidates(denial_run_t *run)
+{
+	const knot_dname_t *zone = knotd_qdata_zone_name(run->qdata);
+	bool q_listed = listed(run, run->qname);
+	add_candidate(run, (knot_dname_t *)run->qname, q_listed, run->mx_nodata);
+	const knot_dname_t *name = run->qname;
+	while (true) {
+		bool at_apex = knot_dname_is_equal(name, zone);
+		if (name != run->qname) {
+			add_candidate(run, (knot_dname_t *)name, listed(run, name), false);
+		}
+		// The wildcard that may cover the query name: it stands for listed
+		// and unlisted names alike, so it lists MX but where it proves this
+		// answer's "no MX".
+		add_candidate(run, wildcard_of(run->qdata, name), true, run->mx_nodata);
+		if (at_apex || *name == 0) {
+			break;
+		}
+		name = knot_wire_next_label(name, NULL);
+	}
+}
+
+// Base32hex (RFC 4648 §7), lower case, as NSEC3 owners are written.
+static size_t base32hex(const uint8_t *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuv";
+	size_t o = 0;
+	uint32_t buf = 0;
+	int bits = 0;
+	for (size_t i = 0; i < len; i++) {
+		buf = (buf << 8) | in[i];
+		bits += 8;
+		while (bits >= 5) {
+			out[o++] = digits[(buf >> (bits - 5)) & 0x1f];
+			bits -= 5;
+		}
+	}
+	if (bits > 0) {
+		out[o++] = digits[(buf << (5 - bits)) & 0x1f];
+	}
+	return o;
+}
+
+// The candidate whose hash is the NSEC3 owner's first label, or NULL.
+static const candidate_t *nsec3_match(denial_run_t *run, const knot_rrset_t *rr)
+{
+	const knot_rdata_t *rd = rr->rrs.rdata;
+	if (rd->len < 5 || rd->len < 5 + rd->data[4]) {
+		return NULL;
+	}
+	dnssec_nsec3_params_t params = {
+		.algorithm = rd->data[0],
+		.iterations = knot_wire_read_u16(rd->data + 2),
+		.salt = { .size = rd->data[4], .data = (uint8_t *)rd->data + 5 },
+	};
+	const uint8_t *label = rr->owner;
+	for (size_t i = 0; i < run->cand_count; i++) {
+		candidate_t *c = &run->cand[i];
+		if (!c->hashed) {
+			c->hashed = true;
+			uint8_t lower[KNOT_DNAME_MAXLEN];
+			knot_dname_to_wire(lower, c->name, sizeof(lower));
+			knot_dname_to_lower(lower);
+			dnssec_binary_t data = { .size = knot_dname_size(lower), .data = lower };
+			dnssec_binary_t hash = { 0 };
+			if (dnssec_nsec3_hash(&data, &params, &hash) == DNSSEC_EOK &&
+			    hash.size <= sizeof(c->hash)) {
+				memcpy(c->hash, hash.data, hash.size);
+				c->hash_len = hash.size;
+			}
+			dnssec_binary_free(&hash);
+		}
+		if (c->hash_len == 0) {
+			continue;
+		}
+		char text[128];
+		size_t len = base32hex(c->hash, c->hash_len, text);
+		if (label[0] == len && strncasecmp((const char *)label + 1, text, len) == 0) {
+			return c;
+		}
+	}
+	return NULL;
+}
+
+// Whether this NSEC or NSEC3 RRset must list MX.
+static bool needs_mx(denial_run_t *run, const knot_rrset_t *rr)
+{
+	if (rr->rrs.count == 0) {
+		return false;
+	}
+	const uint8_t *bitmap;
+	size_t len;
+	if (mx_denial_bitmap(rr->type, rr->rrs.rdata, &bitmap, &len) != KNOT_EOK ||
+	    !mx_bitmap_valid(bitmap, len) || mx_bitmap_has(bitmap, len, KNOT_RRTYPE_MX) ||
+	    mx_bitmap_has(bitmap, len, KNOT_RRTYPE_CNAME)) {
+		return false;
+	}
+	// A delegation is not the zone's to answer for (an NSEC3 opt-out span
+	// or an unsigned delegation's NSEC3 lists NS alone).
+	if (mx_bitmap_has(bitmap, len, KNOT_RRTYPE_NS) &&
+	    !mx_bitmap_has(bitmap, len, KNOT_RRTYPE_SOA)) {
+		return false;
+	}
+
+	if (rr->type == KNOT_RRTYPE_NSEC) {
+		uint8_t owner[KNOT_DNAME_MAXLEN];
+		knot_dname_to_wire(owner, rr->owner, sizeof(owner));
+		knot_dname_to_lower(owner);
+		bool proof = run->mx_nodata && (knot_dname_is_equal(owner, run->qname) ||
+		                                wildcard_above_qname(run, owner));
+		if (proof) {
+			return false;
+		}
+		return run->ctx->implicit || listed(run, owner) || knot_dname_is_wildcard(owner);
+	}
+
+	const candidate_t *c = nsec3_match(run, rr);
+	if (c != NULL && c->proof) {
+		return false;
+	}
+	return run->ctx->implicit || (c != NULL && c->no_mail);
+}
+
+knotd_in_state_t mxg_denial_authority(knotd_in_state_t state, knot_pkt_t *pkt,
+                                      knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	if (qdata->type != KNOTD_QUERY_TYPE_NORMAL || !knot_pkt_has_dnssec(qdata->query) ||
+	    state == KNOTD_IN_STATE_TRUNC || state == KNOTD_IN_STATE_ERROR) {
+		return state;
+	}
+	uint16_t qtype = knot_pkt_qtype(qdata->query);
+	const knot_pktsection_t *auth = &pkt->sections[KNOT_AUTHORITY];
+	const knot_pktsection_t *ans = &pkt->sections[KNOT_ANSWER];
+	uint16_t first = (qtype == KNOT_RRTYPE_NSEC) ? ans->pos : auth->pos;
+	uint16_t end = auth->pos + auth->count;
+	if (pkt->current < KNOT_AUTHORITY || end > pkt->rrset_count) {
+		return state;
+	}
+	bool any = false;
+	for (uint16_t i = first; i < end && !any; i++) {
+		any = pkt->rr[i].type == KNOT_RRTYPE_NSEC || pkt->rr[i].type == KNOT_RRTYPE_NSEC3;
+	}
+	if (!any) {
+		return state;
+	}
+
+	const mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
+	denial_run_t *run = mm_get(qdata, sizeof(*run));
+	knot_dname_t *qname = mm_get(qdata, KNOT_DNAME_MAXLEN);
+	mx_replacement_t *repl = mm_get(qdata, (end - first) * sizeof(*repl));
+	if (run == NULL || qname == NULL || repl == NULL) {
+		mxg_count_error(mod, qdata, "out of memory");
+		return state;
+	}
+	knot_dname_to_wire(qname, qdata->name, KNOT_DNAME_MAXLEN);
+	knot_dname_to_lower(qname);
+	*run = (denial_run_t) {
+		.mod = mod, .qdata = qdata, .ctx = ctx, .qname = qname,
+		.mx_nodata = state == KNOTD_IN_STATE_NODATA &&
+		             (qtype == KNOT_RRTYPE_MX || qtype == KNOT_RRTYPE_ANY),
+	};
+	collect_candidates(run);
+
+	size_t n = 0;
+	const char *reason = NULL;
+	for (uint16_t i = first; i < end; i++) {
+		const knot_rrset_t *rr = &pkt->rr[i];
+		if ((rr->type != KNOT_RRTYPE_NSEC && rr->type != KNOT_RRTYPE_NSEC3) ||
+		    (i < auth->pos && i >= ans->pos + ans->count) || !needs_mx(run, rr)) {
+			continue;
+		}
+		mx_replacement_t *r = &repl[n];
+		memset(r, 0, sizeof(*r));
+		r->rr_pos = i;
+		knot_rrset_init(&r->rrset, rr->owner, rr->type, rr->rclass, rr->ttl);
+		knot_rrset_init_empty(&r->rrsig);
+		if (mx_denial_add_type(rr->type, &rr->rrs, KNOT_RRTYPE_MX, &r->rrset.rrs,
+		                       qdata->mm) != KNOT_EOK) {
+			continue;
+		}
+		// An unsigned denial record in a signed answer is bogus: without a
+		// new signature the record stays as knotd wrote it.
+		if (!mxg_sign(mod, qdata, &r->rrset, &r->rrsig, &reason)) {
+			continue;
+		}
+		r->rrsig.owner = rr->owner;
+		n++;
+	}
+	if (reason != NULL) {
+		mxg_report_not_enforced(mod, qdata, qdata->name, MX_ACTION_NULL_MX, reason);
+	}
+	if (n == 0) {
+		return state;
+	}
+	int ret = mx_answer_rebuild(pkt, qdata->query, repl, n, ctx->rotate, qdata->mm);
+	if (ret != KNOT_EOK) {
+		// The packet is as it was: the answer goes out with knotd's proofs.
+		mxg_count_error(mod, qdata, knot_strerror(ret));
+	}
+	return state;
+}

@@ -1,0 +1,169 @@
+# mxguard: an MX policy module for the Knot DNS server.
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Null MX answers through real validating resolvers that reuse cached
+denial records (RFC 8198): unbound, PowerDNS Recursor and Knot Resolver,
+from Debian's packages, started here on loopback (resolvers.py).
+
+Zones signed by knotd with NSEC (nsec.test, impl.test) and NSEC3
+(nsec3.test, impl3.test); no-mail names listed (nsec*.test) or implicit
+(impl*.test). After a denial record of a no-mail name reached the
+resolver's cache (a NODATA answer for AAAA, an NXDOMAIN below it, a
+wildcard), an MX query must still give "0 ." with AD.
+"""
+
+import time
+
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+import pytest
+
+import resolvers
+from knotd_harness import Knotd, conf
+
+ZONES = ("nsec.test", "nsec3.test", "impl.test", "impl3.test")
+
+MODULES = """
+policy:
+  - id: nsec3
+    nsec3: on
+    nsec3-iterations: 0
+
+mod-mxguard:
+"""
+for z in ("nsec.test", "nsec3.test"):
+    MODULES += f"""  - id: list-{z.split('.')[0]}
+    null-mx: [ parked.{z}, "*.cdn.{z}", baz.wildnomx.{z} ]
+    log-interval: 0
+"""
+MODULES += """  - id: implicit
+    null-mx-implicit: on
+    log-interval: 0
+"""
+
+ZONE_CONF = """  - domain: nsec.test
+    dnssec-signing: on
+    module: mod-mxguard/list-nsec
+  - domain: nsec3.test
+    dnssec-signing: on
+    dnssec-policy: nsec3
+    module: mod-mxguard/list-nsec3
+  - domain: impl.test
+    dnssec-signing: on
+    module: mod-mxguard/implicit
+  - domain: impl3.test
+    dnssec-signing: on
+    dnssec-policy: nsec3
+    module: mod-mxguard/implicit
+"""
+
+
+def dnskey(server, zone):
+    q = dns.message.make_query(zone + ".", "DNSKEY", want_dnssec=True)
+    r = dns.message.from_wire(server.raw_query(q.to_wire(), True))
+    return r.get_rrset(r.answer, dns.name.from_text(zone + "."), 1, dns.rdatatype.DNSKEY)
+
+
+@pytest.fixture(scope="module")
+def signed():
+    s = Knotd(conf(MODULES, ZONE_CONF), zones=ZONES).start()
+    deadline = time.monotonic() + 30
+    while any(dnskey(s, z) is None for z in ZONES):
+        assert time.monotonic() < deadline, s.log_text()
+        time.sleep(0.2)
+    # Keys made after the module loaded are seen when it loads again.
+    for z in ZONES:
+        res = s.knotc("zone-reload", "-f", z)
+        assert res.returncode == 0, res.stdout + res.stderr
+    time.sleep(1.0)
+    s.anchors = {dns.name.from_text(z + "."): dnskey(s, z) for z in ZONES}
+    yield s
+    s.cleanup()
+
+
+@pytest.fixture(scope="module", params=resolvers.ALL, ids=lambda c: c.name)
+def resolver(request, signed):
+    cls = request.param
+    why = cls.missing()
+    if why:
+        pytest.skip(why)
+    r = cls(signed.port, {z.to_text(): k for z, k in signed.anchors.items()})
+    try:
+        r.start()
+    except RuntimeError as e:
+        r.stop()
+        pytest.skip(f"{cls.name} does not run here: {e}")
+    yield r
+    r.stop()
+
+
+def null_mx(r, name):
+    mx = r.get_rrset(r.answer, dns.name.from_text(name), 1, dns.rdatatype.MX)
+    return mx is not None and [rd.to_text() for rd in mx] == ["0 ."]
+
+
+def ask(res, name, rdtype="MX"):
+    r = res.query(name, rdtype)
+    assert r.rcode() != dns.rcode.SERVFAIL, f"{res.name}: {name} {rdtype} SERVFAIL\n" + \
+        res.log_text()[-3000:]
+    return r
+
+
+def expect_null_mx(res, name):
+    r = ask(res, name)
+    assert null_mx(r, name), f"{res.name}: {name} MX\n{r}"
+    assert r.flags & dns.flags.AD, f"{res.name}: {name} MX without AD\n{r}"
+
+
+def expect_validated_denial(res, name, rdtype, rcode):
+    r = ask(res, name, rdtype)
+    assert r.rcode() == rcode, f"{res.name}: {name} {rdtype}\n{r}"
+    assert r.flags & dns.flags.AD, f"{res.name}: {name} {rdtype} without AD\n{r}"
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_aaaa_then_mx(resolver, zone):
+    name = f"parked.{zone}."
+    expect_validated_denial(resolver, name, "AAAA", dns.rcode.NOERROR)
+    expect_null_mx(resolver, name)
+    # The answer again, from the cache.
+    expect_null_mx(resolver, name)
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_nxdomain_below_then_mx(resolver, zone):
+    # a.cdn: a listed subtree's name (nsec*.test), any name (impl*.test).
+    expect_validated_denial(resolver, f"nothing.a.cdn.{zone}.", "AAAA", dns.rcode.NXDOMAIN)
+    expect_validated_denial(resolver, f"a.cdn.{zone}.", "TXT", dns.rcode.NOERROR)
+    expect_null_mx(resolver, f"a.cdn.{zone}.")
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_wildcard_then_mx(resolver, zone):
+    # Another name under the wildcard first: its NODATA carries the
+    # wildcard's denial record.
+    expect_validated_denial(resolver, f"other.wildnomx.{zone}.", "AAAA", dns.rcode.NOERROR)
+    expect_validated_denial(resolver, f"baz.wildnomx.{zone}.", "AAAA", dns.rcode.NOERROR)
+    expect_null_mx(resolver, f"baz.wildnomx.{zone}.")
+
+
+@pytest.mark.parametrize("zone", ("impl.test", "impl3.test"))
+def test_implicit_names(resolver, zone):
+    expect_validated_denial(resolver, f"www.{zone}.", "AAAA", dns.rcode.NOERROR)
+    expect_validated_denial(resolver, f"nothing.www.{zone}.", "A", dns.rcode.NXDOMAIN)
+    expect_null_mx(resolver, f"www.{zone}.")
+    expect_null_mx(resolver, f"{zone}.")
+
+
+@pytest.mark.parametrize("zone", ("nsec.test", "nsec3.test"))
+def test_unlisted_names_keep_their_nodata(resolver, zone):
+    # www is not listed: its MX NODATA must still validate.
+    expect_validated_denial(resolver, f"www.{zone}.", "AAAA", dns.rcode.NOERROR)
+    r = ask(resolver, f"www.{zone}.")
+    assert r.rcode() == dns.rcode.NOERROR and not r.answer, f"{resolver.name}\n{r}"
+    assert r.flags & dns.flags.AD
+    r = ask(resolver, f"other.wildnomx.{zone}.")
+    assert not null_mx(r, f"other.wildnomx.{zone}."), f"{resolver.name}\n{r}"
+    assert r.flags & dns.flags.AD
