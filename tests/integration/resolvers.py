@@ -168,7 +168,7 @@ class PdnsRecursor(Resolver):
         self.write("recursor.lua", lua)
         hints = self.write("root.hints", f". 3600 NS a.root.fake.\n"
                                          f"a.root.fake. 3600 A {FAKE_ROOT}\n")
-        fwd = ";".join(f"{zone.rstrip('.')}=127.0.0.1:{self.knotd_port}"
+        fwd = ",".join(f"{zone.rstrip('.')}=127.0.0.1:{self.knotd_port}"
                        for zone in self.anchors)
         conf = "\n".join([
             f"local-address=127.0.0.1", f"local-port={self.port}",
@@ -185,7 +185,8 @@ class PdnsRecursor(Resolver):
 
 
 class Kresd(Resolver):
-    """Knot Resolver: NSEC aggressive cache (on by default)."""
+    """Knot Resolver: NSEC aggressive cache (on by default); FORWARD to
+    knotd, as STUB answers are not validated."""
     name = "kresd"
     program = "/usr/sbin/kresd"
 
@@ -200,7 +201,9 @@ class Kresd(Resolver):
         for zone, ds in self.ds_lines():
             lines.append(f"trust_anchors.add('{zone} 300 IN DS {ds}')")
         for zone in self.anchors:
-            lines.append(f"policy.add(policy.suffix(policy.STUB('127.0.0.1@{self.knotd_port}'),"
+            # STUB does not validate (Knot Resolver's documentation); FORWARD
+            # does, and knotd answers its RD=1 queries as the authority.
+            lines.append(f"policy.add(policy.suffix(policy.FORWARD('127.0.0.1@{self.knotd_port}'),"
                          f" {{todname('{zone}')}}))")
         self.write("kresd.conf", "\n".join(lines) + "\n")
 
