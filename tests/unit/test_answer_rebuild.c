@@ -379,6 +379,82 @@ static void test_bad_replacement_refused(void **state)
 	knot_rdataset_clear(&repl.rrset.rrs, NULL);
 }
 
+// A NODATA answer: SOA and NSEC in the authority, then their RRSIGs, as
+// knotd writes them. The NSEC is replaced with one that lists MX; its new
+// signature takes the old one's place, the SOA and its RRSIG stay.
+static void test_authority_nsec_replaced_and_signed_again(void **state)
+{
+	fixture_t *f = *state;
+	f->mm = (knot_mm_t) { .ctx = &f->arena, .alloc = arena_alloc };
+	f->query = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	knot_dname_t *q = test_name("parked.example.");
+	assert_int_equal(knot_pkt_put_question(f->query, q, KNOT_CLASS_IN, KNOT_RRTYPE_AAAA),
+	                 KNOT_EOK);
+	free(q);
+	f->resp = knot_pkt_new(NULL, 1232, NULL);
+	assert_int_equal(knot_pkt_init_response(f->resp, f->query), KNOT_EOK);
+	assert_int_equal(knot_pkt_begin(f->resp, KNOT_AUTHORITY), KNOT_EOK);
+
+	knot_rrset_t *soa = new_rrset("example.", KNOT_RRTYPE_SOA);
+	uint8_t soa_rd[2 + 20] = { 0, 0 };  // two root names and the numbers
+	add_rdata(soa, soa_rd, sizeof(soa_rd));
+	knot_rrset_t *nsec = new_rrset("parked.example.", KNOT_RRTYPE_NSEC);
+	static const uint8_t nsec_rd[] = { 3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l',
+	                                   'e', 0, 0, 6, 0x40, 0, 0, 0, 0, 0x03 };
+	add_rdata(nsec, nsec_rd, sizeof(nsec_rd));
+	knot_rrset_t *soa_sig = new_rrset("example.", KNOT_RRTYPE_RRSIG);
+	uint8_t sig_rd[18 + 9 + 4] = { 0, KNOT_RRTYPE_SOA, 13, 1 };
+	memcpy(sig_rd + 18, "\x07""example\x00", 9);
+	add_rdata(soa_sig, sig_rd, sizeof(sig_rd));
+	knot_rrset_t *nsec_sig = new_rrset("parked.example.", KNOT_RRTYPE_RRSIG);
+	sig_rd[1] = KNOT_RRTYPE_NSEC;
+	sig_rd[3] = 2;
+	memset(sig_rd + 27, 0xaa, 4);
+	add_rdata(nsec_sig, sig_rd, sizeof(sig_rd));
+	assert_int_equal(knot_pkt_put(f->resp, KNOT_COMPR_HINT_NONE, soa, 0), KNOT_EOK);
+	assert_int_equal(knot_pkt_put(f->resp, KNOT_COMPR_HINT_QNAME, nsec, 0), KNOT_EOK);
+	assert_int_equal(knot_pkt_put(f->resp, KNOT_COMPR_HINT_NONE, soa_sig, 0), KNOT_EOK);
+	assert_int_equal(knot_pkt_put(f->resp, KNOT_COMPR_HINT_QNAME, nsec_sig, 0), KNOT_EOK);
+
+	mx_replacement_t repl = { .rr_pos = 1 };
+	knot_rrset_init(&repl.rrset, nsec->owner, KNOT_RRTYPE_NSEC, KNOT_CLASS_IN, 3600);
+	uint8_t new_rd[sizeof(nsec_rd)];
+	memcpy(new_rd, nsec_rd, sizeof(nsec_rd));
+	new_rd[16] = 0x01;  // MX
+	knot_rrset_add_rdata(&repl.rrset, new_rd, sizeof(new_rd), NULL);
+	knot_rrset_init(&repl.rrsig, nsec->owner, KNOT_RRTYPE_RRSIG, KNOT_CLASS_IN, 3600);
+	memset(sig_rd + 27, 0xbb, 4);
+	knot_rrset_add_rdata(&repl.rrsig, sig_rd, sizeof(sig_rd), NULL);
+
+	// Not in the additional section, not of another type.
+	mx_replacement_t bad = repl;
+	bad.rr_pos = 0;
+	assert_int_equal(mx_answer_rebuild(f->resp, f->query, &bad, 1, false, &f->mm),
+	                 KNOT_EINVAL);
+	assert_int_equal(mx_answer_rebuild(f->resp, f->query, &repl, 1, false, &f->mm),
+	                 KNOT_EOK);
+
+	knot_pkt_t *p = parse(f->resp);
+	assert_int_equal(knot_wire_get_ancount(p->wire), 0);
+	assert_int_equal(knot_wire_get_nscount(p->wire), 4);
+	expect_rr(p, KNOT_AUTHORITY, 0, "example.", KNOT_RRTYPE_SOA, 1);
+	expect_rr(p, KNOT_AUTHORITY, 1, "parked.example.", KNOT_RRTYPE_NSEC, 1);
+	expect_rr(p, KNOT_AUTHORITY, 2, "example.", KNOT_RRTYPE_RRSIG, 1);
+	expect_rr(p, KNOT_AUTHORITY, 3, "parked.example.", KNOT_RRTYPE_RRSIG, 1);
+	const knot_pktsection_t *auth = knot_pkt_section(p, KNOT_AUTHORITY);
+	assert_memory_equal(knot_pkt_rr(auth, 1)->rrs.rdata->data, new_rd, sizeof(new_rd));
+	const knot_rdata_t *sig = knot_pkt_rr(auth, 3)->rrs.rdata;
+	assert_int_equal(knot_rrsig_type_covered(sig), KNOT_RRTYPE_NSEC);
+	assert_int_equal(sig->data[27], 0xbb);
+	knot_pkt_free(p);
+	knot_rdataset_clear(&repl.rrset.rrs, NULL);
+	knot_rdataset_clear(&repl.rrsig.rrs, NULL);
+	knot_rrset_free(soa, NULL);
+	knot_rrset_free(nsec, NULL);
+	knot_rrset_free(soa_sig, NULL);
+	knot_rrset_free(nsec_sig, NULL);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -392,6 +468,7 @@ int main(void)
 		T(test_owner_written_in_place_stays_valid),
 		T(test_empty_rrsig_rdata),
 		T(test_bad_replacement_refused),
+		T(test_authority_nsec_replaced_and_signed_again),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
