@@ -27,8 +27,8 @@ EXPECTED = {
         "ip-literal.zone:6: violation ip-literal, owner ip-literal.test., exchange 192.0.2.25., preference 10, address 192.0.2.25, action log",
         "ip-literal.zone:6: violation special-address, owner ip-literal.test., exchange 192.0.2.25., preference 10, address 192.0.2.25, action log",
         "ip-literal.zone:9: violation missing-address, owner host.ip-literal.test., exchange 203.0.114.7.ip-literal.test., preference 10, action log",
-        "ip-literal.zone:10: violation ip-literal, owner v6.ip-literal.test., exchange \\[IPv6\\:2001\\:db8\\:\\:25\\]., preference 10, address 2001:db8::25, action log",
-        "ip-literal.zone:10: violation special-address, owner v6.ip-literal.test., exchange \\[IPv6\\:2001\\:db8\\:\\:25\\]., preference 10, address 2001:db8::25, action log",
+        "ip-literal.zone:10: violation ip-literal, owner v6.ip-literal.test., exchange \\[ipv6\\:2001\\:db8\\:\\:25\\]., preference 10, address 2001:db8::25, action log",
+        "ip-literal.zone:10: violation special-address, owner v6.ip-literal.test., exchange \\[ipv6\\:2001\\:db8\\:\\:25\\]., preference 10, address 2001:db8::25, action log",
     ],
     "loopback": [
         "loopback.zone:6: violation loopback, owner loopback.test., exchange localhost., preference 10, action log",
