@@ -319,11 +319,17 @@ static bool remap_glue(knotd_qdata_t *qdata, const mx_plan_t *plan,
 	return true;
 }
 
-// The name a signature is made for: the wildcard's own name ("*." and the
-// last LABELS labels of the owner) when the RRset was synthesised from one.
-static const knot_dname_t *signer_owner(knotd_qdata_t *qdata, const knot_dname_t *owner,
+// The name a signature is made for, in canonical (lower) case whatever the
+// query's: the wildcard's own name ("*." and the last LABELS labels of the
+// owner) when the RRset was synthesised from one.
+static const knot_dname_t *signer_owner(knotd_qdata_t *qdata, const knot_dname_t *served,
                                         uint8_t labels)
 {
+	knot_dname_t *owner = knot_dname_copy(served, qdata->mm);
+	if (owner == NULL) {
+		return NULL;
+	}
+	knot_dname_to_lower(owner);
 	size_t count = knot_dname_labels(owner, NULL);
 	if (labels >= count) {
 		return owner;
