@@ -53,6 +53,10 @@ def knot_version():
 
 
 KNOT_VERSION = knot_version()
+
+# Lines for the session's summary (conftest.py prints them), e.g. how many
+# cells the differential test compared.
+SUMMARY = []
 # Knot 3.4+ lets the module look exchanges up in the zones (ABI 600): exact
 # verdicts, rewriting before the glue. Before, verdicts come from the glue.
 EXACT_LOOKUPS = KNOT_VERSION >= (3, 4, 0)
