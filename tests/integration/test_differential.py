@@ -376,7 +376,7 @@ class RR:
     def text(self):
         t = dns.rdatatype.to_text(self.rtype)
         if self.rtype == 15:
-            pref, exch = self.rdata.split(b"|", 1)
+            pref, exch = self.rdata[:2], self.rdata[3:]
             data = "%d %s" % (struct.unpack("!H", pref)[0], exch.decode("latin-1"))
         elif self.rtype in NAME_RDATA or self.rtype == 6:
             data = self.rdata.decode("latin-1")
@@ -472,7 +472,7 @@ def rrsets(section):
 
 
 def mx_parts(rr):
-    pref, exch = rr.rdata.split(b"|", 1)
+    pref, exch = rr.rdata[:2], rr.rdata[3:]
     return struct.unpack("!H", pref)[0], exch.decode("latin-1").lower()
 
 
