@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from knotd_harness import REPORT_DIR, Knotd, conf, memcheck_problems  # noqa: E402
+from knotd_harness import REPORT_DIR, SUMMARY, Knotd, conf, memcheck_problems  # noqa: E402
 
 MAIN_MODULES = """
 mod-mxguard:
@@ -52,3 +52,11 @@ def bare_knotd():
     server = Knotd(conf("", zones)).start()
     yield server
     server.cleanup()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """What tests recorded for the log (knotd_harness.SUMMARY)."""
+    if SUMMARY:
+        terminalreporter.section("knotd_harness summary")
+        for line in SUMMARY:
+            terminalreporter.write_line(line)

@@ -32,7 +32,10 @@ import time
 import dns.flags
 import dns.message
 import dns.query
+import dns.name
+import dns.rdataclass
 import dns.rdatatype
+import dns.tsigkeyring
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.environ.get("MXGUARD_SRCDIR", os.path.dirname(os.path.dirname(HERE)))
@@ -50,6 +53,10 @@ def knot_version():
 
 
 KNOT_VERSION = knot_version()
+
+# Lines for the session's summary (conftest.py prints them), e.g. how many
+# cells the differential test compared.
+SUMMARY = []
 # Knot 3.4+ lets the module look exchanges up in the zones (ABI 600): exact
 # verdicts, rewriting before the glue. Before, verdicts come from the glue.
 EXACT_LOOKUPS = KNOT_VERSION >= (3, 4, 0)
@@ -108,10 +115,23 @@ def checker_prefix(program):
     return []
 
 
-# A frame of the module in a valgrind stack: the file, or one of its sources.
-MODULE_FRAME = re.compile(r"mxguard\.so|\((mxguard|mx_check|answer_rebuild|rewrite_plan|"
-                          r"name_list|log_limit|log_line|address|special_address|"
-                          r"exchange_name|providers|policy)\.c:\d+\)")
+def _source_files():
+    """The module's C sources and headers: the library (libmxguard/) and the
+    knotd adapter (module/), whatever their names are today."""
+    names = set()
+    for sub in ("libmxguard", "module"):
+        for path in glob.glob(os.path.join(SRCDIR, sub, "*.[ch]")):
+            names.add(os.path.basename(path))
+    return sorted(names)
+
+
+# A frame of the module in a valgrind stack: the file, or any of its sources
+# (valgrind names a source by its base name, or with a directory).
+SOURCE_FILES = _source_files()
+MODULE_FRAME = re.compile(
+    r"mxguard\.so|\((?:[^()\s]*/)?(?:libmxguard|module)/[^()\s/]+\.[ch]:\d+\)" +
+    (r"|\((?:[^()\s]*/)?(?:%s):\d+\)" % "|".join(re.escape(n) for n in SOURCE_FILES)
+     if SOURCE_FILES else ""))
 ALWAYS_BAD = re.compile(r"^(Invalid (read|write|free)|Mismatched free|"
                         r"Source and destination overlap)")
 
@@ -159,15 +179,17 @@ module:
 """
 
 
-def wrap(argv):
+def wrap(argv, tool=()):
     """The command that runs a knot program on the module under test.
 
     Without an installed copy, the configuration's module: section loads the
     built file. With one, knotd would load the installed copy (and refuse a
     second module of the same name), so the program runs in a private mount
-    namespace where the built file is bound over the installed one.
+    namespace where the built file is bound over the installed one. 'tool'
+    (e.g. valgrind --tool=callgrind) runs the program; unshare and sh exec,
+    so the process id stays the program's.
     """
-    argv = checker_prefix(argv[0]) + list(argv)
+    argv = checker_prefix(argv[0]) + list(tool) + list(argv)
     if INSTALLED is None:
         return argv
     return ["unshare", "--mount", "sh", "-c",
@@ -204,13 +226,23 @@ def big_zone_records(count=40):
 
 class Knotd:
     """knotd started from a configuration text with @DIR@, @PORT@, @MODULE@ and
-    @ZONES@ placeholders."""
+    @ZONES@ placeholders.
 
-    def __init__(self, conf_text, zones=("example.test", "clean.test", "other.test")):
-        self.dir = tempfile.mkdtemp(prefix="mxguard-it-")
+    The zones are copied from tests/integration/zones (example.test gets the
+    40-record MX set); zones=() copies none, for callers that write their own
+    into .zonedir (or point @ZONES@ elsewhere). workdir: the folder to use
+    (made if needed) instead of a fresh temporary one."""
+
+    def __init__(self, conf_text, zones=("example.test", "clean.test", "other.test"),
+                 workdir=None):
+        if workdir is None:
+            self.dir = tempfile.mkdtemp(prefix="mxguard-it-")
+        else:
+            self.dir = workdir
+            os.makedirs(self.dir, exist_ok=True)
         self.port = free_port()
         self.zonedir = os.path.join(self.dir, "zones")
-        os.mkdir(self.zonedir)
+        os.makedirs(self.zonedir, exist_ok=True)
         for zone in zones:
             src = os.path.join(ZONES, zone + ".zone")
             with open(src) as f:
@@ -233,21 +265,35 @@ class Knotd:
         with open(self.conf, "w") as f:
             f.write(text)
 
-    def start(self):
+    def default_ready(self):
+        """ns.example.test. answers and the log says the zones loaded."""
+        self.query("ns.example.test.", "A", timeout=0.5 * SLOW)
+        text = self.log_text()
+        return "loaded" in text or "server started" in text
+
+    def start(self, ready=None, timeout=None, tool=(), prefix=(), log=None):
+        """Starts knotd and waits until ready(self) is true (default: see
+        default_ready; exceptions count as not yet). tool: what runs knotd
+        (valgrind ...); prefix: what runs all of it (taskset ...); log: the
+        file that gets knotd's output (default knotd.log)."""
+        if log is not None:
+            self.log = log
+        ready = ready or Knotd.default_ready
+        timeout = 20 * SLOW if timeout is None else timeout
         self.logfile = open(self.log, "ab")
-        self.proc = subprocess.Popen(wrap([KNOTD, "-c", self.conf]),
+        self.proc = subprocess.Popen(list(prefix) + wrap([KNOTD, "-c", self.conf], tool),
                                      stdout=self.logfile, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20 * SLOW
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("knotd exited:\n" + self.log_text())
             try:
-                self.query("ns.example.test.", "A", timeout=0.5 * SLOW)
-                if "loaded" in self.log_text() or "server started" in self.log_text():
+                if ready(self):
                     return self
             except Exception:
                 pass
             time.sleep(0.1)
+        self.stop()
         raise RuntimeError("knotd did not answer:\n" + self.log_text())
 
     def stop(self):
@@ -375,3 +421,74 @@ def conf(modules="", zones=""):
     """knot.conf text: module sections come before the template that may
     reference them."""
     return BASE_CONF.replace("@MODULES@", modules) + "\nzone:\n" + zones
+
+
+# DNSSEC ------------------------------------------------------------------------
+
+def ask_dnssec(server, name, rdtype="MX", do=True, tcp=True, payload=1232):
+    """A query with DO (or without), parsed strictly."""
+    q = dns.message.make_query(name, rdtype, want_dnssec=do, payload=payload)
+    return dns.message.from_wire(server.raw_query(q.to_wire(), tcp))
+
+
+def dnskey(server, zone="example.test."):
+    """The zone's DNSKEY RRset as served (None if there is none)."""
+    r = ask_dnssec(server, zone, "DNSKEY")
+    return r.get_rrset(r.answer, dns.name.from_text(zone), dns.rdataclass.IN,
+                       dns.rdatatype.DNSKEY)
+
+
+def rrset_and_sigs(r, owner, rdtype=dns.rdatatype.MX):
+    """(the RRset, its RRSIGs) of one owner in the answer section, or None."""
+    name = dns.name.from_text(owner)
+    return (r.get_rrset(r.answer, name, dns.rdataclass.IN, rdtype),
+            r.get_rrset(r.answer, name, dns.rdataclass.IN, dns.rdatatype.RRSIG, rdtype))
+
+
+def mx_and_sigs(r, owner):
+    return rrset_and_sigs(r, owner, dns.rdatatype.MX)
+
+
+def wait_signed(server, zone="example.test.", timeout=30):
+    """Waits until knotd serves the zone's DNSKEY (dnssec-signing: on)."""
+    deadline = time.monotonic() + timeout * SLOW
+    while time.monotonic() < deadline:
+        try:
+            if dnskey(server, zone) is not None:
+                return
+        except Exception:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"zone {zone} not signed:\n" + server.log_text())
+
+
+# TSIG --------------------------------------------------------------------------
+
+TSIG_NAME = "mxguard-test."
+TSIG_ALGORITHM = "hmac-sha256"
+TSIG_SECRET = "c2VjcmV0LWtleS1mb3ItbXhndWFyZC10ZXN0cw=="
+TSIG_KEYRING = dns.tsigkeyring.from_text({TSIG_NAME: (TSIG_ALGORITHM, TSIG_SECRET)})
+# The key: section, for the modules text of conf().
+TSIG_KEY_CONF = f"""
+key:
+  - id: {TSIG_NAME}
+    algorithm: {TSIG_ALGORITHM}
+    secret: {TSIG_SECRET}
+"""
+
+
+def with_tsig(conf_text):
+    """A conf() text whose zones accept queries signed with the test key:
+    knotd verifies TSIG of queries only with keys that an ACL uses. The
+    modules text must hold TSIG_KEY_CONF."""
+    assert "key:\n  - id: " + TSIG_NAME in conf_text, "TSIG_KEY_CONF missing"
+    text = conf_text.replace("acl:\n", "acl:\n  - id: tsig-xfr\n    key: %s\n"
+                             "    action: transfer\n" % TSIG_NAME, 1)
+    return text.replace("    acl: local-xfr\n", "    acl: [ local-xfr, tsig-xfr ]\n")
+
+
+def use_tsig(query):
+    """Signs a dnspython query with the test key (its .mac then verifies the
+    answer: dns.message.from_wire(wire, keyring=TSIG_KEYRING, request_mac=q.mac))."""
+    query.use_tsig(TSIG_KEYRING, keyname=TSIG_NAME, algorithm=TSIG_ALGORITHM)
+    return query

@@ -15,7 +15,7 @@ import dns.query
 import dns.zone
 import pytest
 
-from knotd_harness import Knotd, conf
+from knotd_harness import Knotd, ask_dnssec, conf, dnskey, mx_and_sigs, wait_signed
 
 ZONE = dns.name.from_text("example.test.")
 
@@ -46,33 +46,7 @@ mod-mxguard:
 
 
 def ask(server, name, do=True, tcp=True):
-    q = dns.message.make_query(name, "MX", want_dnssec=do, payload=1232)
-    return dns.message.from_wire(server.raw_query(q.to_wire(), tcp))
-
-
-def dnskey(server):
-    q = dns.message.make_query("example.test.", "DNSKEY", want_dnssec=True)
-    r = dns.message.from_wire(server.raw_query(q.to_wire(), True))
-    return r.find_rrset(r.answer, ZONE, 1, dns.rdatatype.DNSKEY)
-
-
-def mx_and_sigs(r, owner):
-    name = dns.name.from_text(owner)
-    mx = r.get_rrset(r.answer, name, 1, dns.rdatatype.MX)
-    sigs = r.get_rrset(r.answer, name, 1, dns.rdatatype.RRSIG, dns.rdatatype.MX)
-    return mx, sigs
-
-
-def wait_signed(server):
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if dnskey(server) is not None:
-                return
-        except Exception:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("zone not signed:\n" + server.log_text())
+    return ask_dnssec(server, name, "MX", do=do, tcp=tcp)
 
 
 def reload_module(server):

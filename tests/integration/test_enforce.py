@@ -10,21 +10,13 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 import dns.tsig
-import dns.tsigkeyring
 import dns.zone
 import pytest
 
-from knotd_harness import EXACT_LOOKUPS, Knotd, conf
+from knotd_harness import (TSIG_KEY_CONF, TSIG_KEYRING, Knotd, conf,
+                           use_tsig, with_tsig)
 
-TSIG_SECRET = "c2VjcmV0LWtleS1mb3ItbXhndWFyZC10ZXN0cw=="
-KEYRING = dns.tsigkeyring.from_text({"mxguard-test.": ("hmac-sha256", TSIG_SECRET)})
-
-ENFORCE = """
-key:
-  - id: mxguard-test.
-    algorithm: hmac-sha256
-    secret: %s
-
+ENFORCE = TSIG_KEY_CONF + """
 mod-mxguard:
   - id: enforce
     ip-literal: strip
@@ -36,7 +28,7 @@ mod-mxguard:
     provider-mix: log
     allow-address: 192.168.1.0/24
     log-interval: 0
-""" % TSIG_SECRET
+"""
 
 PREFIX = "[example.test.] module 'mod-mxguard/enforce', "
 
@@ -46,10 +38,7 @@ def server():
     text = conf(ENFORCE, "  - domain: example.test\n    module: mod-mxguard/enforce\n"
                          "  - domain: clean.test\n    module: mod-mxguard/enforce\n")
     text = text.replace("server:\n", "server:\n    nsid: mxguard-nsid\n")
-    # knotd verifies TSIG of queries only with keys that an ACL uses.
-    text = text.replace("acl:\n", "acl:\n  - id: tsig-xfr\n    key: mxguard-test.\n"
-                        "    action: transfer\n", 1)
-    text = text.replace("    acl: local-xfr\n", "    acl: [ local-xfr, tsig-xfr ]\n")
+    text = with_tsig(text)
     s = Knotd(text).start()
     yield s
     s.cleanup()
@@ -166,10 +155,10 @@ def test_header_and_edns_survive(server, bare_knotd, flags):
 @pytest.mark.parametrize("tcp", [False, True], ids=["udp", "tcp"])
 def test_tsig_signed_answer_verifies(server, tcp):
     q = dns.message.make_query("partial.example.test.", "MX", use_edns=0, payload=1232)
-    q.use_tsig(KEYRING, keyname="mxguard-test.", algorithm="hmac-sha256")
+    use_tsig(q)
     wire = server.raw_query(q.to_wire(), tcp)
     # from_wire verifies the TSIG against the query's MAC, or raises.
-    r = dns.message.from_wire(wire, keyring=KEYRING, request_mac=q.mac)
+    r = dns.message.from_wire(wire, keyring=TSIG_KEYRING, request_mac=q.mac)
     assert r.had_tsig
     assert records(r.answer) == CASES["partial.example.test."][0]
 
@@ -200,11 +189,11 @@ def test_truncated_answer_stays_empty(server):
 
 def test_glue_overflow_with_tsig_verifies(server):
     q = dns.message.make_query("big.example.test.", "MX", use_edns=0, payload=1232)
-    q.use_tsig(KEYRING, keyname="mxguard-test.", algorithm="hmac-sha256")
+    use_tsig(q)
     # Rewritten before the glue, over UDP and TCP: signed answers that verify.
     for tcp in (False, True):
         wire = server.raw_query(q.to_wire(), tcp=tcp)
-        r = dns.message.from_wire(wire, keyring=KEYRING, request_mac=q.mac)
+        r = dns.message.from_wire(wire, keyring=TSIG_KEYRING, request_mac=q.mac)
         assert len(r.answer[0]) == 40
 
 

@@ -21,7 +21,7 @@ import dns.name
 import dns.rdatatype
 import pytest
 
-from knotd_harness import EXACT_LOOKUPS, Knotd, conf
+from knotd_harness import Knotd, ask_dnssec, conf, dnskey, mx_and_sigs
 
 ZONE = dns.name.from_text("example.test.")
 
@@ -46,22 +46,13 @@ def server_with(modules):
 
 
 def ask(server, name, do=True):
-    q = dns.message.make_query(name, "MX", want_dnssec=do, payload=1232)
-    return dns.message.from_wire(server.raw_query(q.to_wire(), tcp=True))
+    return ask_dnssec(server, name, "MX", do=do, tcp=True)
 
 
 def onlinesign_keys(server):
-    q = dns.message.make_query("example.test.", "DNSKEY", want_dnssec=True)
-    r = dns.message.from_wire(server.raw_query(q.to_wire(), tcp=True))
-    keys = r.get_rrset(r.answer, ZONE, 1, dns.rdatatype.DNSKEY)
+    keys = dnskey(server)
     assert keys is not None, "onlinesign serves no DNSKEY"
     return keys
-
-
-def mx_and_sigs(r, owner):
-    name = dns.name.from_text(owner)
-    return (r.get_rrset(r.answer, name, 1, dns.rdatatype.MX),
-            r.get_rrset(r.answer, name, 1, dns.rdatatype.RRSIG, dns.rdatatype.MX))
 
 
 @pytest.fixture(scope="module")
