@@ -413,14 +413,15 @@ def test_fail_on_default_policy(check, fail_on, rc):
 @pytest.mark.parametrize("conf,message", [
     ("knot.conf --module-id nope",
      "{conf}/knot.conf: no mod-mxguard section with id 'nope'"),
+    # knotd's own words (knotc conf-check says the same after "error: ").
     ("bad-action.conf",
-     "{conf}/bad-action.conf:4: mod-mxguard[default]: invalid value 'stirp' of item "
-     "'ip-literal' (expected off, log, strip or null-mx)"),
+     "config, file '{conf}/bad-action.conf', line 4, item 'ip-literal', "
+     "value 'stirp' (invalid parameter)"),
     ("bad-address.conf",
-     "{conf}/bad-address.conf:3: mod-mxguard[default]: invalid value '10.0.0.300' of item "
-     "'allow-address' (expected ADDR, ADDR/PREFIX or ADDR-ADDR)"),
+     "config, file '{conf}/bad-address.conf', line 3, item 'allow-address', "
+     "value '10.0.0.300' (invalid parameter)"),
     ("bad-syntax.conf",
-     "{conf}/bad-syntax.conf:3: configuration syntax error (tabulator character is not allowed)"),
+     "config, file '{conf}/bad-syntax.conf', line 3 (tabulator character is not allowed)"),
     ("missing.conf", "{conf}/missing.conf: No such file or directory"),
 ])
 def test_config_errors(check, conf, message):
