@@ -157,11 +157,9 @@ static void on_violation(const mx_violation_t *v, void *ctx)
 
 // A finding of the checker alone: a name, no record.
 static void report_name(run_t *run, unsigned kind, const zone_node_t *node,
-                        uint16_t file, uint32_t line)
+                        uint16_t file, uint32_t line, mx_action_t action)
 {
 	const char *kind_name = extra_names[kind - MX_KIND_COUNT];
-	// Not a kind of the module: logged, never stripped.
-	mx_action_t action = MX_ACTION_LOG;
 	count_finding(run, kind, action);
 
 	char name[KNOT_DNAME_TXT_MAXLEN + 1];
@@ -236,10 +234,8 @@ static int check_mx(run_t *run, const zone_node_t *node)
 // "mod-mxguard/ID", or "mod-mxguard" for the defaults.
 static const char *instance_ref(const policy_instance_t *inst, char *buf, size_t len)
 {
-	if (inst->id == NULL) {
-		return MX_CONF_SECTION;
-	}
-	snprintf(buf, len, MX_CONF_SECTION "/%s", inst->id);
+	snprintf(buf, len, MX_CONF_SECTION "%s%s", inst->id ? "/" : "",
+	         inst->id ? inst->id : "");
 	return buf;
 }
 
@@ -374,15 +370,21 @@ static int check_file(const options_t *opt, const char *path, const knot_dname_t
 			status = EXIT_TROUBLE;
 			break;
 		}
-		if (!(node->flags & (ZONE_NULL_MX | ZONE_HAS_CNAME)) &&
-		    ((opt->no_mail != NULL && mx_name_list_match(opt->no_mail, node->name)) ||
-		     (run.no_mail != NULL && mx_name_list_match(run.no_mail, node->name)))) {
-			report_name(&run, EXTRA_NULL_MX_MISSING, node, node->file, node->line);
+		// The server answers a name of its own list with a null MX; a name
+		// of --no-mail is only reported.
+		bool served_list = run.no_mail != NULL &&
+		                   mx_name_list_match(run.no_mail, node->name);
+		if (!(node->flags & (ZONE_NULL_MX | ZONE_HAS_CNAME)) && (served_list ||
+		    (opt->no_mail != NULL && mx_name_list_match(opt->no_mail, node->name)))) {
+			report_name(&run, EXTRA_NULL_MX_MISSING, node, node->file, node->line,
+			            served_list ? MX_ACTION_NULL_MX : MX_ACTION_LOG);
 		}
 		if (run.implicit && (node->flags & ZONE_HAS_ADDR) &&
 		    !(node->flags & ZONE_HAS_MX)) {
 			const zone_addr_t *addr = zone_index_addr(idx, node->addr_head);
-			report_name(&run, EXTRA_IMPLICIT_MX, node, addr->file, addr->line);
+			bool served = run.instance != NULL && run.instance->implicit;
+			report_name(&run, EXTRA_IMPLICIT_MX, node, addr->file, addr->line,
+			            served ? MX_ACTION_NULL_MX : MX_ACTION_LOG);
 		}
 	}
 

@@ -430,3 +430,54 @@ def test_config_errors(check, conf, message):
     assert r.rc == 2
     assert r.out == []
     assert r.err == ["mxguard-check: " + message.format(conf=CONF)]
+
+
+# The section's own items, and the instance knotd would use.
+
+def test_config_null_mx_items(check):
+    r = check("-q", "-c", os.path.join(CONF, "sections.conf"), "--module-id", "parked",
+              "no-mail.zone")
+    # The server answers it with a null MX: the action is null-mx.
+    assert r.out == ["no-mail.zone:8: violation null-mx-missing, owner "
+                     "parked.no-mail.test., action null-mx"]
+    assert r.rc == 1
+
+
+def test_config_null_mx_file(check):
+    # The list file is taken as knotd takes it: from the working directory.
+    r = check("-q", "-c", os.path.join(CONF, "sections.conf"), "--module-id",
+              "parked-file", "no-mail.zone")
+    assert r.out == [line.replace("action log", "action null-mx") for line in
+                     check("-q", "--no-mail-file", "no-mail.list", "no-mail.zone").out]
+    assert any("null-mx-missing" in line for line in r.out)
+
+
+def test_config_null_mx_implicit(check):
+    r = check("-q", "-c", os.path.join(CONF, "sections.conf"), "--module-id", "implicit",
+              "implicit.zone")
+    assert r.out == [line.replace("action log", "action null-mx") for line in
+                     check("-q", "--implicit", "implicit.zone").out]
+    assert r.out
+
+
+def test_config_zone_instance(check):
+    # loopback.test is served with mod-mxguard/quiet: loopback is off.
+    r = check("-c", os.path.join(CONF, "sections.conf"), "loopback.zone")
+    assert r.out == []
+    assert r.err == ["loopback.zone: zone loopback.test., module mod-mxguard/quiet: "
+                     "8 records, 3 MX RRsets checked, 0 findings"]
+    assert r.rc == 0
+    # The zone's instance, found past another module's reference.
+    r = check("-q", "-c", os.path.join(CONF, "sections.conf"), "no-mail.zone")
+    assert [line.split(", ")[0].split()[-1] for line in r.out] == ["null-mx-missing"]
+
+
+def test_config_reference_without_id(check):
+    # "mod-mxguard" alone is the module with its defaults, as in knotd.
+    r = check("-c", os.path.join(CONF, "sections.conf"), "--module-id", "mod-mxguard",
+              "loopback.zone")
+    assert r.out == EXPECTED["loopback"]
+    assert r.err[-1].startswith("loopback.zone: zone loopback.test., module mod-mxguard: ")
+    r = check("-q", "-c", os.path.join(CONF, "sections.conf"), "--module-id",
+              "mod-mxguard/quiet", "loopback.zone")
+    assert r.out == []
