@@ -22,6 +22,7 @@
 #include "name_list.h"
 #include "policy.h"
 #include "policy_conf.h"
+#include "config_rules.h"
 #include "zone_index.h"
 #include "zone_load.h"
 
@@ -49,17 +50,23 @@ static const char *extra_names[] = {
 
 typedef struct {
 	const knot_dname_t *origin;
-	mx_policy_t policy;
 	mx_name_list_t *no_mail;   // NULL without --no-mail/--no-mail-file.
 	bool implicit;
 	bool json;
 	bool quiet;
-	unsigned fail_on;          // An mx_action_t, or FAIL_NEVER.
+	unsigned fail_on;          // An mx_action_t, FAIL_NEVER or FAIL_UNSET.
+	const policy_conf_t *conf; // NULL without -c.
+	const policy_instance_t *instance;  // From --module-id, or NULL.
 } options_t;
 
 // One zone being checked.
 typedef struct {
 	const options_t *opt;
+	const mx_policy_t *policy;
+	const policy_instance_t *instance;  // NULL without -c.
+	mx_name_list_t *no_mail;   // The instance's list, or NULL.
+	bool implicit;
+	unsigned fail_on;
 	zone_index_t *idx;
 	char zone_txt[KNOT_DNAME_TXT_MAXLEN + 1];
 	const zone_node_t *node;   // The MX RRset's owner.
@@ -106,7 +113,7 @@ static void count_finding(run_t *run, unsigned kind, mx_action_t action)
 {
 	run->count[kind]++;
 	run->findings++;
-	if (action >= run->opt->fail_on) {
+	if (action >= run->fail_on) {
 		run->failing++;
 	}
 }
@@ -114,7 +121,7 @@ static void count_finding(run_t *run, unsigned kind, mx_action_t action)
 static void on_violation(const mx_violation_t *v, void *ctx)
 {
 	run_t *run = ctx;
-	mx_action_t action = run->opt->policy.action[v->kind];
+	mx_action_t action = run->policy->action[v->kind];
 	const char *file = zone_index_file(run->idx, run->rr_file[v->rr_index]);
 	uint32_t line = run->rr_line[v->rr_index];
 	count_finding(run, v->kind, action);
@@ -150,11 +157,9 @@ static void on_violation(const mx_violation_t *v, void *ctx)
 
 // A finding of the checker alone: a name, no record.
 static void report_name(run_t *run, unsigned kind, const zone_node_t *node,
-                        uint16_t file, uint32_t line)
+                        uint16_t file, uint32_t line, mx_action_t action)
 {
 	const char *kind_name = extra_names[kind - MX_KIND_COUNT];
-	// Not a kind of the module: logged, never stripped.
-	mx_action_t action = MX_ACTION_LOG;
 	count_finding(run, kind, action);
 
 	char name[KNOT_DNAME_TXT_MAXLEN + 1];
@@ -221,9 +226,17 @@ static int check_mx(run_t *run, const zone_node_t *node)
 	run->rr_line = lines;
 	run->rr_file = files;
 	run->rrsets++;
-	(void)mx_check_rrset(&view, &run->opt->policy, on_violation, run);
+	(void)mx_check_rrset(&view, run->policy, on_violation, run);
 	knot_rdataset_clear(&rrs, NULL);
 	return KNOT_EOK;
+}
+
+// "mod-mxguard/ID", or "mod-mxguard" for the defaults.
+static const char *instance_ref(const policy_instance_t *inst, char *buf, size_t len)
+{
+	snprintf(buf, len, MX_CONF_SECTION "%s%s", inst->id ? "/" : "",
+	         inst->id ? inst->id : "");
+	return buf;
 }
 
 static void print_summary(const run_t *run, const char *path, size_t records)
@@ -231,8 +244,26 @@ static void print_summary(const run_t *run, const char *path, size_t records)
 	if (run->opt->quiet) {
 		return;
 	}
-	fprintf(stderr, "%s: zone %s: %zu records, %u MX RRsets checked", path,
-	        run->zone_txt, records, run->rrsets);
+	char ref[512] = "";
+	if (run->instance != NULL) {
+		instance_ref(run->instance, ref, sizeof(ref));
+	}
+	if (run->opt->json) {
+		json_key("file", path, true);
+		json_key("zone", run->zone_txt, false);
+		if (ref[0] != '\0') {
+			json_key("module", ref, false);
+		}
+		printf(", \"records\": %zu, \"rrsets\": %u, \"not_served\": %u, "
+		       "\"findings\": %u}\n", records, run->rrsets, run->skipped,
+		       run->findings);
+		return;
+	}
+	fprintf(stderr, "%s: zone %s", path, run->zone_txt);
+	if (ref[0] != '\0') {
+		fprintf(stderr, ", module %s", ref);
+	}
+	fprintf(stderr, ": %zu records, %u MX RRsets checked", records, run->rrsets);
 	if (run->skipped > 0) {
 		fprintf(stderr, " (%u not served: outside the zone, at or below a "
 		        "delegation or a DNAME)", run->skipped);
@@ -251,8 +282,37 @@ static void print_summary(const run_t *run, const char *path, size_t records)
 	fprintf(stderr, "%s\n", sep[0] == ',' ? ")" : "");
 }
 
+/*
+ * The instance a zone is checked with: --module-id's; else, with -c, the
+ * one knotd serves the zone with (zone, template or global module), else
+ * the section "default", else the module's defaults.
+ */
+static const policy_instance_t *zone_instance(const options_t *opt, const char *zone)
+{
+	if (opt->instance != NULL || opt->conf == NULL) {
+		return opt->instance;
+	}
+	const policy_zone_t *served = policy_conf_zone(opt->conf, zone);
+	if (served != NULL) {
+		return served->instance;
+	}
+	const policy_instance_t *inst = policy_conf_find(opt->conf, "default");
+	return inst != NULL ? inst : &opt->conf->defaults;
+}
+
+static bool policy_rewrites(const mx_policy_t *policy)
+{
+	for (unsigned k = 0; k < MX_KIND_COUNT; k++) {
+		if (policy->action[k] >= MX_ACTION_STRIP) {
+			return true;
+		}
+	}
+	return false;
+}
+
 // Checks one zone file; returns its exit status.
-static int check_file(const options_t *opt, const char *path)
+static int check_file(const options_t *opt, const char *path, const knot_dname_t *origin,
+                      const policy_instance_t *instance)
 {
 	zone_index_t *idx = zone_index_new();
 	if (idx == NULL) {
@@ -260,7 +320,7 @@ static int check_file(const options_t *opt, const char *path)
 		return EXIT_TROUBLE;
 	}
 	size_t records = 0;
-	int ret = zone_load(idx, path, opt->origin, stderr, &records);
+	int ret = zone_load(idx, path, origin, stderr, &records);
 	if (ret != KNOT_EOK) {
 		if (ret == KNOT_ENOMEM) {
 			fprintf(stderr, "%s: error: out of memory\n", path);
@@ -269,8 +329,22 @@ static int check_file(const options_t *opt, const char *path)
 		return EXIT_TROUBLE;
 	}
 
-	run_t run = { .opt = opt, .idx = idx };
+	run_t run = { .opt = opt, .idx = idx, .implicit = opt->implicit };
 	name_txt(zone_index_apex(idx), run.zone_txt);
+	mx_policy_t fallback;
+	mx_policy_init(&fallback, MX_ACTION_LOG);
+	run.instance = (instance != NULL) ? instance : zone_instance(opt, run.zone_txt);
+	run.policy = (run.instance != NULL) ? &run.instance->policy : &fallback;
+	if (run.instance != NULL) {
+		run.no_mail = run.instance->no_mail;
+		run.implicit = run.implicit || run.instance->implicit;
+	}
+	// By default, fail on what the server would change, else on anything.
+	run.fail_on = opt->fail_on;
+	if (run.fail_on == FAIL_UNSET) {
+		run.fail_on = policy_rewrites(run.policy) ? MX_ACTION_STRIP : MX_ACTION_LOG;
+	}
+
 	int status = EXIT_CLEAN;
 	size_t count = zone_index_count(idx);
 	for (uint32_t n = 0; n < count; n++) {
@@ -296,14 +370,21 @@ static int check_file(const options_t *opt, const char *path)
 			status = EXIT_TROUBLE;
 			break;
 		}
-		if (opt->no_mail != NULL && !(node->flags & (ZONE_NULL_MX | ZONE_HAS_CNAME)) &&
-		    mx_name_list_match(opt->no_mail, node->name)) {
-			report_name(&run, EXTRA_NULL_MX_MISSING, node, node->file, node->line);
+		// The server answers a name of its own list with a null MX; a name
+		// of --no-mail is only reported.
+		bool served_list = run.no_mail != NULL &&
+		                   mx_name_list_match(run.no_mail, node->name);
+		if (!(node->flags & (ZONE_NULL_MX | ZONE_HAS_CNAME)) && (served_list ||
+		    (opt->no_mail != NULL && mx_name_list_match(opt->no_mail, node->name)))) {
+			report_name(&run, EXTRA_NULL_MX_MISSING, node, node->file, node->line,
+			            served_list ? MX_ACTION_NULL_MX : MX_ACTION_LOG);
 		}
-		if (opt->implicit && (node->flags & ZONE_HAS_ADDR) &&
+		if (run.implicit && (node->flags & ZONE_HAS_ADDR) &&
 		    !(node->flags & ZONE_HAS_MX)) {
 			const zone_addr_t *addr = zone_index_addr(idx, node->addr_head);
-			report_name(&run, EXTRA_IMPLICIT_MX, node, addr->file, addr->line);
+			bool served = run.instance != NULL && run.instance->implicit;
+			report_name(&run, EXTRA_IMPLICIT_MX, node, addr->file, addr->line,
+			            served ? MX_ACTION_NULL_MX : MX_ACTION_LOG);
 		}
 	}
 
@@ -315,17 +396,46 @@ static int check_file(const options_t *opt, const char *path)
 	return status;
 }
 
+// With -c and no zone file: every zone knotd serves with an mxguard instance.
+static int check_conf_zones(const options_t *opt, const char *config)
+{
+	if (opt->conf->zone_count == 0) {
+		fprintf(stderr, PROGRAM ": %s: no zone is served with " MX_CONF_SECTION "\n",
+		        config);
+		return EXIT_TROUBLE;
+	}
+	int status = EXIT_CLEAN;
+	for (size_t i = 0; i < opt->conf->zone_count; i++) {
+		const policy_zone_t *zone = &opt->conf->zones[i];
+		knot_dname_t *origin = knot_dname_from_str_alloc(zone->domain);
+		if (origin == NULL) {
+			fprintf(stderr, PROGRAM ": invalid zone '%s'\n", zone->domain);
+			status = EXIT_TROUBLE;
+			continue;
+		}
+		knot_dname_to_lower(origin);
+		const policy_instance_t *inst = opt->instance ? opt->instance : zone->instance;
+		int ret = check_file(opt, zone->file, origin, inst);
+		free(origin);
+		status = (ret > status) ? ret : status;
+	}
+	return status;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
 "Usage: " PROGRAM " [options] ZONEFILE...\n"
+"       " PROGRAM " [options] -c knot.conf\n"
 "\n"
-"Checks every MX RRset of each zone file with the rules of mod-mxguard.\n"
+"Checks every MX RRset of each zone file with the rules of mod-mxguard;\n"
+"with -c alone, of every zone knotd serves with the module.\n"
 "\n"
 "Options:\n"
-"  -o, --origin ORIGIN      zone apex (default: the SOA owner, else $ORIGIN)\n"
-"  -c, --config FILE        read the policy from a knot.conf\n"
-"      --module-id ID       mod-mxguard section to use (default: default)\n"
+"  -o, --origin ORIGIN      zone apex (default: $ORIGIN, else the file name)\n"
+"  -c, --config FILE        check a knot.conf as knotd does, use its policies\n"
+"      --module-id ID       instance to use: ID, mod-mxguard/ID or mod-mxguard\n"
+"                           (default: the zone's, else 'default', else defaults)\n"
 "      --no-mail NAME       NAME (or *.PARENT) must carry a null MX\n"
 "      --no-mail-file FILE  a list of such names, one a line\n"
 "      --implicit           report names with A/AAAA and no MX\n"
@@ -402,7 +512,6 @@ int main(int argc, char **argv)
 	};
 
 	options_t opt = { .fail_on = FAIL_UNSET };
-	mx_policy_init(&opt.policy, MX_ACTION_LOG);
 	const char *config = NULL;
 	const char *module_id = NULL;
 	knot_dname_t *origin = NULL;
@@ -480,7 +589,7 @@ int main(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (optind >= argc) {
+	if (optind >= argc && config == NULL) {
 		status = usage_error("no zone file");
 		goto done;
 	}
@@ -491,27 +600,27 @@ int main(int argc, char **argv)
 
 	if (config != NULL) {
 		char err[1024];
-		if (policy_conf_load(&conf, config, module_id ? module_id : "default",
-		                     err, sizeof(err)) != KNOT_EOK) {
+		if (policy_conf_load(&conf, config, err, sizeof(err)) != KNOT_EOK) {
 			fprintf(stderr, PROGRAM ": %s\n", err);
 			goto done;
 		}
-		opt.policy = conf.policy;
-	}
-	if (opt.fail_on == FAIL_UNSET) {
-		// By default, fail on what the server would change, else on anything.
-		opt.fail_on = MX_ACTION_LOG;
-		for (unsigned k = 0; k < MX_KIND_COUNT; k++) {
-			if (opt.policy.action[k] >= MX_ACTION_STRIP) {
-				opt.fail_on = MX_ACTION_STRIP;
-			}
+		opt.conf = &conf;
+		if (module_id != NULL &&
+		    (opt.instance = policy_conf_find(&conf, module_id)) == NULL) {
+			fprintf(stderr, PROGRAM ": %s: no " MX_CONF_SECTION " section with "
+			        "id '%s'\n", config, module_id);
+			goto done;
 		}
 	}
 	opt.origin = origin;
 
-	status = EXIT_CLEAN;
+	if (optind >= argc) {
+		status = check_conf_zones(&opt, config);
+	} else {
+		status = EXIT_CLEAN;
+	}
 	for (int i = optind; i < argc; i++) {
-		int ret = check_file(&opt, argv[i]);
+		int ret = check_file(&opt, argv[i], opt.origin, NULL);
 		if (ret > status) {
 			status = ret;
 		}

@@ -4,45 +4,77 @@
 
 /*!
  * \file
- * \brief The policy of one mod-mxguard section of a knot.conf, read with
- *        libknot's configuration parser, so that the checker and the server
- *        judge alike.
+ * \brief A knot.conf as knotd reads it for mod-mxguard: every mod-mxguard
+ *        section checked with the module's own schema and rules
+ *        (libmxguard/config_rules.h), the references to them, and the zones
+ *        that use them with their zone files.
  */
 
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "name_list.h"
 #include "policy.h"
 
-/*! A policy read from a configuration file. */
+/*! One mod-mxguard instance: a section, or the defaults (no id). */
 typedef struct {
-	mx_policy_t policy;       /*!< Its allow points into \a allow. */
+	char *id;                  /*!< NULL for the defaults ("mod-mxguard"). */
+	size_t line;               /*!< Line of its id. */
+	mx_policy_t policy;        /*!< Its allow points into \a allow. */
 	mx_addr_range_t *allow;
 	size_t allow_count;
+	mx_name_list_t *no_mail;   /*!< NULL without null-mx/null-mx-file. */
+	bool implicit;             /*!< null-mx-implicit. */
+} policy_instance_t;
+
+/*! A zone of the configuration served with an mxguard instance. */
+typedef struct {
+	char *domain;              /*!< The zone name as written. */
+	char *file;                /*!< Its zone file, found as knotd finds it. */
+	const policy_instance_t *instance;
+	bool global;               /*!< The instance is the global module. */
+} policy_zone_t;
+
+/*! A configuration read from a file. */
+typedef struct {
+	policy_instance_t defaults;      /*!< The instance without id. */
+	policy_instance_t **instances;   /*!< Every section, in file order. */
+	size_t count;
+	const policy_instance_t *global; /*!< The global mxguard module, or NULL. */
+	policy_zone_t *zones;            /*!< Zones served with an instance. */
+	size_t zone_count;
 } policy_conf_t;
 
 /*!
- * \brief Reads the actions and allow-address of the mod-mxguard section
- *        with the given id; kinds it does not name keep the default (log),
- *        other items are ignored.
+ * \brief Reads a knot.conf and refuses what knotd refuses in it for
+ *        mod-mxguard: bad values, unknown items, duplicate ids, bad
+ *        allow-address ranges and no-mail items, missing list files,
+ *        references to undefined instances or policies, and global
+ *        instances that rewrite answers (refused by knotd when it loads).
  *
- * \param conf     Output (cleared with policy_conf_clear()).
- * \param path     The knot.conf.
- * \param id       The section's id.
- * \param err      The message on failure, e.g.
- *                 "knot.conf:8: mod-mxguard[a]: invalid value 'stirp' of
- *                 item 'ip-literal' (expected off, log, strip or null-mx)".
+ * \param err  The message on failure, in knotd's words, e.g. "config, file
+ *             'knot.conf', line 8, item 'loopback', value 'block' (invalid
+ *             parameter)".
  *
  * \retval KNOT_EOK         Read.
  * \retval KNOT_EFILE       Unreadable file.
  * \retval KNOT_EPARSEFAIL  Not a valid configuration file.
- * \retval KNOT_EINVAL      A bad value of an item the checker uses.
- * \retval KNOT_ENOENT      No section with this id.
+ * \retval KNOT_EINVAL      Refused (see \a err).
  * \retval KNOT_ENOMEM      Out of memory.
  */
-int policy_conf_load(policy_conf_t *conf, const char *path, const char *id,
-                     char *err, size_t err_len);
+int policy_conf_load(policy_conf_t *conf, const char *path, char *err, size_t err_len);
+
+/*!
+ * \brief The instance of a module reference or id: "mod-mxguard" (the
+ *        defaults, as knotd reads a reference without id),
+ *        "mod-mxguard/ID" or "ID". NULL when no such section.
+ */
+const policy_instance_t *policy_conf_find(const policy_conf_t *conf, const char *ref);
+
+/*! \brief The configured zone of a name (any case, trailing dot optional), or NULL. */
+const policy_zone_t *policy_conf_zone(const policy_conf_t *conf, const char *name);
 
 /*! \brief Frees what policy_conf_load() allocated. */
 void policy_conf_clear(policy_conf_t *conf);

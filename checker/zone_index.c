@@ -298,6 +298,11 @@ int zone_index_add(zone_index_t *idx, const knot_dname_t *owner, uint16_t type,
 		node->file = file;
 	}
 	node->flags |= ZONE_HAS_DATA;
+	// What may not stand beside a CNAME (RFC 1034 3.6.2, DNSSEC aside).
+	if (type != KNOT_RRTYPE_CNAME && type != KNOT_RRTYPE_RRSIG &&
+	    type != KNOT_RRTYPE_NSEC) {
+		node->flags |= ZONE_HAS_OTHER;
+	}
 
 	switch (type) {
 	case KNOT_RRTYPE_SOA:

@@ -31,6 +31,7 @@ enum {
 	ZONE_HAS_ADDR  = 1 << 5,  /*!< A or AAAA. */
 	ZONE_HAS_DATA  = 1 << 6,  /*!< Any record (not an empty non-terminal). */
 	ZONE_NULL_MX   = 1 << 7,  /*!< One of its MX records is a null MX. */
+	ZONE_HAS_OTHER = 1 << 8,  /*!< A type other than CNAME, RRSIG and NSEC. */
 };
 
 /*! An MX record and where it was written. */

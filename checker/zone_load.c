@@ -24,6 +24,9 @@ typedef struct {
 	int ret;
 	knot_dname_storage_t soa;      // Owner of the first SOA record.
 	bool have_soa;
+	int soa_file;                  // Where the first SOA record was written.
+	uint32_t soa_line;
+	size_t soa_count;
 	knot_dname_storage_t first_origin;  // $ORIGIN at the first record.
 	bool have_origin;
 } load_t;
@@ -64,17 +67,22 @@ static void on_record(zs_scanner_t *s)
 		s->state = ZS_STATE_STOP;
 		return;
 	}
-	if (load->records == 0 && s->zone_origin_length > 1) {
+	if (load->records == 0) {
 		memcpy(load->first_origin, s->zone_origin, s->zone_origin_length);
 		load->have_origin = true;
 	}
 	load->records++;
-	if (s->r_type == KNOT_RRTYPE_SOA && !load->have_soa) {
-		memcpy(load->soa, s->r_owner, s->r_owner_length);
-		load->have_soa = true;
+	uint32_t line = s->line_counter > UINT32_MAX ? UINT32_MAX : (uint32_t)s->line_counter;
+	if (s->r_type == KNOT_RRTYPE_SOA) {
+		load->soa_count++;
+		if (!load->have_soa) {
+			memcpy(load->soa, s->r_owner, s->r_owner_length);
+			load->have_soa = true;
+			load->soa_file = file;
+			load->soa_line = line;
+		}
 	}
 
-	uint32_t line = s->line_counter > UINT32_MAX ? UINT32_MAX : (uint32_t)s->line_counter;
 	int ret = zone_index_add(load->idx, s->r_owner, s->r_type, s->r_data,
 	                         (uint16_t)s->r_data_length, (uint16_t)file, line);
 	if (ret == KNOT_EMALF) {
@@ -89,9 +97,96 @@ static void on_record(zs_scanner_t *s)
 static void on_error(zs_scanner_t *s)
 {
 	load_t *load = s->process.data;
-	fprintf(load->errors, "%s:%llu: error: %s\n", s->file.name,
-	        (unsigned long long)s->line_counter, zs_strerror(s->error.code));
+	bool file_error = s->error.code == ZS_UNOPENED_INCLUDE ||
+	                  s->error.code == ZS_UNPROCESSED_INCLUDE ||
+	                  s->error.code == ZS_FILE_OPEN || s->error.code == ZS_FILE_ACCESS ||
+	                  s->error.code == ZS_FILE_INVALID;
+	if (file_error && s->include_filename[0] != '\0') {
+		// Name the file the $INCLUDE directive asks for.
+		fprintf(load->errors, "%s:%llu: error: $INCLUDE %s: %s\n", s->file.name,
+		        (unsigned long long)s->line_counter, s->include_filename,
+		        zs_strerror(s->error.code));
+	} else {
+		fprintf(load->errors, "%s:%llu: error: %s\n", s->file.name,
+		        (unsigned long long)s->line_counter, zs_strerror(s->error.code));
+	}
 	load->failures++;
+}
+
+// The origin kzonecheck takes from a file name: its last part without ".zone".
+static knot_dname_t *origin_from_path(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = (base != NULL) ? base + 1 : path;
+	size_t len = strlen(base);
+	const char *ext = ".zone";
+	if (len > strlen(ext) && strcmp(base + len - strlen(ext), ext) == 0) {
+		len -= strlen(ext);
+	}
+	char name[KNOT_DNAME_TXT_MAXLEN + 2];
+	if (len == 0 || len >= sizeof(name) - 1) {
+		return NULL;
+	}
+	memcpy(name, base, len);
+	name[len] = '\0';
+	knot_dname_t *origin = knot_dname_from_str_alloc(name);
+	if (origin != NULL) {
+		knot_dname_to_lower(origin);
+	}
+	return origin;
+}
+
+// A zone file holds text: a NUL byte says it is something else.
+static bool looks_binary(int fd, off_t *where)
+{
+	uint8_t buf[65536];
+	ssize_t got = pread(fd, buf, sizeof(buf), 0);
+	for (ssize_t i = 0; i < got; i++) {
+		if (buf[i] == '\0') {
+			*where = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+// What knotd refuses to load, and what it warns about.
+static int check_apex(zone_index_t *idx, const load_t *load, const char *path,
+                      FILE *errors)
+{
+	char apex[KNOT_DNAME_TXT_MAXLEN + 1], name[KNOT_DNAME_TXT_MAXLEN + 1];
+	if (knot_dname_to_str(apex, zone_index_apex(idx), sizeof(apex)) == NULL) {
+		return KNOT_EINVAL;
+	}
+	int ret = KNOT_EOK;
+	const zone_node_t *top = zone_index_find(idx, zone_index_apex(idx));
+	if (top == NULL || !(top->flags & ZONE_HAS_SOA)) {
+		if (load->have_soa && knot_dname_to_str(name, load->soa, sizeof(name)) != NULL) {
+			fprintf(errors, "%s:%u: error: the SOA record of %s is not at the "
+			        "origin %s\n", zone_index_file(idx, (uint16_t)load->soa_file),
+			        load->soa_line, name, apex);
+		} else {
+			fprintf(errors, "%s: error: no SOA record at the origin %s\n", path, apex);
+		}
+		ret = KNOT_ESEMCHECK;
+	} else if (load->soa_count > 1) {
+		fprintf(errors, "%s: warning: %zu SOA records, knotd keeps one SOA at "
+		        "the origin %s\n", path, load->soa_count, apex);
+	}
+	if (top != NULL && (top->flags & ZONE_HAS_SOA) && !(top->flags & ZONE_HAS_NS)) {
+		fprintf(errors, "%s: warning: no NS record at the origin %s\n", path, apex);
+	}
+	size_t count = zone_index_count(idx);
+	for (uint32_t n = 0; n < count; n++) {
+		const zone_node_t *node = zone_index_node(idx, n);
+		if ((node->flags & ZONE_HAS_CNAME) && (node->flags & ZONE_HAS_OTHER) &&
+		    knot_dname_to_str(name, node->name, sizeof(name)) != NULL) {
+			fprintf(errors, "%s:%u: error: %s has a CNAME beside other data\n",
+			        zone_index_file(idx, node->file), node->line, name);
+			ret = KNOT_ESEMCHECK;
+		}
+	}
+	return ret;
 }
 
 int zone_load(zone_index_t *idx, const char *path, const knot_dname_t *origin,
@@ -99,38 +194,62 @@ int zone_load(zone_index_t *idx, const char *path, const knot_dname_t *origin,
 {
 	*records = 0;
 
-	// The scanner's own message for an unreadable file says less than errno.
-	int fd = open(path, O_RDONLY);
+	// Not a FIFO or a device (open would wait for a writer), not a directory.
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		int err = (fd < 0) ? errno : (S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
-		fprintf(errors, "%s: error: %s\n", path,
-		        err == EINVAL ? "not a regular file" : strerror(err));
-		if (fd >= 0) {
-			close(fd);
-		}
+	if (stat(path, &st) != 0) {
+		fprintf(errors, "%s: error: %s\n", path, strerror(errno));
 		return KNOT_EFILE;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(errors, "%s: error: %s\n", path, S_ISDIR(st.st_mode) ?
+		        strerror(EISDIR) : "not a regular file");
+		return KNOT_EFILE;
+	}
+	// The scanner's own message for an unreadable file says less than errno.
+	int fd = open(path, O_RDONLY | O_NONBLOCK);
+	if (fd < 0) {
+		fprintf(errors, "%s: error: %s\n", path, strerror(errno));
+		return KNOT_EFILE;
+	}
+	off_t where = 0;
+	bool binary = looks_binary(fd, &where);
 	close(fd);
+	if (binary) {
+		fprintf(errors, "%s: error: not a zone file (binary data, a NUL byte at "
+		        "offset %lld)\n", path, (long long)where);
+		return KNOT_EFILE;
+	}
 
-	char origin_txt[KNOT_DNAME_TXT_MAXLEN + 1] = ".";
-	if (origin != NULL && knot_dname_to_str(origin_txt, origin, sizeof(origin_txt)) == NULL) {
+	// Without -o, the origin is the file name's, as kzonecheck takes it.
+	knot_dname_t *file_origin = NULL;
+	if (origin == NULL && (file_origin = origin_from_path(path)) == NULL) {
+		fprintf(errors, "%s: error: no origin in the file name: give it with -o\n",
+		        path);
+		return KNOT_ENOENT;
+	}
+	const knot_dname_t *start = (origin != NULL) ? origin : file_origin;
+	char origin_txt[KNOT_DNAME_TXT_MAXLEN + 1];
+	if (knot_dname_to_str(origin_txt, start, sizeof(origin_txt)) == NULL) {
+		free(file_origin);
 		return KNOT_EINVAL;
 	}
 
 	zs_scanner_t *s = malloc(sizeof(*s));
 	if (s == NULL) {
+		free(file_origin);
 		return KNOT_ENOMEM;
 	}
 	load_t load = { .idx = idx, .errors = errors, .ret = KNOT_EOK };
 	if (zs_init(s, origin_txt, KNOT_CLASS_IN, 3600) != 0) {
 		free(s);
+		free(file_origin);
 		return KNOT_ENOMEM;
 	}
 	if (zs_set_input_file(s, path) != 0) {
 		fprintf(errors, "%s: error: %s\n", path, zs_strerror(s->error.code));
 		zs_deinit(s);
 		free(s);
+		free(file_origin);
 		return KNOT_EFILE;
 	}
 	zs_set_processing(s, on_record, on_error, &load);
@@ -139,21 +258,22 @@ int zone_load(zone_index_t *idx, const char *path, const knot_dname_t *origin,
 	free(s);
 
 	*records = load.records;
-	if (load.ret != KNOT_EOK) {
-		return load.ret;
+	int ret = load.ret;
+	if (ret == KNOT_EOK && load.failures > 0) {
+		ret = KNOT_EPARSEFAIL;
 	}
-	if (load.failures > 0) {
-		return KNOT_EPARSEFAIL;
+	if (ret == KNOT_EOK) {
+		// An $ORIGIN before the first record names the zone; else the file.
+		const knot_dname_t *apex = origin;
+		if (apex == NULL) {
+			apex = (load.have_origin && !knot_dname_is_equal(load.first_origin,
+			        file_origin)) ? load.first_origin : file_origin;
+		}
+		ret = zone_index_finish(idx, apex);
 	}
-
-	const knot_dname_t *apex = origin;
-	if (apex == NULL) {
-		apex = load.have_soa ? load.soa : load.have_origin ? load.first_origin : NULL;
+	free(file_origin);
+	if (ret == KNOT_EOK) {
+		ret = check_apex(idx, &load, path, errors);
 	}
-	if (apex == NULL) {
-		fprintf(errors, "%s: error: no SOA record and no $ORIGIN: give the origin with -o\n",
-		        path);
-		return KNOT_ENOENT;
-	}
-	return zone_index_finish(idx, apex);
+	return ret;
 }

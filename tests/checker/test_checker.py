@@ -101,13 +101,14 @@ def test_occluded_mx_not_checked(check, tmp_path):
         "x.sub MX 10 localhost.\n"
         "old DNAME new.example.\n"
         "x.old MX 10 localhost.\n"
-        "old MX 10 localhost.\n")
+        "old MX 10 localhost.\n"
+        "@ NS ns.example.\n")
     r = check(str(zone))
     assert r.out == [
         "%s:8: violation loopback, owner old.occluded.test., exchange localhost., "
         "preference 10, action log" % zone]
     assert r.err == [
-        "%s: zone occluded.test.: 7 records, 1 MX RRsets checked (3 not served: "
+        "%s: zone occluded.test.: 8 records, 1 MX RRsets checked (3 not served: "
         "outside the zone, at or below a delegation or a DNAME), 1 finding "
         "(loopback 1)" % zone]
 
@@ -119,7 +120,8 @@ def test_out_of_zone_records_warned(check, tmp_path):
         "@ SOA ns hm 1 2 3 4 5\n"
         "@ MX 10 mail\n"
         "mail A 203.0.114.25\n"
-        "other.example. MX 10 localhost.\n")
+        "other.example. MX 10 localhost.\n"
+        "@ NS ns.example.\n")
     r = check(str(zone))
     assert r.rc == 0
     assert r.out == []
@@ -143,19 +145,22 @@ def test_include(check):
     assert r.rc == 1
 
 
-def test_origin_needed(check):
+def test_origin_from_file_name(check):
+    # No -o, no $ORIGIN: the file name without ".zone", as kzonecheck.
     r = check("noorigin.zone")
-    assert r.rc == 2
-    assert r.out == []
-    assert r.err == ["noorigin.zone: error: no SOA record and no $ORIGIN: "
-                     "give the origin with -o"]
+    assert r.rc == 1
+    assert r.out == [
+        "noorigin.zone:3: violation special-address, owner noorigin., exchange "
+        "mail.noorigin., preference 10, address 10.0.0.25, action log"]
+    assert r.err == ["noorigin.zone: zone noorigin.: 5 records, 1 MX RRsets "
+                     "checked, 1 finding (special-address 1)"]
 
 
 @pytest.mark.parametrize("origin", ["noorigin.test", "noorigin.test.", "NoOrigin.TEST"])
 def test_origin_option(check, origin):
     r = check("-q", "-o", origin, "noorigin.zone")
     assert r.out == [
-        "noorigin.zone:2: violation special-address, owner noorigin.test., exchange "
+        "noorigin.zone:3: violation special-address, owner noorigin.test., exchange "
         "mail.noorigin.test., preference 10, address 10.0.0.25, action log"]
     assert r.rc == 1
 
@@ -168,12 +173,59 @@ def test_origin_directive(check):
     assert r.rc == 1
 
 
-def test_origin_option_overrides_soa(check):
-    # Everything is outside the given origin: ignored, with warnings.
+def test_origin_option_elsewhere_refused(check):
+    # The SOA is not at the given origin: knotd would not load the zone.
     r = check("-q", "-o", "elsewhere.test", "clean.zone")
-    assert r.rc == 0
+    assert r.rc == 2
     assert r.out == []
-    assert "clean.zone:3: warning: clean.test. is outside the zone elsewhere.test., ignored" in r.err
+    assert ("clean.zone:3: error: the SOA record of clean.test. is not at the origin "
+            "elsewhere.test.") in r.err
+
+
+@pytest.mark.parametrize("name,text,origin", [
+    ("example.com.zone", "@ SOA ns hm 1 2 3 4 5\n@ NS ns\n", "example.com."),
+    ("example.net", "@ SOA ns hm 1 2 3 4 5\n@ NS ns\n", "example.net."),
+    ("db.zone", "$ORIGIN db.example.\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\n", "db.example."),
+    ("root.zone", "$ORIGIN .\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\n", "."),
+])
+def test_origin_rules(check, tmp_path, name, text, origin):
+    zone = tmp_path / name
+    zone.write_text(text)
+    r = check(str(zone))
+    assert r.rc == 0, r.err
+    assert r.err[-1].startswith("%s: zone %s: " % (zone, origin))
+
+
+@pytest.mark.parametrize("text,message", [
+    ("@ NS ns\nns A 192.0.2.1\n", "{f}: error: no SOA record at the origin a.test."),
+    ("@ NS ns\nsub SOA ns hm 1 2 3 4 5\n",
+     "{f}:2: error: the SOA record of sub.a.test. is not at the origin a.test."),
+    ("@ SOA ns hm 1 2 3 4 5\n@ NS ns\nwww CNAME ns\nwww A 192.0.2.1\n",
+     "{f}:3: error: www.a.test. has a CNAME beside other data"),
+])
+def test_zone_refused(check, tmp_path, text, message):
+    zone = tmp_path / "a.test.zone"
+    zone.write_text(text)
+    r = check("-q", str(zone))
+    assert r.rc == 2
+    assert r.out == []
+    assert message.format(f=zone) in r.err
+
+
+@pytest.mark.parametrize("text,message", [
+    ("@ SOA ns hm 1 2 3 4 5\n", "{f}: warning: no NS record at the origin a.test."),
+    ("@ SOA ns hm 1 2 3 4 5\n@ SOA ns hm 2 2 3 4 5\n@ NS ns\n",
+     "{f}: warning: 2 SOA records, knotd keeps one SOA at the origin a.test."),
+    ("@ SOA ns hm 1 2 3 4 5\n@ NS ns\nx.b.test. A 192.0.2.1\n",
+     "{f}:3: warning: x.b.test. is outside the zone a.test., ignored"),
+])
+def test_zone_warned(check, tmp_path, text, message):
+    # knotd loads these zones, with a warning: so does the checker.
+    zone = tmp_path / "a.test.zone"
+    zone.write_text(text)
+    r = check("-q", str(zone))
+    assert r.rc == 0
+    assert message.format(f=zone) in r.err
 
 
 def test_invalid_origin(check):
@@ -413,14 +465,15 @@ def test_fail_on_default_policy(check, fail_on, rc):
 @pytest.mark.parametrize("conf,message", [
     ("knot.conf --module-id nope",
      "{conf}/knot.conf: no mod-mxguard section with id 'nope'"),
+    # knotd's own words (knotc conf-check says the same after "error: ").
     ("bad-action.conf",
-     "{conf}/bad-action.conf:4: mod-mxguard[default]: invalid value 'stirp' of item "
-     "'ip-literal' (expected off, log, strip or null-mx)"),
+     "config, file '{conf}/bad-action.conf', line 4, item 'ip-literal', "
+     "value 'stirp' (invalid parameter)"),
     ("bad-address.conf",
-     "{conf}/bad-address.conf:3: mod-mxguard[default]: invalid value '10.0.0.300' of item "
-     "'allow-address' (expected ADDR, ADDR/PREFIX or ADDR-ADDR)"),
+     "config, file '{conf}/bad-address.conf', line 3, item 'allow-address', "
+     "value '10.0.0.300' (invalid parameter)"),
     ("bad-syntax.conf",
-     "{conf}/bad-syntax.conf:3: configuration syntax error (tabulator character is not allowed)"),
+     "config, file '{conf}/bad-syntax.conf', line 3 (tabulator character is not allowed)"),
     ("missing.conf", "{conf}/missing.conf: No such file or directory"),
 ])
 def test_config_errors(check, conf, message):
@@ -429,3 +482,184 @@ def test_config_errors(check, conf, message):
     assert r.rc == 2
     assert r.out == []
     assert r.err == ["mxguard-check: " + message.format(conf=CONF)]
+
+
+# The section's own items, and the instance knotd would use.
+
+def test_config_null_mx_items(check):
+    r = check("-q", "-c", os.path.join(CONF, "sections.conf"), "--module-id", "parked",
+              "no-mail.zone")
+    # The server answers it with a null MX: the action is null-mx.
+    assert r.out == ["no-mail.zone:8: violation null-mx-missing, owner "
+                     "parked.no-mail.test., action null-mx"]
+    assert r.rc == 1
+
+
+def test_config_null_mx_file(check):
+    # The list file is taken as knotd takes it: from the working directory.
+    r = check("-q", "-c", os.path.join(CONF, "sections.conf"), "--module-id",
+              "parked-file", "no-mail.zone")
+    assert r.out == [line.replace("action log", "action null-mx") for line in
+                     check("-q", "--no-mail-file", "no-mail.list", "no-mail.zone").out]
+    assert any("null-mx-missing" in line for line in r.out)
+
+
+def test_config_null_mx_implicit(check):
+    r = check("-q", "-c", os.path.join(CONF, "sections.conf"), "--module-id", "implicit",
+              "implicit.zone")
+    assert r.out == [line.replace("action log", "action null-mx") for line in
+                     check("-q", "--implicit", "implicit.zone").out]
+    assert r.out
+
+
+def test_config_zone_instance(check):
+    # loopback.test is served with mod-mxguard/quiet: loopback is off.
+    r = check("-c", os.path.join(CONF, "sections.conf"), "loopback.zone")
+    assert r.out == []
+    assert r.err == ["loopback.zone: zone loopback.test., module mod-mxguard/quiet: "
+                     "8 records, 3 MX RRsets checked, 0 findings"]
+    assert r.rc == 0
+    # The zone's instance, found past another module's reference.
+    r = check("-q", "-c", os.path.join(CONF, "sections.conf"), "no-mail.zone")
+    assert [line.split(", ")[0].split()[-1] for line in r.out] == ["null-mx-missing"]
+
+
+def test_config_reference_without_id(check):
+    # "mod-mxguard" alone is the module with its defaults, as in knotd.
+    r = check("-c", os.path.join(CONF, "sections.conf"), "--module-id", "mod-mxguard",
+              "loopback.zone")
+    assert r.out == EXPECTED["loopback"]
+    assert r.err[-1].startswith("loopback.zone: zone loopback.test., module mod-mxguard: ")
+    r = check("-q", "-c", os.path.join(CONF, "sections.conf"), "--module-id",
+              "mod-mxguard/quiet", "loopback.zone")
+    assert r.out == []
+
+
+# -c without zone files: the zones knotd serves with mod-mxguard.
+
+def zone_text(name):
+    return ("$TTL 300\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 203.0.114.53\n"
+            "@ MX 10 localhost.\n")
+
+
+def write_served(tmp_path, global_module=""):
+    for path in ("default/a.test.zone", "other/test/b.%b.test.db", "d.file",
+                 "default/e.test.zone"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        name = {"default/a.test.zone": "a.test", "other/test/b.%b.test.db": "b.test",
+                "d.file": "d.test", "default/e.test.zone": "e.test"}[path]
+        (tmp_path / path).write_text(zone_text(name))
+    conf = tmp_path / "knot.conf"
+    conf.write_text(f"""
+mod-mxguard:
+  - id: strict
+    loopback: strip
+  - id: quiet
+    loopback: off
+template:
+  - id: default
+    storage: {tmp_path}/default
+    module: mod-mxguard/quiet
+{global_module}
+  - id: other
+    storage: {tmp_path}/other
+    file: "%l[0]/%c[0-1]%%%s.db"
+zone:
+  - domain: a.test
+  - domain: b.test
+    template: other
+    module: mod-mxguard/strict
+  - domain: c.test
+    template: other
+  - domain: d.test
+    file: {tmp_path}/d.file
+  - domain: E.Test.
+""")
+    return conf
+
+
+def test_config_zones(check, tmp_path):
+    conf = write_served(tmp_path)
+    r = check("-c", str(conf))
+    d = str(tmp_path)
+    assert r.out == [
+        f"{d}/other/test/b.%b.test.db:5: violation loopback, owner b.test., exchange "
+        "localhost., preference 10, action strip"]
+    # c.test has no mxguard instance: knotd does not run the module there.
+    assert r.err == [
+        f"{d}/default/a.test.zone: zone a.test., module mod-mxguard/quiet: 4 records, "
+        "1 MX RRsets checked, 0 findings",
+        f"{d}/other/test/b.%b.test.db: zone b.test., module mod-mxguard/strict: "
+        "4 records, 1 MX RRsets checked, 1 finding (loopback 1)",
+        f"{d}/d.file: zone d.test., module mod-mxguard/quiet: 4 records, "
+        "1 MX RRsets checked, 0 findings",
+        f"{d}/default/e.test.zone: zone e.test., module mod-mxguard/quiet: 4 records, "
+        "1 MX RRsets checked, 0 findings",
+    ]
+    assert r.rc == 1
+
+    r = check("--format", "json", "-c", str(conf))
+    summaries = [o for o in r.json() if "violation" not in o]
+    assert [(o["zone"], o["module"], o["file"]) for o in summaries] == [
+        ("a.test.", "mod-mxguard/quiet", f"{d}/default/a.test.zone"),
+        ("b.test.", "mod-mxguard/strict", f"{d}/other/test/b.%b.test.db"),
+        ("d.test.", "mod-mxguard/quiet", f"{d}/d.file"),
+        ("e.test.", "mod-mxguard/quiet", f"{d}/default/e.test.zone"),
+    ]
+    assert summaries[1]["findings"] == 1 and summaries[1]["rrsets"] == 1
+
+
+def test_config_zones_global(check, tmp_path):
+    # The global instance serves the zones that have none of their own.
+    conf = write_served(tmp_path, "    global-module: mod-mxguard\n")
+    r = check("-q", "--format", "json", "-c", str(conf))
+    assert [(f["zone"], f["action"]) for f in r.json()] == [("b.test.", "strip")]
+    r = check("-c", str(conf))
+    assert any(line.startswith(f"{tmp_path}/other/test/c.%c.test.db: error: ")
+               for line in r.err), r.err
+    assert r.rc == 2
+
+
+def test_config_zones_none(check, tmp_path):
+    conf = tmp_path / "knot.conf"
+    conf.write_text("mod-mxguard:\n  - id: a\nzone:\n  - domain: a.test\n")
+    r = check("-c", str(conf))
+    assert r.rc == 2
+    assert r.err == [f"mxguard-check: {conf}: no zone is served with mod-mxguard"]
+
+
+# Inputs that are no zone files.
+
+def test_fifo_refused(check, tmp_path):
+    fifo = tmp_path / "pipe.zone"
+    os.mkfifo(fifo)
+    r = check(str(fifo))
+    assert r.rc == 2
+    assert r.err == [f"{fifo}: error: not a regular file"]
+
+
+def test_binary_refused(check, tmp_path):
+    zone = tmp_path / "blob.zone"
+    zone.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    r = check(str(zone))
+    assert r.rc == 2
+    assert r.err == [f"{zone}: error: not a zone file (binary data, a NUL byte at "
+                     "offset 8)"]
+    assert "CRLF" not in "\n".join(r.err)
+
+
+def test_missing_include_named(check, tmp_path):
+    zone = tmp_path / "inc.test.zone"
+    zone.write_text("@ SOA ns hm 1 2 3 4 5\n@ NS ns\n$INCLUDE gone.inc\n")
+    r = check(str(zone))
+    assert r.rc == 2
+    assert r.err == [f"{zone}:3: error: $INCLUDE {tmp_path}/gone.inc: file open error"]
+
+
+def test_generate_unsupported(check, tmp_path):
+    # libzscanner has no $GENERATE (knotd neither): the zone is refused.
+    zone = tmp_path / "gen.test.zone"
+    zone.write_text("@ SOA ns hm 1 2 3 4 5\n@ NS ns\n$GENERATE 1-3 h$ A 192.0.2.$\n")
+    r = check(str(zone))
+    assert r.rc == 2
+    assert r.err == [f"{zone}:3: error: invalid directive"]

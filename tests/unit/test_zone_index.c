@@ -225,29 +225,77 @@ static void mx_records_with_lines(void **state)
 	assert_int_equal(node->line, 3);
 }
 
-static void origin_option(void **state)
+// Loads text from a file of a chosen name in a fresh directory.
+static zone_index_t *load_named(const char *text, const char *name, const char *origin,
+                                int expect)
 {
-	char path[64];
-	// Relative names, no SOA: the origin comes from -o.
-	zone_index_t *idx = load_text("@ MX 10 mail\nmail A 192.0.2.1\n", "example.org.",
-	                              KNOT_EOK, path);
-	assert_found(idx, "mail.example.org.", 1, "192.0.2.1");
-	zone_index_free(idx);
-	unlink(path);
+	char dir[] = "/tmp/test_zone_index.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
 
-	// Neither -o nor SOA nor $ORIGIN.
-	idx = load_text("@ MX 10 mail\n", NULL, KNOT_ENOENT, path);
-	zone_index_free(idx);
+	zone_index_t *idx = zone_index_new();
+	assert_non_null(idx);
+	knot_dname_t *apex = origin ? test_name(origin) : NULL;
+	FILE *errors = fopen("/dev/null", "w");
+	size_t records = 0;
+	assert_int_equal(zone_load(idx, path, apex, errors, &records), expect);
+	fclose(errors);
+	free(apex);
 	unlink(path);
+	rmdir(dir);
+	return idx;
+}
 
-	// $ORIGIN alone names the apex.
-	idx = load_text("$ORIGIN example.org.\n@ MX 10 mail\nmail A 192.0.2.2\n", NULL,
-	                KNOT_EOK, path);
-	knot_dname_t *apex = test_name("example.org.");
+static void assert_apex(zone_index_t *idx, const char *name)
+{
+	knot_dname_t *apex = test_name(name);
 	assert_true(knot_dname_is_equal(zone_index_apex(idx), apex));
 	free(apex);
 	zone_index_free(idx);
-	unlink(path);
+}
+
+#define SOA_NS "@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.53\n"
+
+static void origin_option(void **state)
+{
+	// Relative names: the origin comes from -o.
+	zone_index_t *idx = load_named(SOA_NS "@ MX 10 mail\nmail A 192.0.2.1\n",
+	                               "db.anything", "example.org.", KNOT_EOK);
+	assert_found(idx, "mail.example.org.", 1, "192.0.2.1");
+	zone_index_free(idx);
+
+	// Neither -o nor $ORIGIN: the file name, as kzonecheck takes it.
+	assert_apex(load_named(SOA_NS, "example.com.zone", NULL, KNOT_EOK), "example.com.");
+	assert_apex(load_named(SOA_NS, "Example.NET", NULL, KNOT_EOK), "example.net.");
+	assert_apex(load_named(SOA_NS, "db.example", NULL, KNOT_EOK), "db.example.");
+
+	// $ORIGIN before the first record names the apex, the root included.
+	assert_apex(load_named("$ORIGIN example.org.\n" SOA_NS, "x.zone", NULL, KNOT_EOK),
+	            "example.org.");
+	assert_apex(load_named("$ORIGIN .\n" SOA_NS, "root.zone", NULL, KNOT_EOK), ".");
+}
+
+static void refused_zones(void **state)
+{
+	// No SOA, an SOA elsewhere, a CNAME beside other data.
+	zone_index_free(load_named("@ NS ns\nns A 192.0.2.53\n", "a.test.zone", NULL,
+	                           KNOT_ESEMCHECK));
+	zone_index_free(load_named("www SOA ns hm 1 2 3 4 5\n@ NS ns\n", "a.test.zone",
+	                           NULL, KNOT_ESEMCHECK));
+	zone_index_free(load_named(SOA_NS "www CNAME ns\nwww TXT x\n", "a.test.zone",
+	                           NULL, KNOT_ESEMCHECK));
+	// What knotd loads with a warning only.
+	zone_index_free(load_named("@ SOA ns hm 1 2 3 4 5\n", "a.test.zone", NULL, KNOT_EOK));
+	zone_index_free(load_named(SOA_NS "www CNAME ns\nwww RRSIG A 8 3 300 "
+	                           "20300101000000 20200101000000 1 a.test. AAAA\n",
+	                           "a.test.zone", NULL, KNOT_EOK));
+	zone_index_free(load_named(SOA_NS "x.other. A 192.0.2.1\n", "a.test.zone", NULL,
+	                           KNOT_EOK));
 }
 
 static void parse_error(void **state)
@@ -281,6 +329,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(authoritative, setup, teardown),
 		cmocka_unit_test_setup_teardown(mx_records_with_lines, setup, teardown),
 		cmocka_unit_test(origin_option),
+		cmocka_unit_test(refused_zones),
 		cmocka_unit_test(parse_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
