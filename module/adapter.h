@@ -36,6 +36,9 @@ enum {
 	CTR_COUNT
 };
 
+/*! The keys an instance has loaded (signing.c). */
+typedef struct mxg_keyset mxg_keyset_t;
+
 /*! One instance of the module (a zone's, a template's or the global one). */
 typedef struct {
 	mx_policy_t policy;
@@ -47,8 +50,12 @@ typedef struct {
 	mx_name_list_t *no_mail;    // names and subtrees that get a null MX
 	bool implicit;              // every existing name without MX gets one
 	uint32_t null_mx_ttl;       // TTL of a synthesised null MX
-	bool can_sign;              // the zone's keys are loaded
-	pthread_mutex_t sign_lock;  // knotd's signing context is not thread-safe
+	bool can_sign;              // knotd signs the zone, key files can be read
+	const char *sign_off_reason;  // why not (the "not enforced" reason)
+	char **keystore_dirs;       // knotd's PKCS #8 key store directories
+	size_t keystore_count;
+	mxg_keyset_t *keyset;       // loaded keys (RCU: read in hooks, swapped)
+	pthread_mutex_t keys_lock;  // serialises the workers that load keys
 	atomic_bool error_logged;
 } mxguard_ctx_t;
 
@@ -64,11 +71,24 @@ void mxg_count(knotd_mod_t *mod, knotd_qdata_t *qdata, uint32_t ctr, uint32_t id
 /*! \brief Counts an internal failure; logs the first one of the instance. */
 void mxg_count_error(knotd_mod_t *mod, knotd_qdata_t *qdata, const char *what);
 
-/*! \brief Loads the zone's keys when knotd signs the zone (sets can_sign). */
+/*!
+ * \brief Finds the zone's key stores when knotd signs the zone (sets
+ *        can_sign). The keys themselves are loaded when first needed.
+ */
 void mxg_signing_load(knotd_mod_t *mod, mxguard_ctx_t *ctx);
 
 /*!
- * \brief Signs \a rr with the zone's keys.
+ * \brief Frees what signing holds; waits for pending RCU callbacks
+ *        (rcu_barrier), so never call it inside a read-side section.
+ */
+void mxg_signing_free(mxguard_ctx_t *ctx);
+
+/*!
+ * \brief Signs \a rr with the keys the zone is signed with now.
+ *
+ * The keys and the validity period are those of the apex SOA signatures of
+ * the zone being answered from (one signature per algorithm); \a rrsig's
+ * rdata is allocated in qdata->mm.
  *
  * \a rr's owner is the name to sign for: a wildcard's own name ("*.…") for
  * an answer synthesised from it. On failure \a reason says why (a key word

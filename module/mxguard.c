@@ -204,7 +204,8 @@ static void ctx_free(mxguard_ctx_t *ctx)
 	}
 	mx_name_list_free(ctx->no_mail);
 	mx_log_limit_free(ctx->log_limit);
-	pthread_mutex_destroy(&ctx->sign_lock);
+	mxg_signing_free(ctx);
+	pthread_mutex_destroy(&ctx->keys_lock);
 	free(ctx->allow);
 	free(ctx);
 }
@@ -215,7 +216,7 @@ static int mxguard_load(knotd_mod_t *mod)
 	if (ctx == NULL) {
 		return KNOT_ENOMEM;
 	}
-	pthread_mutex_init(&ctx->sign_lock, NULL);
+	pthread_mutex_init(&ctx->keys_lock, NULL);
 
 	mx_policy_init(&ctx->policy, MX_ACTION_LOG);
 	for (unsigned k = 0; k < MX_KIND_COUNT; k++) {

@@ -1,0 +1,115 @@
+/*  mxguard: an MX policy module for the Knot DNS server.
+ *  SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*!
+ * \file
+ * \brief Signing as the zone signs now: which keys, for how long, and the
+ *        RRSIG records themselves (RFC 4034 §3), with libdnssec.
+ *
+ * The zone's own apex SOA signatures say which keys knotd signs with at this
+ * moment and until when: one signature per algorithm of the DNSKEY set,
+ * made by a key published in it (knotd re-signs the SOA whenever the active
+ * key or the zone changes, and refreshes it before it expires). mxguard
+ * signs what it makes with the same keys and the same validity period.
+ *
+ * Nothing here talks to knotd: the module passes the apex records in.
+ */
+
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libdnssec/key.h>
+#include <libknot/libknot.h>
+
+/*! At most this many signers (algorithms) are used at once. */
+#define MX_SIGNERS_MAX 4
+
+/*! One key the zone signs with now, from an apex SOA signature. */
+typedef struct {
+	uint8_t algorithm;
+	uint16_t key_tag;
+	uint32_t inception;          // of the apex SOA signature
+	uint32_t expiration;         // of the apex SOA signature
+	const knot_rdata_t *dnskey;  // its record in the apex DNSKEY set
+} mx_signer_t;
+
+/*!
+ * \brief Compares two RRSIG times by serial-number arithmetic (RFC 4034
+ *        §3.1.5): negative if \a a is before \a b.
+ */
+static inline int32_t mx_time_diff(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b);
+}
+
+/*!
+ * \brief The keys the zone signs with at time \a now, one per algorithm.
+ *
+ * Takes the RRSIGs covering SOA in \a apex_rrsig that are valid at \a now
+ * (inception ≤ now < expiration) and made by a zone key of \a dnskey (same
+ * algorithm and key tag, protocol 3, zone key flag, not revoked); for each
+ * algorithm the one that expires last.
+ *
+ * \param apex_rrsig  The apex RRSIG rdataset (all covered types).
+ * \param dnskey      The apex DNSKEY rdataset.
+ * \param now         Current time (seconds since the epoch, mod 2^32).
+ * \param out         Output, room for MX_SIGNERS_MAX.
+ * \param reason      Output on no signer: why ("no-apex-signature": the
+ *                    zone has no valid SOA signature by a published key).
+ *
+ * \return Number of signers (0 on none).
+ */
+size_t mx_signers_find(const knot_rdataset_t *apex_rrsig, const knot_rdataset_t *dnskey,
+                       uint32_t now, mx_signer_t *out, const char **reason);
+
+/*!
+ * \brief Loads the private key of a DNSKEY record from PKCS #8 key stores.
+ *
+ * The key ID (file name "ID.pem") follows from the public key. The loaded
+ * key is checked against the record: a test signature must verify with the
+ * record's public key.
+ *
+ * \param dirs    Key store directories (knotd's "keystore" config paths).
+ * \param count   Their number.
+ * \param zone    The zone's apex name (the key's owner).
+ * \param dnskey  The DNSKEY record.
+ * \param out     Output: the key, to free with dnssec_key_free.
+ * \param reason  Output on failure: "key-not-found", "key-unreadable",
+ *                "key-mismatch" or "out-of-memory".
+ *
+ * \return KNOT_EOK or an error.
+ */
+int mx_key_load(const char *const *dirs, size_t count, const knot_dname_t *zone,
+                const knot_rdata_t *dnskey, dnssec_key_t **out, const char **reason);
+
+/*!
+ * \brief Whether \a key is the key of the record \a dnskey (same rdata).
+ */
+bool mx_key_matches(const dnssec_key_t *key, const knot_rdata_t *dnskey);
+
+/*!
+ * \brief Signs \a rr and adds the RRSIG record to \a rrsigs.
+ *
+ * The signed data is the RRSIG rdata without the signature followed by the
+ * RRset in canonical form (RFC 4034 §3.1.8.1, §6.2, §6.3): names in lower
+ * case, records sorted, original TTL rr->ttl. \a rr's owner is the name
+ * signed for: a wildcard's own name ("*.…") where the answer was expanded
+ * from one; the labels field does not count the "*".
+ *
+ * \param rr          RRset to sign (not empty).
+ * \param signer      Signer's name: the zone apex.
+ * \param key         Private key (algorithm and key tag taken from it).
+ * \param inception   Signature inception.
+ * \param expiration  Signature expiration (after inception).
+ * \param rrsigs      Output rdataset, grown in \a mm.
+ * \param mm          Memory context of \a rrsigs (NULL: malloc).
+ *
+ * \return KNOT_EOK or an error.
+ */
+int mx_rrsig_sign(const knot_rrset_t *rr, const knot_dname_t *signer,
+                  const dnssec_key_t *key, uint32_t inception, uint32_t expiration,
+                  knot_rdataset_t *rrsigs, knot_mm_t *mm);
