@@ -62,6 +62,162 @@ static void find_rrsig(const knot_pkt_t *pkt, mx_scan_rrset_t *job, knot_dname_t
 	}
 }
 
+/*** The verdict cache's key: everything a verdict depends on, byte for byte. ***/
+
+typedef struct {
+	uint8_t *buf;
+	size_t len;
+	bool full;
+} key_t_;
+
+static void key_put(key_t_ *k, const void *data, size_t len)
+{
+	if (k->full || k->len + len > MX_VERDICT_KEY_MAXLEN) {
+		k->full = true;
+		return;
+	}
+	memcpy(k->buf + k->len, data, len);
+	k->len += len;
+}
+
+static void key_u16(key_t_ *k, uint16_t value)
+{
+	key_put(k, &value, sizeof(value));
+}
+
+static void key_addr(key_t_ *k, const mx_addr_t *addr)
+{
+	uint8_t family = addr->family;
+	key_put(k, &family, 1);
+	key_put(k, addr->bytes, mx_addr_len(addr->family));
+}
+
+// An exchange's name: its place in the records when it is one of theirs.
+static void key_name(key_t_ *k, const knot_rdataset_t *rrs, const knot_dname_t *name)
+{
+	const uint8_t *start = (const uint8_t *)rrs->rdata;
+	if (name >= start && name < start + rrs->size) {
+		key_u16(k, name - start);
+		return;
+	}
+	key_u16(k, UINT16_MAX);
+	key_put(k, name, knot_dname_size(name));
+}
+
+// Zone, owner (lower case: no verdict depends on letter case), records.
+static void key_rrset(key_t_ *k, const mx_rrset_view_t *view)
+{
+	key_put(k, view->zone, view->zone ? knot_dname_size(view->zone) : 0);
+	size_t owner_start = k->len;
+	key_put(k, view->owner, knot_dname_size(view->owner));
+	if (!k->full) {
+		knot_dname_to_lower(k->buf + owner_start);
+	}
+	key_u16(k, view->rrs->count);
+	key_u16(k, view->rrs->size);
+	key_put(k, view->rrs->rdata, view->rrs->size);
+}
+
+static void key_glue(key_t_ *k, const mx_rrset_view_t *view)
+{
+	uint8_t complete = view->glue_complete;
+	key_put(k, &complete, 1);
+	key_u16(k, view->glue_count);
+	for (size_t i = 0; i < view->glue_count; i++) {
+		key_name(k, view->rrs, view->glue[i].owner);
+		key_addr(k, &view->glue[i].addr);
+	}
+}
+
+/*** Exact lookups, made once per record and replayed to the rules. ***/
+
+typedef struct {
+	const knot_rdataset_t *rrs;
+	mx_target_t *targets;  // per record
+	const mx_scan_params_t *params;
+} replay_t;
+
+static void replay(const knot_dname_t *exchange, mx_target_t *target, void *ctx)
+{
+	replay_t *r = ctx;
+	knot_rdata_t *rd = r->rrs->rdata;
+	for (uint16_t i = 0; i < r->rrs->count; i++, rd = knot_rdataset_next(rd)) {
+		if (mx_rdata_ok(rd) && knot_mx_name(rd) == exchange) {
+			*target = r->targets[i];
+			return;
+		}
+	}
+	r->params->lookup(exchange, target, r->params->lookup_ctx);
+}
+
+static bool look_up_all(replay_t *r, key_t_ *k, knot_mm_t *mm)
+{
+	r->targets = mm_get(mm, (r->rrs->count + 1) * sizeof(*r->targets));
+	if (r->targets == NULL) {
+		return false;
+	}
+	knot_rdata_t *rd = r->rrs->rdata;
+	for (uint16_t i = 0; i < r->rrs->count; i++, rd = knot_rdataset_next(rd)) {
+		mx_target_t *t = &r->targets[i];
+		memset(t, 0, sizeof(*t));
+		if (!mx_rdata_ok(rd) || mx_rdata_is_null(rd)) {
+			continue;
+		}
+		r->params->lookup(knot_mx_name(rd), t, r->params->lookup_ctx);
+		uint8_t state = t->state;
+		key_put(k, &state, 1);
+		key_u16(k, t->addr_count);
+		for (size_t j = 0; j < t->addr_count; j++) {
+			key_addr(k, &t->addrs[j]);
+		}
+	}
+	return true;
+}
+
+// The violations of a verdict, with the exchanges of these records.
+static void take_verdict(mx_scan_t *scan, const knot_rdataset_t *rrs,
+                         const mx_verdict_t *verdict)
+{
+	for (unsigned i = 0; i < verdict->count; i++) {
+		mx_violation_t v = verdict->violations[i];
+		v.exchange = knot_mx_name(knot_rdataset_at(rrs, v.rr_index));
+		collect(&v, scan);
+	}
+}
+
+static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *job,
+                 mx_rrset_view_t *view)
+{
+	uint8_t buf[p->cache != NULL ? MX_VERDICT_KEY_MAXLEN : 1];
+	key_t_ key = { .buf = buf, .full = (p->cache == NULL) };
+	key_rrset(&key, view);
+
+	replay_t r = { .rrs = view->rrs, .params = p };
+	if (p->lookup != NULL && p->cache != NULL) {
+		if (!look_up_all(&r, &key, p->mm)) {
+			return KNOT_ENOMEM;
+		}
+		view->lookup = replay;
+		view->lookup_ctx = &r;
+	} else {
+		key_glue(&key, view);
+	}
+
+	mx_verdict_t verdict;
+	if (!key.full && mx_verdict_cache_get(p->cache, key.buf, key.len, &verdict)) {
+		take_verdict(scan, view->rrs, &verdict);
+		job->cached = true;
+		return KNOT_EOK;
+	}
+	mx_check_rrset(view, p->policy, collect, scan);
+	add_override(scan, p, job->owner, view->rrs);
+	if (!key.full && scan->violation_count < scan->violation_cap) {
+		mx_verdict_cache_put(p->cache, key.buf, key.len, scan->violations + job->first,
+		                     scan->violation_count - job->first);
+	}
+	return KNOT_EOK;
+}
+
 static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
                       mx_scan_t *scan, mx_scan_rrset_t *job, uint16_t rr_pos)
 {
@@ -92,8 +248,10 @@ static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
 	}
 
 	job->first = scan->violation_count;
-	mx_check_rrset(&view, p->policy, collect, scan);
-	add_override(scan, p, job->owner, &rr->rrs);
+	int ret = judge(p, scan, job, &view);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
 	job->count = scan->violation_count - job->first;
 
 	mx_plan_init(&job->plan, &rr->rrs, record);

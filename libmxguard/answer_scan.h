@@ -24,6 +24,7 @@
 #include "mx_check.h"
 #include "name_list.h"
 #include "rewrite_plan.h"
+#include "verdict_cache.h"
 
 /*!
  * The addresses knotd holds for an MX RRset's exchanges (Knot 3.2: its own
@@ -44,6 +45,7 @@ typedef struct {
 	void *lookup_ctx;
 	mx_glue_of_f glue_of;           /*!< Otherwise the glue, or NULL: none. */
 	void *glue_ctx;
+	mx_verdict_cache_t *cache;      /*!< Verdicts already made, or NULL. */
 	knot_mm_t *mm;                  /*!< Memory for the query's duration. */
 } mx_scan_params_t;
 
@@ -56,6 +58,7 @@ typedef struct {
 	unsigned count;         /*!< ...and how many. */
 	int32_t rrsig_pos;      /*!< Index in pkt->rr of its RRSIG, or -1. */
 	uint8_t rrsig_labels;   /*!< That RRSIG's labels field (wildcards). */
+	bool cached;            /*!< The verdict came from the cache. */
 } mx_scan_rrset_t;
 
 /*! The MX RRsets of one answer. */

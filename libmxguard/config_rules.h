@@ -50,6 +50,7 @@
 #define MX_CONF_NULL_MX_FILE      "\x0c""null-mx-file"
 #define MX_CONF_NULL_MX_IMPLICIT  "\x10""null-mx-implicit"
 #define MX_CONF_NULL_MX_TTL       "\x0b""null-mx-ttl"
+#define MX_CONF_VERDICT_CACHE     "\x12""verdict-cache-size"
 
 /*! The section a policy item refers to (knotd's DNSSEC policies). */
 #define MX_CONF_POLICY_SECTION    "\x06""policy"
@@ -64,6 +65,9 @@
 #define MX_CONF_NULL_MX_TTL_MIN     0
 #define MX_CONF_NULL_MX_TTL_MAX     INT32_MAX
 #define MX_CONF_NULL_MX_TTL_DEF     3600
+#define MX_CONF_VERDICT_CACHE_MIN   0
+#define MX_CONF_VERDICT_CACHE_MAX   1000000
+#define MX_CONF_VERDICT_CACHE_DEF   1024
 
 /*! Values of dnssec-unsigned. */
 enum {
@@ -104,6 +108,8 @@ extern const yp_name_t *const mx_conf_kind_items[MX_KIND_COUNT];
 	                            MX_CONF_LOG_INTERVAL_MAX, MX_CONF_LOG_INTERVAL_DEF, YP_STIME } }, \
 	{ MX_CONF_LOG_TABLE_SIZE,   YP_TINT, YP_VINT = { MX_CONF_LOG_TABLE_SIZE_MIN, \
 	                            MX_CONF_LOG_TABLE_SIZE_MAX, MX_CONF_LOG_TABLE_SIZE_DEF } }, \
+	{ MX_CONF_VERDICT_CACHE,    YP_TINT, YP_VINT = { MX_CONF_VERDICT_CACHE_MIN, \
+	                            MX_CONF_VERDICT_CACHE_MAX, MX_CONF_VERDICT_CACHE_DEF } }, \
 	{ MX_CONF_DNSSEC_UNSIGNED,  YP_TOPT, YP_VOPT = { mx_conf_unsigned_values, \
 	                            MX_CONF_UNSIGNED_DENY } }, \
 	{ MX_CONF_NULL_MX,          YP_TSTR, YP_VNONE, YP_FMULTI }, \

@@ -60,7 +60,9 @@ static const mx_addr_t *next_addr(addr_iter_t *it)
 	}
 	while (it->pos < view->glue_count) {
 		const mx_glue_t *glue = &view->glue[it->pos++];
-		if (knot_dname_is_case_equal(glue->owner, it->exchange)) {
+		// knotd's glue list names the exchange by the record's own name.
+		if (glue->owner == it->exchange ||
+		    knot_dname_is_case_equal(glue->owner, it->exchange)) {
 			return &glue->addr;
 		}
 	}
@@ -171,7 +173,7 @@ static void check_exchange(check_run_t *run, mx_violation_t *v)
 	}
 
 	if (checked(run, MX_KIND_SELF_EXCHANGE) &&
-	    knot_dname_is_case_equal(exchange, view->owner)) {
+	    knot_dname_is_equal(exchange, view->owner)) {
 		report(run, v, MX_KIND_SELF_EXCHANGE, NULL, NULL);
 	}
 

@@ -23,6 +23,7 @@
 #include "log_line.h"
 #include "name_list.h"
 #include "policy.h"
+#include "verdict_cache.h"
 
 /*! Counters, in the order of the descriptor table (hooks.c). */
 enum {
@@ -44,6 +45,7 @@ typedef struct {
 	mx_policy_t policy;
 	mx_addr_range_t *allow;
 	mx_log_limit_t *log_limit;  // NULL when every violation is logged
+	mx_verdict_cache_t *verdicts;  // verdicts already made (NULL: none kept)
 	bool rotate;                // answer-rotation is on
 	bool unsigned_allow;        // serve rewritten signed answers unsigned
 	bool enforces;              // some action rewrites answers

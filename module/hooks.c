@@ -436,6 +436,7 @@ static int scan_answer(answer_run_t *run)
 		.policy = &ctx->policy,
 		.no_mail = ctx->no_mail,
 		.zone = knotd_qdata_zone_name(run->qdata),
+		.cache = ctx->verdicts,
 		.mm = run->qdata->mm,
 	};
 	set_source(&params, run->qdata);

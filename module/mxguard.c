@@ -204,6 +204,7 @@ static void ctx_free(mxguard_ctx_t *ctx)
 	}
 	mx_name_list_free(ctx->no_mail);
 	mx_log_limit_free(ctx->log_limit);
+	mx_verdict_cache_free(ctx->verdicts);
 	mxg_signing_free(ctx);
 	pthread_mutex_destroy(&ctx->keys_lock);
 	free(ctx->allow);
@@ -241,6 +242,15 @@ static int mxguard_load(knotd_mod_t *mod)
 	if (interval > 0) {
 		ctx->log_limit = mx_log_limit_new(interval, table_size);
 		if (ctx->log_limit == NULL) {
+			ctx_free(ctx);
+			return KNOT_ENOMEM;
+		}
+	}
+
+	size_t cache_size = knotd_conf_mod(mod, MX_CONF_VERDICT_CACHE).single.integer;
+	if (cache_size > 0) {
+		ctx->verdicts = mx_verdict_cache_new(cache_size);
+		if (ctx->verdicts == NULL) {
 			ctx_free(ctx);
 			return KNOT_ENOMEM;
 		}
