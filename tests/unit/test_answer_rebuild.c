@@ -11,21 +11,8 @@
 #include "answer_rebuild.h"
 #include "test_helpers.h"
 
-// Scratch memory that lives until the test ends, like knotd's per-query pool.
 typedef struct {
-	void *ptrs[1024];
-	size_t count;
-} arena_t;
-
-static void *arena_alloc(void *ctx, size_t len)
-{
-	arena_t *a = ctx;
-	assert_true(a->count < 1024);
-	return a->ptrs[a->count++] = malloc(len);
-}
-
-typedef struct {
-	arena_t arena;
+	test_arena_t arena;
 	knot_mm_t mm;
 	knot_pkt_t *query;
 	knot_pkt_t *resp;
@@ -64,7 +51,7 @@ static void add_rrsig(knot_rrset_t *rr, uint8_t marker)
 // RRSIG, and the A glue of mx1, localhost and mx2, as knotd would put them.
 static void build(fixture_t *f, const char *qname, const char *owner, bool sig)
 {
-	f->mm = (knot_mm_t) { .ctx = &f->arena, .alloc = arena_alloc };
+	f->mm = (knot_mm_t) { .ctx = &f->arena, .alloc = test_arena_alloc };
 	f->query = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	knot_dname_t *q = test_name(qname);
 	assert_int_equal(knot_pkt_put_question(f->query, q, KNOT_CLASS_IN, KNOT_RRTYPE_MX),
@@ -111,9 +98,7 @@ static int teardown(void **state)
 	for (int i = 0; i < 4; i++) {
 		knot_rrset_free(f->glue[i], NULL);
 	}
-	for (size_t i = 0; i < f->arena.count; i++) {
-		free(f->arena.ptrs[i]);
-	}
+	test_arena_free(&f->arena);
 	free(f);
 	return 0;
 }
@@ -281,7 +266,7 @@ static void test_failure_restores_the_packet(void **state)
 static void test_owner_written_in_place_stays_valid(void **state)
 {
 	fixture_t *f = *state;
-	f->mm = (knot_mm_t) { .ctx = &f->arena, .alloc = arena_alloc };
+	f->mm = (knot_mm_t) { .ctx = &f->arena, .alloc = test_arena_alloc };
 	f->query = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	knot_dname_t *q = test_name("a.example.");
 	assert_int_equal(knot_pkt_put_question(f->query, q, KNOT_CLASS_IN, KNOT_RRTYPE_MX),
@@ -340,7 +325,7 @@ static void test_owner_written_in_place_stays_valid(void **state)
 static void test_empty_rrsig_rdata(void **state)
 {
 	fixture_t *f = *state;
-	f->mm = (knot_mm_t) { .ctx = &f->arena, .alloc = arena_alloc };
+	f->mm = (knot_mm_t) { .ctx = &f->arena, .alloc = test_arena_alloc };
 	f->query = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	knot_dname_t *q = test_name("example.");
 	assert_int_equal(knot_pkt_put_question(f->query, q, KNOT_CLASS_IN, KNOT_RRTYPE_MX),
@@ -385,7 +370,7 @@ static void test_bad_replacement_refused(void **state)
 static void test_authority_nsec_replaced_and_signed_again(void **state)
 {
 	fixture_t *f = *state;
-	f->mm = (knot_mm_t) { .ctx = &f->arena, .alloc = arena_alloc };
+	f->mm = (knot_mm_t) { .ctx = &f->arena, .alloc = test_arena_alloc };
 	f->query = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	knot_dname_t *q = test_name("parked.example.");
 	assert_int_equal(knot_pkt_put_question(f->query, q, KNOT_CLASS_IN, KNOT_RRTYPE_AAAA),

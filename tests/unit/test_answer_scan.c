@@ -8,24 +8,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <urcu.h>
+
 #include "answer_scan.h"
 #include "test_helpers.h"
 
-// Scratch memory freed when the test ends, like knotd's per-query pool.
 typedef struct {
-	void *ptrs[256];
-	size_t count;
-} arena_t;
-
-static void *arena_alloc(void *ctx, size_t len)
-{
-	arena_t *a = ctx;
-	assert_true(a->count < 256);
-	return a->ptrs[a->count++] = malloc(len);
-}
-
-typedef struct {
-	arena_t arena;
+	test_arena_t arena;
 	knot_mm_t mm;
 	knot_pkt_t *query;
 	knot_pkt_t *resp;
@@ -51,7 +40,7 @@ static bool glue_of(const knot_rrset_t *rr, mx_glue_t **glue, size_t *count,
 static int setup(void **state)
 {
 	fixture_t *f = calloc(1, sizeof(*f));
-	f->mm = (knot_mm_t) { .ctx = &f->arena, .alloc = arena_alloc };
+	f->mm = (knot_mm_t) { .ctx = &f->arena, .alloc = test_arena_alloc };
 	mx_policy_init(&f->policy, MX_ACTION_LOG);
 	f->policy.action[MX_KIND_LOOPBACK] = MX_ACTION_STRIP;
 	f->policy.action[MX_KIND_NULL_MX_OVERRIDE] = MX_ACTION_NULL_MX;
@@ -76,9 +65,7 @@ static int teardown(void **state)
 	for (unsigned i = 0; i < f->rrset_count; i++) {
 		knot_rrset_free(f->rrsets[i], NULL);
 	}
-	for (size_t i = 0; i < f->arena.count; i++) {
-		free(f->arena.ptrs[i]);
-	}
+	test_arena_free(&f->arena);
 	free((void *)f->glue[0].owner);
 	free((void *)f->glue[1].owner);
 	mx_name_list_free(f->no_mail);
@@ -194,13 +181,18 @@ static void test_rrsig_found_with_labels(void **state)
 }
 
 // A no-mail name with MX records: overridden by a null MX, unless it is one.
+static void list_no_mail(fixture_t *f, const char *name)
+{
+	f->no_mail = mx_name_list_new();
+	const char *err = NULL;
+	assert_int_equal(mx_name_list_add(f->no_mail, name, &err), KNOT_EOK);
+	f->params.no_mail = f->no_mail;
+}
+
 static void test_no_mail_override(void **state)
 {
 	fixture_t *f = *state;
-	f->no_mail = mx_name_list_new();
-	const char *err = NULL;
-	assert_int_equal(mx_name_list_add(f->no_mail, "parked.example", &err), KNOT_EOK);
-	f->params.no_mail = f->no_mail;
+	list_no_mail(f, "parked.example");
 	start(f, "PARKED.example.");
 	knot_rrset_t *mx = put(f, "parked.example.", KNOT_RRTYPE_MX, 0);
 	test_add_mx(&mx->rrs, 10, "mx1.example.");
@@ -216,10 +208,7 @@ static void test_no_mail_override(void **state)
 static void test_no_mail_null_mx_left_alone(void **state)
 {
 	fixture_t *f = *state;
-	f->no_mail = mx_name_list_new();
-	const char *err = NULL;
-	assert_int_equal(mx_name_list_add(f->no_mail, "parked.example", &err), KNOT_EOK);
-	f->params.no_mail = f->no_mail;
+	list_no_mail(f, "parked.example");
 	start(f, "parked.example.");
 	knot_rrset_t *mx = put(f, "parked.example.", KNOT_RRTYPE_MX, 0);
 	test_add_mx(&mx->rrs, 0, ".");
@@ -251,6 +240,39 @@ static void test_each_rrset_judged(void **state)
 	assert_int_equal(scan.rrsets[1].rr_pos, 1);
 }
 
+// A verdict made once is found again, with these records' exchanges; another
+// address for the exchange is another key.
+static void test_verdict_cached(void **state)
+{
+	fixture_t *f = *state;
+	f->params.cache = mx_verdict_cache_new(8);
+	start(f, "LoOp.example.");
+	knot_rrset_t *mx = put(f, "loop.example.", KNOT_RRTYPE_MX, 0);
+	test_add_mx(&mx->rrs, 10, "mx1.example.");
+	test_add_mx(&mx->rrs, 20, "localhost.example.");
+	commit(f, mx, KNOT_COMPR_HINT_QNAME);
+
+	rcu_read_lock();
+	mx_scan_t first, again;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &first), KNOT_EOK);
+	assert_false(first.rrsets[0].cached);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &again), KNOT_EOK);
+	assert_true(again.rrsets[0].cached);
+	assert_int_equal(again.violation_count, first.violation_count);
+	assert_int_equal(again.violations[0].kind, MX_KIND_LOOPBACK);
+	assert_true(again.violations[0].exchange ==
+	            knot_mx_name(knot_rdataset_at(&f->resp->rr[0].rrs, 1)));
+	assert_false(mx_plan_keeps(&again.rrsets[0].plan, 1));
+
+	f->glue[1].addr = test_addr("93.184.215.15");
+	mx_scan_t changed;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &changed), KNOT_EOK);
+	assert_false(changed.rrsets[0].cached);
+	assert_int_equal(changed.rrsets[0].count, 0);
+	rcu_read_unlock();
+	mx_verdict_cache_free(f->params.cache);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -263,6 +285,10 @@ int main(void)
 		T(test_no_mail_override),
 		T(test_no_mail_null_mx_left_alone),
 		T(test_each_rrset_judged),
+		T(test_verdict_cached),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	rcu_register_thread();
+	int ret = cmocka_run_group_tests(tests, NULL, NULL);
+	rcu_unregister_thread();
+	return ret;
 }

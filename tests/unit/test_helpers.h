@@ -52,3 +52,25 @@ static inline mx_addr_t test_addr(const char *text)
 	}
 	return addr;
 }
+
+// Scratch memory that lives until the test ends, like knotd's per-query pool.
+#define TEST_ARENA_MAX 1024
+typedef struct {
+	void *ptrs[TEST_ARENA_MAX];
+	size_t count;
+} test_arena_t;
+
+static inline void *test_arena_alloc(void *ctx, size_t len)
+{
+	test_arena_t *a = ctx;
+	assert_true(a->count < TEST_ARENA_MAX);
+	return a->ptrs[a->count++] = malloc(len);
+}
+
+static inline void test_arena_free(test_arena_t *a)
+{
+	for (size_t i = 0; i < a->count; i++) {
+		free(a->ptrs[i]);
+	}
+	a->count = 0;
+}
