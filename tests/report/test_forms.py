@@ -100,6 +100,19 @@ def test_export_binary_field_and_json_byte_array_are_skipped_not_misread():
         assert doc["totals"] == EXPECTED["totals"]
 
 
+def test_the_module_named_in_other_fields_is_not_a_message():
+    entries = [{"MESSAGE": "zone loaded", "_CMDLINE": "knotd --mod mod-mxguard"},
+               {"MESSAGE": None, "SYSLOG_IDENTIFIER": "mod-mxguard"}]
+    text = "".join(json.dumps(e) + "\n" for e in entries)
+    export = "\n".join(f"__CURSOR=s=1;i={i}\n" + "".join(f"{k}={v}\n" for k, v in e.items()
+                                                         if v is not None)
+                       for i, e in enumerate(entries))
+    for data in (text, export):
+        code, out, err = run_report("-f", "json", "-", stdin=data)
+        assert code == 0 and err == ""
+        assert json.loads(out)["input"]["module_lines"] == 0
+
+
 def test_month_names_of_other_locales_give_the_month():
     line = ("{month} 22 08:38:20 ns1 knotd[812]: [example.test.] module "
             "'mod-mxguard/enforce', violation loopback, owner loop.example.test., "
