@@ -6,8 +6,9 @@ knotd (the integration suite's harness, the built module, 127.0.0.1 only)
 serves example.test with mod-mxguard/enforce before mod-onlinesign and
 the zones without a module list of their own with the global module
 mod-mxguard/global (lines without a zone); the session asks MX
-questions that give violations of each kind, null MX answers and rewrites
-that cannot be done (DO answers signed by onlinesign), repeats them within
+questions that give violations of each kind, null MX answers and DO
+answers signed by onlinesign (the module rewrites and signs them again;
+versions that could not logged "not enforced"), repeats them within
 the 1-second log interval (so lines carry 'suppressed N'), and asks each
 once more after it, so that every occurrence is in the log. It returns knotd's log and the module counters.
 

@@ -76,6 +76,28 @@ def test_every_form_gives_the_sample_report(form):
         assert doc["input"]["without_time"] == 0
 
 
+# Lines of levels other than info, which the journal's MESSAGE keeps
+# ("notice: ..."), with the not-enforced line the sample no longer has.
+NOTICES = """\
+2026-11-22T08:38:21+0000 notice: [example.test.] module 'mod-mxguard/enforce', not \
+enforced, owner loop.example.test., action strip, reason signing-failed, suppressed 2
+2026-11-22T08:38:22+0000 notice: module 'mod-mxguard/global', not enforced, owner \
+Self.Global.TEST., action null-mx, reason signatures-expiring
+2026-11-22T08:38:23+0000 warning: module 'mod-mxguard/global', internal failure \
+(out of memory), answer served unchanged
+"""
+
+
+@pytest.mark.parametrize("form", forms.JOURNAL_FORMS + forms.SYSLOG_FORMS)
+def test_every_form_keeps_levels_and_not_enforced_lines(form):
+    expected = report_json("-", stdin=NOTICES)
+    assert expected["totals"]["not_enforced"] == 4 and len(expected["other"]) == 1
+    doc = json_bytes("--year", "2026", "-", stdin=forms.render(NOTICES, form))
+    assert groups(doc) == groups(expected)
+    assert doc["other"] == expected["other"]
+    assert doc["other"][0]["level"] == "warning"
+
+
 def test_every_form_is_a_different_text():
     """The forms are not the same text under several names."""
     texts = {forms.render(read(SAMPLE_LOG), form)

@@ -85,7 +85,8 @@ def test_sample_groups():
     doc = report_json(SAMPLE_LOG)
     by_key = {(v["zone"], v["kind"], v["exchange"]): v for v in doc["violations"]}
     loop = by_key[("example.test.", "loopback", "localhost.")]
-    # loop (3 rounds with and without DO, then once with DO) and foo.wild (3 + 1).
+    # loop (3 rounds with and without DO, then once with DO) and foo.wild (3 + 1):
+    # the DO answers are rewritten and signed again.
     assert loop["count"] == 11
     assert loop["owners"] == {"loop.example.test.": 7, "foo.wild.example.test.": 4}
     assert loop["lines"] < loop["count"]          # repeats were suppressed
@@ -99,9 +100,10 @@ def test_sample_groups():
     synth = {(s["zone"], s["reason"]): s for s in doc["synthesized"]}
     assert synth[("example.test.", "list")]["owners"] == {
         "parked.example.test.": 4, "a.nomail.example.test.": 4}
-    skipped = {(s["zone"], s["action"], s["reason"]): s["count"] for s in doc["not_enforced"]}
-    assert skipped == {("example.test.", "strip", "no-signing-keys"): 4,
-                       ("example.test.", "null-mx", "no-signing-keys"): 4}
+    # The module signs its rewrites itself: no "not enforced" line (they are
+    # in test_forms.py's NOTICES and test_optional_and_later_keys).
+    assert doc["not_enforced"] == [] and doc["totals"]["not_enforced"] == 0
+    assert loop["actions"] == {"strip": 11}
 
 
 def test_sample_text_is_the_expected_report():
@@ -121,7 +123,7 @@ def test_sample_csv():
     assert first["record"] == "violation"
     assert int(first["count"]) == doc["violations"][0]["count"]
     assert first["first_seen"] == doc["violations"][0]["first_seen"]
-    assert {r["record"] for r in rows} == {"violation", "synthesized", "not-enforced"}
+    assert {r["record"] for r in rows} == {"violation", "synthesized"}
     # The global instance's zone is "-", as in the text report.
     assert "" not in {r["zone"] for r in rows}
     glob = [r for r in rows if r["zone"] == "-"]
@@ -151,6 +153,16 @@ def test_gzip_stdin_and_several_files(tmp_path):
     two = report_json(str(gz), "-", stdin=read(SAMPLE_LOG))
     assert two["totals"] == {k: 2 * v for k, v in one["totals"].items()}
     assert two["input"]["files"] == [str(gz), "<stdin>"]
+
+
+def test_csv_not_enforced_and_global_zone():
+    line = ("2026-11-22T10:00:00+0000 notice: module 'mod-mxguard/g', not enforced, "
+            "owner a.test., action strip, reason signing-failed\n")
+    code, out, err = run_report("-f", "csv", "-", stdin=line)
+    assert code == 0, err
+    row = list(csv.DictReader(io.StringIO(out)))[0]
+    assert (row["record"], row["zone"], row["action"], row["reason"], row["count"]) == \
+        ("not-enforced", "-", "strip", "signing-failed", "1")
 
 
 # The format, exactly -------------------------------------------------------------
