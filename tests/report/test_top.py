@@ -8,11 +8,15 @@ import importlib.machinery
 import importlib.util
 import io
 import json
+import os
 import random
+import re
+import subprocess
+import sys
 
 import pytest
 
-from conftest import REPORT, report_json, run_report
+from conftest import REPORT, SRCDIR, report_json, run_report
 
 
 def load_report():
@@ -78,7 +82,8 @@ def test_top_groups_are_the_exact_top_groups(skewed_log):
                              "certain": {"violation": True, "synthesized": True,
                                          "not-enforced": True, "other": True}}
     code, out, _ = run_report("--top", "10", "-", stdin=text)
-    assert code == 0 and "bounded memory: the 10 most frequent groups at most, certainly the right ones" in out
+    assert code == 0
+    assert "bounded memory: the 10 most frequent groups at most, certainly the right ones" in out
 
 
 def test_top_zero_is_every_group_exactly(skewed_log):
@@ -156,3 +161,14 @@ def test_top_option_checked():
         code, _, err = run_report("--top", bad, "-", stdin="")
         assert code == 2 and "--top" in err
     assert json.loads(run_report("-f", "json", "-", stdin="")[1])["limits"]["top"] == 1000
+
+
+def test_benchmark_script_runs_on_a_small_log():
+    """scripts/bench-report (the measurement of the man page) on 1 MB."""
+    proc = subprocess.run([sys.executable, os.path.join(SRCDIR, "scripts", "bench-report"),
+                           "--report", REPORT, "--mb", "1", "--format", "text"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    log, run = proc.stdout.splitlines()
+    assert re.search(r": 1\.0 MB, \d+ lines, \d+ of the module, \d+ groups \(seed 1\)$", log)
+    assert re.match(r"text: \d+\.\d s, \d+ MB max resident, exit 0 ", run)
