@@ -161,6 +161,9 @@ def test_rfc5424_level_from_pri_when_the_message_has_none():
     doc = report_json("-", stdin=line)
     assert doc["other"][0]["level"] == "warning"      # 28 = daemon.warning
     assert doc["period"]["first_seen"] == "2026-11-22T08:38:20+00:00"
+    # No time stamp (NILVALUE): the level all the same.
+    doc = report_json("-", stdin=line.replace("2026-11-22T08:38:20Z", "-"))
+    assert doc["other"][0]["level"] == "warning" and doc["input"]["without_time"] == 1
 
 
 COMPRESSORS = {"gzip": gzip.compress, "bzip2": bz2.compress, "xz": lzma.compress}
