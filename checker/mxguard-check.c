@@ -118,6 +118,30 @@ static void count_finding(run_t *run, unsigned kind, mx_action_t action)
 	}
 }
 
+// The violations of one RRset, gathered to be written in record order.
+typedef struct {
+	mx_violation_t *v;
+	size_t count;
+	size_t cap;
+	bool failed;
+} found_t;
+
+static void collect_finding(const mx_violation_t *v, void *ctx)
+{
+	found_t *found = ctx;
+	if (found->count == found->cap) {
+		size_t cap = found->cap ? 2 * found->cap : 16;
+		mx_violation_t *grown = realloc(found->v, cap * sizeof(*grown));
+		if (grown == NULL) {
+			found->failed = true;
+			return;
+		}
+		found->v = grown;
+		found->cap = cap;
+	}
+	found->v[found->count++] = *v;
+}
+
 static void on_violation(const mx_violation_t *v, void *ctx)
 {
 	run_t *run = ctx;
@@ -226,8 +250,22 @@ static int check_mx(run_t *run, const zone_node_t *node)
 	run->rr_line = lines;
 	run->rr_file = files;
 	run->rrsets++;
-	(void)mx_check_rrset(&view, run->policy, on_violation, run);
+	// The rules report provider-mix after the other kinds: findings are
+	// written in the records' order (kinds in the rules' order within one).
+	found_t found = { 0 };
+	(void)mx_check_rrset(&view, run->policy, collect_finding, &found);
+	for (uint16_t k = 0; k < rrs.count; k++) {
+		for (size_t i = 0; i < found.count; i++) {
+			if (found.v[i].rr_index == k) {
+				on_violation(&found.v[i], run);
+			}
+		}
+	}
+	free(found.v);
 	knot_rdataset_clear(&rrs, NULL);
+	if (found.failed) {
+		return KNOT_ENOMEM;
+	}
 	return KNOT_EOK;
 }
 

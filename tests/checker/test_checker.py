@@ -663,3 +663,16 @@ def test_generate_unsupported(check, tmp_path):
     r = check(str(zone))
     assert r.rc == 2
     assert r.err == [f"{zone}:3: error: invalid directive"]
+
+
+def test_findings_in_record_order(check):
+    # The rules find provider-mix after the other kinds; the output follows
+    # the RRset's records in canonical order (preference first) all the same.
+    r = check("mix-order.zone")
+    kinds = [(line.split(", ")[3], line.split(", ")[0].split("violation ")[1])
+             for line in r.out]
+    assert kinds == [
+        ("preference 1", "provider-mix"),
+        ("preference 5", "loopback"),
+        ("preference 10", "provider-mix"),
+    ]
