@@ -224,14 +224,23 @@ static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
 	const knot_rrset_t *rr = &pkt->rr[rr_pos];
 	memset(job, 0, sizeof(*job));
 	job->rr_pos = rr_pos;
-	job->owner = mm_get(p->mm, KNOT_DNAME_MAXLEN);
 	mx_action_t *record = mm_get(p->mm, rr->rrs.count * sizeof(*record));
 	knot_dname_t *name = mm_get(p->mm, KNOT_DNAME_MAXLEN);
-	if (job->owner == NULL || record == NULL || name == NULL) {
+	if (record == NULL || name == NULL) {
 		return KNOT_ENOMEM;
 	}
-	if (!mx_wire_owner(pkt, rr_pos, job->owner)) {
-		return KNOT_EMALF;
+	if (pkt->rr_info[rr_pos].compress_ptr[KNOT_COMPR_HINT_OWNER] == KNOT_COMPR_HINT_QNAME &&
+	    knot_pkt_wire_qname(pkt) != NULL) {
+		// Written as a pointer to the question: the name as the query spelt it.
+		job->owner = (knot_dname_t *)knot_pkt_wire_qname(pkt);
+	} else {
+		job->owner = mm_get(p->mm, KNOT_DNAME_MAXLEN);
+		if (job->owner == NULL) {
+			return KNOT_ENOMEM;
+		}
+		if (!mx_wire_owner(pkt, rr_pos, job->owner)) {
+			return KNOT_EMALF;
+		}
 	}
 
 	mx_rrset_view_t view = {

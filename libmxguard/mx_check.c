@@ -173,7 +173,7 @@ static void check_exchange(check_run_t *run, mx_violation_t *v)
 	}
 
 	if (checked(run, MX_KIND_SELF_EXCHANGE) &&
-	    knot_dname_is_equal(exchange, view->owner)) {
+	    knot_dname_is_case_equal(exchange, view->owner)) {
 		report(run, v, MX_KIND_SELF_EXCHANGE, NULL, NULL);
 	}
 

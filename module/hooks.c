@@ -227,15 +227,15 @@ typedef struct {
 	knotd_qdata_t *qdata;
 	knot_pkt_t *pkt;
 	mx_scan_t scan;
-	bool *enforced;             // per RRset: its plan was carried out
-	const char **skip_reason;   // per RRset: why a changing plan was not
+	bool *enforced;             // per RRset: its plan was carried out (NULL: none was)
+	const char **skip_reason;   // per RRset: why a changing plan was not (NULL: none)
 } answer_run_t;
 
 static void report_rrset(answer_run_t *run, unsigned idx)
 {
 	mxguard_ctx_t *ctx = knotd_mod_ctx(run->mod);
 	const mx_scan_rrset_t *job = &run->scan.rrsets[idx];
-	bool enforced = run->enforced[idx];
+	bool enforced = run->enforced != NULL && run->enforced[idx];
 	mxg_count(run->mod, run->qdata, CTR_INSPECTED, 0);
 	if (job->count > 0) {
 		mxg_count(run->mod, run->qdata, CTR_ACTION,
@@ -395,9 +395,15 @@ static bool enforce(answer_run_t *run)
 	mxguard_ctx_t *ctx = knotd_mod_ctx(run->mod);
 	unsigned count = run->scan.count;
 	mx_replacement_t *repl = mm_get(run->qdata, count * sizeof(*repl));
-	if (repl == NULL) {
+	run->enforced = mm_get(run->qdata, count * sizeof(*run->enforced));
+	run->skip_reason = mm_get(run->qdata, count * sizeof(*run->skip_reason));
+	if (repl == NULL || run->enforced == NULL || run->skip_reason == NULL) {
+		run->enforced = NULL;
+		run->skip_reason = NULL;
 		return false;
 	}
+	memset(run->enforced, 0, count * sizeof(*run->enforced));
+	memset(run->skip_reason, 0, count * sizeof(*run->skip_reason));
 
 	size_t n = 0;
 	for (unsigned i = 0; i < count; i++) {
@@ -444,13 +450,6 @@ static int scan_answer(answer_run_t *run)
 	if (ret != KNOT_EOK || run->scan.count == 0) {
 		return ret;
 	}
-	run->enforced = mm_get(run->qdata, run->scan.count * sizeof(*run->enforced));
-	run->skip_reason = mm_get(run->qdata, run->scan.count * sizeof(*run->skip_reason));
-	if (run->enforced == NULL || run->skip_reason == NULL) {
-		return KNOT_ENOMEM;
-	}
-	memset(run->enforced, 0, run->scan.count * sizeof(*run->enforced));
-	memset(run->skip_reason, 0, run->scan.count * sizeof(*run->skip_reason));
 	return KNOT_EOK;
 }
 
@@ -458,7 +457,7 @@ static void report(answer_run_t *run)
 {
 	for (unsigned i = 0; i < run->scan.count; i++) {
 		report_rrset(run, i);
-		if (run->skip_reason[i] != NULL) {
+		if (run->skip_reason != NULL && run->skip_reason[i] != NULL) {
 			report_not_enforced(run->mod, run->qdata, run->scan.rrsets[i].owner,
 			                    run->scan.rrsets[i].plan.strongest,
 			                    run->skip_reason[i]);
