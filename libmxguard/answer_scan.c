@@ -185,21 +185,40 @@ static void take_verdict(mx_scan_t *scan, const knot_rdataset_t *rrs,
 	}
 }
 
+// The glue knotd holds (Knot 3.2), when the rules need it.
+static bool get_glue(const mx_scan_params_t *p, const knot_rrset_t *rr, mx_rrset_view_t *view)
+{
+	if (p->lookup != NULL || p->glue_of == NULL) {
+		return true;
+	}
+	return p->glue_of(rr, (mx_glue_t **)&view->glue, &view->glue_count,
+	                  &view->glue_complete, p->glue_ctx);
+}
+
 static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *job,
-                 mx_rrset_view_t *view)
+                 const knot_rrset_t *rr, mx_rrset_view_t *view)
 {
 	uint8_t buf[p->cache != NULL ? MX_VERDICT_KEY_MAXLEN : 1];
 	key_t_ key = { .buf = buf, .full = (p->cache == NULL) };
 	key_rrset(&key, view);
 
 	replay_t r = { .rrs = view->rrs, .params = p };
+	bool have_glue = false;
 	if (p->lookup != NULL && p->cache != NULL) {
 		if (!look_up_all(&r, &key, p->mm)) {
 			return KNOT_ENOMEM;
 		}
 		view->lookup = replay;
 		view->lookup_ctx = &r;
+	} else if (p->lookup == NULL && p->glue_key != NULL && !key.full) {
+		int len = p->glue_key(rr, key.buf + key.len, sizeof(buf) - key.len, p->glue_ctx);
+		key.full = (len < 0);
+		key.len += (len < 0) ? 0 : len;
 	} else {
+		if (!get_glue(p, rr, view)) {
+			return KNOT_ENOMEM;
+		}
+		have_glue = true;
 		key_glue(&key, view);
 	}
 
@@ -208,6 +227,9 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 		take_verdict(scan, view->rrs, &verdict);
 		job->cached = true;
 		return KNOT_EOK;
+	}
+	if (!have_glue && !get_glue(p, rr, view)) {
+		return KNOT_ENOMEM;
 	}
 	mx_check_rrset(view, p->policy, collect, scan);
 	add_override(scan, p, job->owner, view->rrs);
@@ -250,14 +272,8 @@ static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
 		.lookup = p->lookup,
 		.lookup_ctx = p->lookup_ctx,
 	};
-	if (p->lookup == NULL && p->glue_of != NULL &&
-	    !p->glue_of(rr, (mx_glue_t **)&view.glue, &view.glue_count,
-	                &view.glue_complete, p->glue_ctx)) {
-		return KNOT_ENOMEM;
-	}
-
 	job->first = scan->violation_count;
-	int ret = judge(p, scan, job, &view);
+	int ret = judge(p, scan, job, rr, &view);
 	if (ret != KNOT_EOK) {
 		return ret;
 	}

@@ -36,6 +36,15 @@
 typedef bool (*mx_glue_of_f)(const knot_rrset_t *rr, mx_glue_t **glue,
                              size_t *count, bool *complete, void *ctx);
 
+/*!
+ * Writes what knotd holds for an MX RRset's exchanges – the same data
+ * mx_glue_of_f gives, in any form that is equal exactly when that data is –
+ * into \a buf (the verdict cache's key; cheaper than the glue itself).
+ *
+ * \return Bytes written, or -1 when they do not fit in \a max.
+ */
+typedef int (*mx_glue_key_f)(const knot_rrset_t *rr, uint8_t *buf, size_t max, void *ctx);
+
 /*! What the scan needs besides the packet. */
 typedef struct {
 	const mx_policy_t *policy;
@@ -44,6 +53,7 @@ typedef struct {
 	mx_lookup_f lookup;             /*!< Exact lookups (Knot 3.4+), or NULL. */
 	void *lookup_ctx;
 	mx_glue_of_f glue_of;           /*!< Otherwise the glue, or NULL: none. */
+	mx_glue_key_f glue_key;         /*!< Its key form (or NULL: from glue_of). */
 	void *glue_ctx;
 	mx_verdict_cache_t *cache;      /*!< Verdicts already made, or NULL. */
 	knot_mm_t *mm;                  /*!< Memory for the query's duration. */

@@ -179,9 +179,43 @@ static bool glue_of(const knot_rrset_t *rr, mx_glue_t **glue, size_t *count,
 	return true;
 }
 
+// What glue_of() gives, as the verdict cache's key: each glue node's A and
+// AAAA records as knotd holds them, by the record they belong to.
+static int glue_key(const knot_rrset_t *rr, uint8_t *buf, size_t max, void *ctx)
+{
+	knotd_qdata_t *qdata = ctx;
+	const mxg_additional_t *add = rr->additional;
+	size_t len = 0;
+	for (uint16_t i = 0; add != NULL && i < add->count; i++) {
+		const mxg_node_t *node = mxg_glue_node(&add->glues[i], qdata);
+		if (len + 3 > max) {
+			return -1;
+		}
+		memcpy(buf + len, &add->glues[i].ns_pos, 2);
+		buf[len + 2] = (node != NULL);
+		len += 3;
+		for (uint16_t t = 0; node != NULL && t < node->rrset_count; t++) {
+			const mxg_rr_data_t *data = &node->rrs[t];
+			if (data->type != KNOT_RRTYPE_A && data->type != KNOT_RRTYPE_AAAA) {
+				continue;
+			}
+			uint32_t size = data->rrs.size;
+			if (len + 4 + size > max) {
+				return -1;
+			}
+			memcpy(buf + len, &data->type, 2);
+			memcpy(buf + len + 2, &data->rrs.count, 2);
+			memcpy(buf + len + 4, data->rrs.rdata, size);
+			len += 4 + size;
+		}
+	}
+	return len;
+}
+
 static void set_source(mx_scan_params_t *params, knotd_qdata_t *qdata)
 {
 	params->glue_of = glue_of;
+	params->glue_key = glue_key;
 	params->glue_ctx = qdata;
 }
 #endif
