@@ -6,6 +6,7 @@
 #include <libknot/libknot.h>
 
 #include "answer_scan.h"
+#include "log_line.h"
 
 static void *mm_get(knot_mm_t *mm, size_t size)
 {
@@ -233,6 +234,12 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 	}
 	mx_check_rrset(view, p->policy, collect, scan);
 	add_override(scan, p, job->owner, view->rrs);
+	// Computed once with the verdict: a cached one has them already.
+	for (unsigned i = job->first; i < scan->violation_count; i++) {
+		mx_violation_t *v = &scan->violations[i];
+		v->log_key = mx_log_key(p->log_seed, p->zone, job->owner, v->exchange,
+		                        MX_LOG_VIOLATION, v->kind);
+	}
 	if (!key.full && scan->violation_count < scan->violation_cap) {
 		mx_verdict_cache_put(p->cache, key.buf, key.len, scan->violations + job->first,
 		                     scan->violation_count - job->first);

@@ -56,6 +56,7 @@ typedef struct {
 	mx_glue_key_f glue_key;         /*!< Its key form (or NULL: from glue_of). */
 	void *glue_ctx;
 	mx_verdict_cache_t *cache;      /*!< Verdicts already made, or NULL. */
+	uint64_t log_seed;              /*!< Seed of the violations' log_key. */
 	knot_mm_t *mm;                  /*!< Memory for the query's duration. */
 } mx_scan_params_t;
 

@@ -21,20 +21,14 @@ typedef enum {
 	MX_LOG_SYNTHESIZED,     /*!< A null MX was served for a no-mail name. */
 } mx_log_class_t;
 
-/*! Longest key mx_log_key() writes. */
-#define MX_LOG_KEY_MAXLEN (3 * KNOT_DNAME_MAXLEN + 2)
-
 /*!
- * \brief Writes the rate limiter's key of a line: zone, owner and exchange
- *        (each in lower case), class and kind.
+ * \brief The rate limiter's key of a line: a hash, from \a seed, of the zone,
+ *        owner and exchange (each in lower case), the class and the kind.
  *
- * \param key  Buffer of MX_LOG_KEY_MAXLEN bytes.
  * \param exchange  The exchange, or NULL for lines without one.
- *
- * \return The key's length.
  */
-size_t mx_log_key(uint8_t *key, const knot_dname_t *zone, const knot_dname_t *owner,
-                  const knot_dname_t *exchange, mx_log_class_t cls, mx_kind_t kind);
+uint64_t mx_log_key(uint64_t seed, const knot_dname_t *zone, const knot_dname_t *owner,
+                    const knot_dname_t *exchange, mx_log_class_t cls, mx_kind_t kind);
 
 /*!
  * \brief Writes the log text of a violation.

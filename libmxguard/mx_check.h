@@ -102,6 +102,7 @@ typedef struct {
 	bool has_addr;                  /*!< \a addr is the offending address. */
 	mx_addr_t addr;
 	const char *provider;           /*!< Provider name (provider-mix only). */
+	uint64_t log_key;               /*!< The log limiter's key (answer_scan.c). */
 } mx_violation_t;
 
 /*! Called once for each violation, in record order. */

@@ -230,18 +230,23 @@ static uint64_t now_seconds(void)
 }
 
 // Whether a line is due now; its repeats since the last one go in *suppressed.
-static bool log_due(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t *owner,
-                    const knot_dname_t *exchange, mx_log_class_t cls, mx_kind_t kind,
-                    uint32_t *suppressed)
+static bool log_due(knotd_mod_t *mod, uint64_t key, uint32_t *suppressed)
 {
 	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
 	*suppressed = 0;
 	if (ctx->log_limit == NULL) {
 		return true;
 	}
-	uint8_t key[MX_LOG_KEY_MAXLEN];
-	size_t len = mx_log_key(key, knotd_qdata_zone_name(qdata), owner, exchange, cls, kind);
-	return mx_log_limit_hit(ctx->log_limit, key, len, now_seconds(), suppressed);
+	return mx_log_limit_hit(ctx->log_limit, (const uint8_t *)&key, sizeof(key),
+	                        now_seconds(), suppressed);
+}
+
+// The key of a line that is not a violation's.
+static uint64_t line_key(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t *owner,
+                         mx_log_class_t cls)
+{
+	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
+	return mx_log_key(ctx->log_seed, knotd_qdata_zone_name(qdata), owner, NULL, cls, 0);
 }
 
 static void log_line(knotd_mod_t *mod, knotd_qdata_t *qdata, int level, int len,
@@ -280,8 +285,7 @@ static void report_rrset(answer_run_t *run, unsigned idx)
 		const mx_violation_t *v = &run->scan.violations[i];
 		mxg_count(run->mod, run->qdata, CTR_VIOLATION, v->kind);
 		uint32_t suppressed;
-		if (!log_due(run->mod, run->qdata, job->owner, v->exchange,
-		             MX_LOG_VIOLATION, v->kind, &suppressed)) {
+		if (!log_due(run->mod, v->log_key, &suppressed)) {
 			continue;
 		}
 		// What was done: the kind's action, if it was carried out.
@@ -302,7 +306,7 @@ static void report_not_enforced(knotd_mod_t *mod, knotd_qdata_t *qdata,
 {
 	mxg_count(mod, qdata, CTR_SKIPPED, 0);
 	uint32_t suppressed;
-	if (!log_due(mod, qdata, owner, NULL, MX_LOG_NOT_ENFORCED, 0, &suppressed)) {
+	if (!log_due(mod, line_key(mod, qdata, owner, MX_LOG_NOT_ENFORCED), &suppressed)) {
 		return;
 	}
 	char line[KNOT_DNAME_TXT_MAXLEN + 128];
@@ -477,6 +481,7 @@ static int scan_answer(answer_run_t *run)
 		.no_mail = ctx->no_mail,
 		.zone = knotd_qdata_zone_name(run->qdata),
 		.cache = ctx->verdicts,
+		.log_seed = ctx->log_seed,
 		.mm = run->qdata->mm,
 	};
 	set_source(&params, run->qdata);
@@ -520,7 +525,7 @@ static void report_synthesis(knotd_mod_t *mod, knotd_qdata_t *qdata,
 {
 	mxg_count(mod, qdata, CTR_SYNTHESIZED, 0);
 	uint32_t suppressed;
-	if (!log_due(mod, qdata, owner, NULL, MX_LOG_SYNTHESIZED, 0, &suppressed)) {
+	if (!log_due(mod, line_key(mod, qdata, owner, MX_LOG_SYNTHESIZED), &suppressed)) {
 		return;
 	}
 	char line[KNOT_DNAME_TXT_MAXLEN + 128];

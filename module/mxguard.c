@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "adapter.h"
 #include "config_rules.h"
@@ -245,6 +247,12 @@ static int mxguard_load(knotd_mod_t *mod)
 			ctx_free(ctx);
 			return KNOT_ENOMEM;
 		}
+	}
+
+	// Keys nobody can aim collisions at: from a seed of this instance.
+	if (getrandom(&ctx->log_seed, sizeof(ctx->log_seed), GRND_NONBLOCK) !=
+	    sizeof(ctx->log_seed)) {
+		ctx->log_seed = (uint64_t)time(NULL) ^ (uintptr_t)ctx;
 	}
 
 	size_t cache_size = knotd_conf_mod(mod, MX_CONF_VERDICT_CACHE).single.integer;

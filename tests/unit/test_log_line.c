@@ -101,6 +101,31 @@ static void test_small_buffer(void **state)
 	free(exchange);
 }
 
+// One key per (zone, owner, exchange, class, kind), whatever the letter case.
+static void test_log_key(void **state)
+{
+	knot_dname_t *zone = test_name("example.test.");
+	knot_dname_t *owner = test_name("loop.example.test.");
+	knot_dname_t *upper = test_name("LoOp.EXAMPLE.test.");
+	knot_dname_t *exch = test_name("localhost.");
+	knot_dname_t *other = test_name("mx.example.test.");
+	uint64_t k = mx_log_key(7, zone, owner, exch, MX_LOG_VIOLATION, MX_KIND_LOOPBACK);
+	assert_true(k == mx_log_key(7, zone, upper, exch, MX_LOG_VIOLATION, MX_KIND_LOOPBACK));
+	assert_true(k != mx_log_key(8, zone, owner, exch, MX_LOG_VIOLATION, MX_KIND_LOOPBACK));
+	assert_true(k != mx_log_key(7, zone, owner, other, MX_LOG_VIOLATION, MX_KIND_LOOPBACK));
+	assert_true(k != mx_log_key(7, zone, owner, exch, MX_LOG_VIOLATION, MX_KIND_IP_LITERAL));
+	assert_true(k != mx_log_key(7, NULL, owner, exch, MX_LOG_VIOLATION, MX_KIND_LOOPBACK));
+	uint64_t synth = mx_log_key(7, zone, owner, NULL, MX_LOG_SYNTHESIZED, 0);
+	assert_true(synth != mx_log_key(7, zone, owner, NULL, MX_LOG_NOT_ENFORCED, 0));
+	// The kind counts only for violations.
+	assert_true(synth == mx_log_key(7, zone, owner, NULL, MX_LOG_SYNTHESIZED, MX_KIND_LOOPBACK));
+	free(zone);
+	free(owner);
+	free(upper);
+	free(exch);
+	free(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -109,6 +134,7 @@ int main(void)
 		cmocka_unit_test(test_names_escaped_as_knotd_prints_them),
 		cmocka_unit_test(test_longest_names_fit),
 		cmocka_unit_test(test_small_buffer),
+		cmocka_unit_test(test_log_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
