@@ -151,8 +151,9 @@ static void replay(const knot_dname_t *exchange, mx_target_t *target, void *ctx)
 	r->params->lookup(exchange, target, r->params->lookup_ctx);
 }
 
-static bool look_up_all(replay_t *r, key_t_ *k, knot_mm_t *mm)
+static bool look_up_all(replay_t *r, const knot_rrset_t *rr, key_t_ *k, knot_mm_t *mm)
 {
+	const mx_scan_params_t *p = r->params;
 	r->targets = mm_get(mm, (r->rrs->count + 1) * sizeof(*r->targets));
 	if (r->targets == NULL) {
 		return false;
@@ -164,7 +165,9 @@ static bool look_up_all(replay_t *r, key_t_ *k, knot_mm_t *mm)
 		if (!mx_rdata_ok(rd) || mx_rdata_is_null(rd)) {
 			continue;
 		}
-		r->params->lookup(knot_mx_name(rd), t, r->params->lookup_ctx);
+		if (p->glue_target == NULL || !p->glue_target(rr, i, t, p->glue_ctx)) {
+			p->lookup(knot_mx_name(rd), t, p->lookup_ctx);
+		}
 		uint8_t state = t->state;
 		key_put(k, &state, 1);
 		key_u16(k, t->addr_count);
@@ -205,8 +208,10 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 
 	replay_t r = { .rrs = view->rrs, .params = p };
 	bool have_glue = false;
-	if (p->lookup != NULL && p->cache != NULL) {
-		if (!look_up_all(&r, &key, p->mm)) {
+	if (p->lookup != NULL) {
+		// Once per record, and replayed to the rules (also without a cache:
+		// the same verdicts either way).
+		if (!look_up_all(&r, rr, &key, p->mm)) {
 			return KNOT_ENOMEM;
 		}
 		view->lookup = replay;

@@ -19,6 +19,7 @@
 
 #include "knot_compat.h"
 #include "address.h"
+#include "answer_scan.h"
 #include "log_limit.h"
 #include "log_line.h"
 #include "name_list.h"
@@ -73,6 +74,9 @@ void mxg_count(knotd_mod_t *mod, knotd_qdata_t *qdata, uint32_t ctr, uint32_t id
 
 /*! \brief Counts an internal failure; logs the first one of the instance. */
 void mxg_count_error(knotd_mod_t *mod, knotd_qdata_t *qdata, const char *what);
+
+/*! \brief Sets where the answer scan takes the exchanges' addresses from. */
+void mxg_exchange_source(mx_scan_params_t *params, knotd_qdata_t *qdata);
 
 /*!
  * \brief Finds the zone's key stores when knotd signs the zone (sets

@@ -37,18 +37,18 @@ typedef struct {
 } mxg_additional_t;
 
 /*
- * Knot 3.4 (ABI 600) added knotd_qdata_zone_rrset(): a module can read any
- * node of the zones the server holds, and mod-mxguard judges exchanges by
- * exact lookups. Older Knot has no such call; there the module reads the
- * glue knotd is about to serve from the MX RRset's own glue list – the
- * in-zone exchanges' nodes, which knotd found when it loaded the zone – in
- * the ANSWER stage, before knotd writes any of it. Both judge and rewrite
- * the answer before the glue is written, so knotd writes the glue of the
- * kept exchanges itself, compressed as it always does.
+ * The MX RRset's own glue list holds the nodes of its in-zone exchanges,
+ * which knotd found when it loaded the zone: the module reads them in the
+ * ANSWER stage, before knotd writes any glue. Knot 3.4 (ABI 600) added
+ * knotd_qdata_zone_rrset(): a module can read any node of the zones the
+ * server holds, and mod-mxguard judges the exchanges the glue list does not
+ * settle (other zones, missing names, delegations) by exact lookups. Older
+ * Knot has no such call; there the glue list is all it knows. Either way
+ * the answer is judged and rewritten before the glue is written, so knotd
+ * writes the glue of the kept exchanges itself, compressed as always.
  */
 #define MXG_ZONE_LOOKUP (KNOTD_MOD_ABI_VERSION >= 600)
 
-#if !MXG_ZONE_LOOKUP
 /*
  * To read a glue node: knotd's zone_node_t and rr_data (src/knot/zone/
  * node.h), up to the fields read, identical in Knot 3.2.6 to 3.5.x. A node
@@ -78,6 +78,8 @@ typedef struct mxg_node {
 	uint16_t flags;
 } mxg_node_t;
 
+#define MXG_NODE_DELEG   (1 << 0)
+#define MXG_NODE_NONAUTH (1 << 1)
 #define MXG_NODE_BINODE (1 << 8)
 #define MXG_NODE_SECOND (1 << 9)
 
@@ -105,4 +107,3 @@ static inline const mxg_node_t *mxg_glue_node(const mxg_glue_t *glue,
 	int is = (node->flags & MXG_NODE_SECOND) ? 1 : 0;
 	return node + (as - is);
 }
-#endif
