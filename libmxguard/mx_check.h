@@ -72,6 +72,12 @@ static inline bool mx_rdata_ok(const knot_rdata_t *rd)
 	return rd->len >= 3;
 }
 
+/*! The name without its first label (an uncompressed name, not the root). */
+static inline const knot_dname_t *mx_dname_parent(const knot_dname_t *name)
+{
+	return name + name[0] + 1;
+}
+
 /*! Tells whether MX rdata is a null MX record ("0 ." or any preference). */
 static inline bool mx_rdata_is_null(const knot_rdata_t *rd)
 {

@@ -71,7 +71,7 @@ static bool wildcard_above_qname(const denial_run_t *run, const knot_dname_t *ow
 	if (!knot_dname_is_wildcard(owner)) {
 		return false;
 	}
-	const knot_dname_t *parent = knot_wire_next_label(owner, NULL);
+	const knot_dname_t *parent = mx_dname_parent(owner);
 	return knot_dname_in_bailiwick(run->qname, parent) > 0;
 }
 
@@ -118,7 +118,7 @@ static void collect_candidates(denial_run_t *run)
 		if (at_apex || *name == 0) {
 			break;
 		}
-		name = knot_wire_next_label(name, NULL);
+		name = mx_dname_parent(name);
 	}
 }
 

@@ -241,7 +241,7 @@ static const knot_dname_t *signer_owner(knotd_qdata_t *qdata, const knot_dname_t
 	}
 	const knot_dname_t *suffix = owner;
 	for (size_t i = labels; i < count; i++) {
-		suffix = knot_wire_next_label(suffix, NULL);
+		suffix = mx_dname_parent(suffix);
 	}
 	size_t size = knot_dname_size(suffix);
 	knot_dname_t *wild = mm_get(qdata, size + 2);

@@ -731,7 +731,8 @@ def compare(config, zone, cell, q, wire_q, bare_wire, mod_wire, tcp, keys, stats
     # Authority: as knotd made it (denial records of no-mail names list MX).
     denial_changed = False
     if config == "nullmx":
-        found, denial_changed = authority_problems(mod, bare, synth)
+        found, denial_changed = authority_problems(mod, bare, synth,
+                                                   q.question[0].name.to_text(), zone)
         problems += found
     elif [rr.key() for rr in mod.authority] != [rr.key() for rr in bare.authority]:
         problems.append("authority differs: " + "; ".join(rr.text() for rr in mod.authority) +
@@ -824,18 +825,36 @@ def denial_with_mx(mod_rr, bare_rr):
             bitmap_types(mod_rr) == bitmap_types(bare_rr) | {15})
 
 
-def authority_problems(mod, bare, synth):
+def names_denied_by(rr, qname, zone):
+    """Whether an NSEC or NSEC3 record matches the query name or a wildcard
+    that could stand for it (a record that covers a name proves only that it
+    does not exist: a wildcard's answer has one)."""
+    labels = qname.lower().rstrip(".").split(".")
+    zone_labels = len(zone.rstrip(".").split("."))
+    names = [qname.lower()] + ["*." + ".".join(labels[i:]) + "."
+                               for i in range(1, len(labels) - zone_labels + 1)]
+    owner = name_text(rr.owner).lower()
+    if rr.rtype == 47:
+        return owner in names
+    raw = rr.raw
+    algorithm, iterations, salt = raw[0], struct.unpack("!H", raw[2:4])[0], raw[5:5 + raw[4]]
+    first = owner.split(".")[0].upper()
+    return any(dns.dnssec.nsec3_hash(n, salt, iterations, algorithm) == first for n in names)
+
+
+def authority_problems(mod, bare, synth, qname, zone):
     """knotd's authority section, where the only change allowed is the one a
     no-mail instance makes: MX added to the bitmap of denial records (and
-    their signatures made again). After a synthesised null MX no record may
-    deny MX."""
+    their signatures made again). After a synthesised null MX no record that
+    matches the name or its wildcard may deny MX."""
     problems = []
     changed = set()
     if synth:
         # knotd answers the null MX as a positive answer (a wildcard's proof
         # at most); nothing of the bare NODATA answer's authority stays.
         for m in mod.authority:
-            if m.rtype in (47, 50) and 15 not in bitmap_types(m):
+            if m.rtype in (47, 50) and 15 not in bitmap_types(m) and \
+                    names_denied_by(m, qname, zone):
                 problems.append("null MX made beside a record denying MX: " + m.text())
             elif m.rtype not in (46, 47, 50):
                 problems.append("null MX made, but the NODATA proof stayed: " + m.text())
