@@ -81,6 +81,17 @@ size_t mx_name_list_count(const mx_name_list_t *list)
 	return list == NULL ? 0 : list->exact.count + list->wild.count;
 }
 
+void mx_name_list_foreach_name(const mx_name_list_t *list,
+                               void (*cb)(const knot_dname_t *name, void *ctx), void *ctx)
+{
+	for (size_t i = 0; list != NULL && i < list->exact.cap; i++) {
+		uint32_t off = list->exact.slots[i].off;
+		if (off != 0) {
+			cb(list->arena + off - 1, ctx);
+		}
+	}
+}
+
 // Finds the slot of a lowercase name: its own, or the empty one it would take.
 static slot_t *set_slot(const name_set_t *set, const uint8_t *arena,
                         const knot_dname_t *name, size_t size, uint32_t hash)

@@ -71,5 +71,12 @@ int mx_name_list_load(mx_name_list_t *list, const char *path, char *err,
 /*! \brief Tells whether the list names \a name or a subtree holding it. */
 bool mx_name_list_match(const mx_name_list_t *list, const knot_dname_t *name);
 
+/*!
+ * \brief Calls \a cb for each name listed as it is (not the subtrees), in
+ *        lower case, in no particular order.
+ */
+void mx_name_list_foreach_name(const mx_name_list_t *list,
+                               void (*cb)(const knot_dname_t *name, void *ctx), void *ctx);
+
 /*! \brief Number of distinct entries (names and subtrees). */
 size_t mx_name_list_count(const mx_name_list_t *list);

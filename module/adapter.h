@@ -41,6 +41,8 @@ enum {
 /*! The keys an instance has loaded (signing.c). */
 typedef struct mxg_keyset mxg_keyset_t;
 
+typedef struct mxg_nsec3_table mxg_nsec3_table_t;
+
 /*! One instance of the module (a zone's, a template's or the global one). */
 typedef struct {
 	mx_policy_t policy;
@@ -61,6 +63,8 @@ typedef struct {
 	mxg_keyset_t *keyset;       // loaded keys (RCU: read in hooks, swapped)
 	pthread_mutex_t keys_lock;  // serialises the workers that load keys
 	atomic_bool error_logged;
+	mxg_nsec3_table_t *nsec3_names;  // RCU: NSEC3 hashes of the listed names
+	pthread_mutex_t nsec3_lock;      // taken by the worker that makes them
 } mxguard_ctx_t;
 
 /*! \brief Registers the counters of the descriptor table. */
@@ -113,5 +117,8 @@ void mxg_report_not_enforced(knotd_mod_t *mod, knotd_qdata_t *qdata,
  * \brief AUTHORITY-stage hook: the NSEC and NSEC3 records of no-mail names in
  *        a signed answer list MX, signed again (module/denial.c).
  */
+/*! \brief Frees what the denial records' hook keeps (unload only). */
+void mxg_denial_free(mxguard_ctx_t *ctx);
+
 knotd_in_state_t mxg_denial_authority(knotd_in_state_t state, knot_pkt_t *pkt,
                                       knotd_qdata_t *qdata, knotd_mod_t *mod);

@@ -23,13 +23,16 @@
  * NODATA answer to an MX query the module did not turn into a null MX).
  */
 
+#include <stdlib.h>
 #include <string.h>
+#include <urcu.h>
 #include <libdnssec/binary.h>
 #include <libdnssec/error.h>
 #include <libdnssec/nsec.h>
 
 #include "adapter.h"
 #include "answer_rebuild.h"
+#include "nsec3_names.h"
 #include "nsec_bitmap.h"
 
 /*! Names an NSEC3 record of this answer may stand for: QNAME, its ancestors
@@ -143,18 +146,94 @@ static size_t base32hex(const uint8_t *in, size_t len, char *out)
 	return o;
 }
 
-// The candidate whose hash is the NSEC3 owner's first label, or NULL.
-static const candidate_t *nsec3_match(denial_run_t *run, const knot_rrset_t *rr)
+// The hashing parameters of an NSEC3 record (false: rdata too short).
+static bool nsec3_params(const knot_rrset_t *rr, dnssec_nsec3_params_t *params)
 {
 	const knot_rdata_t *rd = rr->rrs.rdata;
 	if (rd->len < 5 || rd->len < 5 + rd->data[4]) {
-		return NULL;
+		return false;
 	}
-	dnssec_nsec3_params_t params = {
+	*params = (dnssec_nsec3_params_t) {
 		.algorithm = rd->data[0],
 		.iterations = knot_wire_read_u16(rd->data + 2),
 		.salt = { .size = rd->data[4], .data = (uint8_t *)rd->data + 5 },
 	};
+	return true;
+}
+
+// The table of the zone's listed names, published for all workers.
+struct mxg_nsec3_table {
+	struct rcu_head rcu;
+	mx_nsec3_names_t *names;
+};
+
+static void table_free(struct rcu_head *head)
+{
+	mxg_nsec3_table_t *table = caa_container_of(head, mxg_nsec3_table_t, rcu);
+	mx_nsec3_names_free(table->names);
+	free(table);
+}
+
+// Whether an NSEC3 owner is the hash of a listed name: it covers other
+// names' hashes too, and is part of their proofs. The first worker that
+// meets the zone's NSEC3 parameters hashes the listed names; the others go
+// on meanwhile without waiting (and without this match).
+static bool nsec3_listed(denial_run_t *run, const knot_rrset_t *rr,
+                         const dnssec_nsec3_params_t *params)
+{
+	mxguard_ctx_t *ctx = (mxguard_ctx_t *)run->ctx;
+	if (ctx->no_mail == NULL) {
+		return false;
+	}
+	mxg_nsec3_table_t *table = rcu_dereference(ctx->nsec3_names);
+	if (table == NULL || !mx_nsec3_names_params(table->names, params)) {
+		if (pthread_mutex_trylock(&ctx->nsec3_lock) != 0) {
+			return false;
+		}
+		table = rcu_dereference(ctx->nsec3_names);
+		if (table == NULL || !mx_nsec3_names_params(table->names, params)) {
+			mxg_nsec3_table_t *fresh = calloc(1, sizeof(*fresh));
+			if (fresh != NULL) {
+				fresh->names = mx_nsec3_names_new(ctx->no_mail,
+				                                  knotd_qdata_zone_name(run->qdata),
+				                                  params);
+			}
+			if (fresh == NULL || fresh->names == NULL) {
+				free(fresh);
+				pthread_mutex_unlock(&ctx->nsec3_lock);
+				mxg_count_error(run->mod, run->qdata, "out of memory");
+				return false;
+			}
+			mxg_nsec3_table_t *old = rcu_xchg_pointer(&ctx->nsec3_names, fresh);
+			if (old != NULL) {
+				call_rcu(&old->rcu, table_free);
+			}
+			table = fresh;
+		}
+		pthread_mutex_unlock(&ctx->nsec3_lock);
+	}
+	return mx_nsec3_names_has(table->names, rr->owner);
+}
+
+void mxg_denial_free(mxguard_ctx_t *ctx)
+{
+	// No hook runs any more (knotd waited for them): the table goes now,
+	// and any older one whose callback is pending before the module does.
+	mxg_nsec3_table_t *table = ctx->nsec3_names;
+	if (table != NULL) {
+		mx_nsec3_names_free(table->names);
+		free(table);
+		ctx->nsec3_names = NULL;
+	}
+	rcu_barrier();
+	pthread_mutex_destroy(&ctx->nsec3_lock);
+}
+
+// The candidate whose hash is the NSEC3 owner's first label, or NULL.
+static const candidate_t *nsec3_match(denial_run_t *run, const knot_rrset_t *rr,
+                                      const dnssec_nsec3_params_t *p)
+{
+	dnssec_nsec3_params_t params = *p;
 	const uint8_t *label = rr->owner;
 	for (size_t i = 0; i < run->cand_count; i++) {
 		candidate_t *c = &run->cand[i];
@@ -216,11 +295,16 @@ static bool needs_mx(denial_run_t *run, const knot_rrset_t *rr)
 		return run->ctx->implicit || listed(run, owner) || knot_dname_is_wildcard(owner);
 	}
 
-	const candidate_t *c = nsec3_match(run, rr);
+	dnssec_nsec3_params_t params;
+	if (!nsec3_params(rr, &params)) {
+		return false;
+	}
+	const candidate_t *c = nsec3_match(run, rr, &params);
 	if (c != NULL && c->proof) {
 		return false;
 	}
-	return run->ctx->implicit || (c != NULL && c->no_mail);
+	return run->ctx->implicit || (c != NULL && c->no_mail) ||
+	       nsec3_listed(run, rr, &params);
 }
 
 knotd_in_state_t mxg_denial_authority(knotd_in_state_t state, knot_pkt_t *pkt,

@@ -204,6 +204,7 @@ static void ctx_free(mxguard_ctx_t *ctx)
 	if (ctx == NULL) {
 		return;
 	}
+	mxg_denial_free(ctx);
 	mx_name_list_free(ctx->no_mail);
 	mx_log_limit_free(ctx->log_limit);
 	mx_verdict_cache_free(ctx->verdicts);
@@ -220,6 +221,7 @@ static int mxguard_load(knotd_mod_t *mod)
 		return KNOT_ENOMEM;
 	}
 	pthread_mutex_init(&ctx->keys_lock, NULL);
+	pthread_mutex_init(&ctx->nsec3_lock, NULL);
 
 	mx_policy_init(&ctx->policy, MX_ACTION_LOG);
 	for (unsigned k = 0; k < MX_KIND_COUNT; k++) {

@@ -13,6 +13,7 @@ wildcard), an MX query must still give "0 ." with AD.
 
 import time
 
+import dns.dnssec
 import dns.flags
 import dns.message
 import dns.name
@@ -167,3 +168,38 @@ def test_unlisted_names_keep_their_nodata(resolver, zone):
     r = ask(resolver, f"other.wildnomx.{zone}.")
     assert not null_mx(r, f"other.wildnomx.{zone}."), f"{resolver.name}\n{r}"
     assert r.flags & dns.flags.AD
+
+
+def test_listed_names_nsec3_lists_mx_in_every_proof(signed):
+    """A listed name's NSEC3 covers the hashes after its own, so it is part
+    of unrelated names' NXDOMAIN proofs; a resolver may cache it there
+    (RFC 8198). Wherever it appears, it lists MX."""
+    zone = "nsec3.test."
+    q = dns.message.make_query(zone, "NSEC3PARAM")
+    r = dns.message.from_wire(signed.raw_query(q.to_wire(), True))
+    param = r.answer[0][0]
+    target = dns.dnssec.nsec3_hash("parked." + zone, param.salt, param.iterations,
+                                   param.algorithm).lower()
+    seen = 0
+    for i in range(400):
+        q = dns.message.make_query(f"n{i}.{zone}", "A", want_dnssec=True)
+        r = dns.message.from_wire(signed.raw_query(q.to_wire(), True))
+        for rrset in r.authority:
+            if rrset.rdtype != dns.rdatatype.NSEC3:
+                continue
+            if rrset.name.labels[0].decode().lower() != target:
+                continue
+            seen += 1
+            types = {dns.rdatatype.to_text(t) for rd in rrset for t in _bitmap_types(rd)}
+            assert "MX" in types, rrset.to_text()
+        if seen >= 3:
+            break
+    assert seen > 0, "no proof held the listed name's NSEC3"
+
+
+def _bitmap_types(rd):
+    for window, bits in rd.windows:
+        for i, byte in enumerate(bits):
+            for bit in range(8):
+                if byte & (0x80 >> bit):
+                    yield window * 256 + i * 8 + bit
