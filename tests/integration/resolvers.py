@@ -14,6 +14,7 @@ trusts the zone's keys directly and asks knotd for everything below them.
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -181,7 +182,13 @@ class PdnsRecursor(Resolver):
         self.write("recursor.conf", conf)
 
     def argv(self):
-        return [self.program, f"--config-dir={self.dir}"]
+        argv = [self.program, f"--config-dir={self.dir}"]
+        # PowerDNS Recursor 5 reads this old-style file only when asked to.
+        out = subprocess.run([self.program, "--version"], capture_output=True, text=True)
+        version = re.search(r"Recursor (\d+)\.", out.stdout + out.stderr)
+        if version and int(version.group(1)) >= 5:
+            argv.append("--enable-old-settings")
+        return argv
 
 
 class Kresd(Resolver):
