@@ -69,9 +69,9 @@ typedef struct {
 	uint8_t *buf;
 	size_t len;
 	bool full;
-} key_t_;
+} verdict_key_t;
 
-static void key_put(key_t_ *k, const void *data, size_t len)
+static void key_put(verdict_key_t *k, const void *data, size_t len)
 {
 	if (k->full || k->len + len > MX_VERDICT_KEY_MAXLEN) {
 		k->full = true;
@@ -81,12 +81,12 @@ static void key_put(key_t_ *k, const void *data, size_t len)
 	k->len += len;
 }
 
-static void key_u16(key_t_ *k, uint16_t value)
+static void key_u16(verdict_key_t *k, uint16_t value)
 {
 	key_put(k, &value, sizeof(value));
 }
 
-static void key_addr(key_t_ *k, const mx_addr_t *addr)
+static void key_addr(verdict_key_t *k, const mx_addr_t *addr)
 {
 	uint8_t family = addr->family;
 	key_put(k, &family, 1);
@@ -94,7 +94,7 @@ static void key_addr(key_t_ *k, const mx_addr_t *addr)
 }
 
 // An exchange's name: its place in the records when it is one of theirs.
-static void key_name(key_t_ *k, const knot_rdataset_t *rrs, const knot_dname_t *name)
+static void key_name(verdict_key_t *k, const knot_rdataset_t *rrs, const knot_dname_t *name)
 {
 	const uint8_t *start = (const uint8_t *)rrs->rdata;
 	if (name >= start && name < start + rrs->size) {
@@ -106,7 +106,7 @@ static void key_name(key_t_ *k, const knot_rdataset_t *rrs, const knot_dname_t *
 }
 
 // Zone, owner (lower case: no verdict depends on letter case), records.
-static void key_rrset(key_t_ *k, const mx_rrset_view_t *view)
+static void key_rrset(verdict_key_t *k, const mx_rrset_view_t *view)
 {
 	key_put(k, view->zone, view->zone ? knot_dname_size(view->zone) : 0);
 	size_t owner_start = k->len;
@@ -119,7 +119,7 @@ static void key_rrset(key_t_ *k, const mx_rrset_view_t *view)
 	key_put(k, view->rrs->rdata, view->rrs->size);
 }
 
-static void key_glue(key_t_ *k, const mx_rrset_view_t *view)
+static void key_glue(verdict_key_t *k, const mx_rrset_view_t *view)
 {
 	uint8_t complete = view->glue_complete;
 	key_put(k, &complete, 1);
@@ -151,7 +151,7 @@ static void replay(const knot_dname_t *exchange, mx_target_t *target, void *ctx)
 	r->params->lookup(exchange, target, r->params->lookup_ctx);
 }
 
-static bool look_up_all(replay_t *r, const knot_rrset_t *rr, key_t_ *k, knot_mm_t *mm)
+static bool look_up_all(replay_t *r, const knot_rrset_t *rr, verdict_key_t *k, knot_mm_t *mm)
 {
 	const mx_scan_params_t *p = r->params;
 	r->targets = mm_get(mm, (r->rrs->count + 1) * sizeof(*r->targets));
@@ -203,7 +203,7 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
                  const knot_rrset_t *rr, mx_rrset_view_t *view)
 {
 	uint8_t buf[p->cache != NULL ? MX_VERDICT_KEY_MAXLEN : 1];
-	key_t_ key = { .buf = buf, .full = (p->cache == NULL) };
+	verdict_key_t key = { .buf = buf, .full = (p->cache == NULL) };
 	key_rrset(&key, view);
 
 	replay_t r = { .rrs = view->rrs, .params = p };

@@ -67,6 +67,12 @@ typedef struct {
 	pthread_mutex_t nsec3_lock;      // taken by the worker that makes them
 } mxguard_ctx_t;
 
+/*! \brief Memory for the query's duration (knotd's per-worker pool). */
+static inline void *mxg_alloc(knotd_qdata_t *qdata, size_t size)
+{
+	return qdata->mm->alloc(qdata->mm->ctx, size);
+}
+
 /*! \brief Registers the counters of the descriptor table. */
 int mxg_stats_register(knotd_mod_t *mod);
 

@@ -58,11 +58,6 @@ typedef struct {
 	size_t cand_count;
 } denial_run_t;
 
-static void *mm_get(knotd_qdata_t *qdata, size_t size)
-{
-	return qdata->mm->alloc(qdata->mm->ctx, size);
-}
-
 static bool listed(const denial_run_t *run, const knot_dname_t *name)
 {
 	return run->ctx->no_mail != NULL && mx_name_list_match(run->ctx->no_mail, name);
@@ -84,7 +79,7 @@ static knot_dname_t *wildcard_of(knotd_qdata_t *qdata, const knot_dname_t *name)
 	if (size + 2 > KNOT_DNAME_MAXLEN) {
 		return NULL;
 	}
-	knot_dname_t *wild = mm_get(qdata, size + 2);
+	knot_dname_t *wild = mxg_alloc(qdata, size + 2);
 	if (wild != NULL) {
 		wild[0] = 1;
 		wild[1] = '*';
@@ -331,9 +326,9 @@ knotd_in_state_t mxg_denial_authority(knotd_in_state_t state, knot_pkt_t *pkt,
 	}
 
 	const mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
-	denial_run_t *run = mm_get(qdata, sizeof(*run));
-	knot_dname_t *qname = mm_get(qdata, KNOT_DNAME_MAXLEN);
-	mx_replacement_t *repl = mm_get(qdata, (end - first) * sizeof(*repl));
+	denial_run_t *run = mxg_alloc(qdata, sizeof(*run));
+	knot_dname_t *qname = mxg_alloc(qdata, KNOT_DNAME_MAXLEN);
+	mx_replacement_t *repl = mxg_alloc(qdata, (end - first) * sizeof(*repl));
 	if (run == NULL || qname == NULL || repl == NULL) {
 		mxg_count_error(mod, qdata, "out of memory");
 		return state;

@@ -14,11 +14,6 @@
 #include "adapter.h"
 #include "exchange_lookup.h"
 
-static void *mm_get(knotd_qdata_t *qdata, size_t size)
-{
-	return qdata->mm->alloc(qdata->mm->ctx, size);
-}
-
 static size_t node_addresses(const mxg_node_t *node)
 {
 	size_t n = 0;
@@ -36,7 +31,7 @@ static size_t node_addresses(const mxg_node_t *node)
 static bool node_target(knotd_qdata_t *qdata, const mxg_node_t *node, mx_target_t *target)
 {
 	size_t total = node_addresses(node);
-	mx_addr_t *addrs = (total > 0) ? mm_get(qdata, total * sizeof(*addrs)) : NULL;
+	mx_addr_t *addrs = (total > 0) ? mxg_alloc(qdata, total * sizeof(*addrs)) : NULL;
 	if (total > 0 && addrs == NULL) {
 		return false;
 	}
@@ -126,7 +121,7 @@ static bool glue_of(const knot_rrset_t *rr, mx_glue_t **glue, size_t *count,
 		}
 		total += node_addresses(node);
 	}
-	mx_glue_t *out = (total > 0) ? mm_get(qdata, total * sizeof(*out)) : NULL;
+	mx_glue_t *out = (total > 0) ? mxg_alloc(qdata, total * sizeof(*out)) : NULL;
 	if (total > 0 && out == NULL) {
 		return false;
 	}

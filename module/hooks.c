@@ -82,11 +82,6 @@ static bool is_mx_query(const knotd_qdata_t *qdata)
 	return qtype == KNOT_RRTYPE_MX || qtype == KNOT_RRTYPE_ANY;
 }
 
-static void *mm_get(knotd_qdata_t *qdata, size_t size)
-{
-	return qdata->mm->alloc(qdata->mm->ctx, size);
-}
-
 /*** Logging. ***/
 
 static uint64_t now_seconds(void)
@@ -201,9 +196,9 @@ static bool remap_glue(knotd_qdata_t *qdata, const mx_plan_t *plan,
 		return true;
 	}
 
-	int32_t *map = mm_get(qdata, old->rrs.count * sizeof(*map));
-	mxg_additional_t *out = mm_get(qdata, sizeof(*out));
-	mxg_glue_t *glues = mm_get(qdata, add->count * sizeof(*glues));
+	int32_t *map = mxg_alloc(qdata, old->rrs.count * sizeof(*map));
+	mxg_additional_t *out = mxg_alloc(qdata, sizeof(*out));
+	mxg_glue_t *glues = mxg_alloc(qdata, add->count * sizeof(*glues));
 	if (map == NULL || out == NULL || glues == NULL) {
 		return false;
 	}
@@ -244,7 +239,7 @@ static const knot_dname_t *signer_owner(knotd_qdata_t *qdata, const knot_dname_t
 		suffix = mx_dname_parent(suffix);
 	}
 	size_t size = knot_dname_size(suffix);
-	knot_dname_t *wild = mm_get(qdata, size + 2);
+	knot_dname_t *wild = mxg_alloc(qdata, size + 2);
 	if (wild == NULL) {
 		return NULL;
 	}
@@ -299,9 +294,9 @@ static bool enforce(answer_run_t *run)
 {
 	mxguard_ctx_t *ctx = knotd_mod_ctx(run->mod);
 	unsigned count = run->scan.count;
-	mx_replacement_t *repl = mm_get(run->qdata, count * sizeof(*repl));
-	run->enforced = mm_get(run->qdata, count * sizeof(*run->enforced));
-	run->skip_reason = mm_get(run->qdata, count * sizeof(*run->skip_reason));
+	mx_replacement_t *repl = mxg_alloc(run->qdata, count * sizeof(*repl));
+	run->enforced = mxg_alloc(run->qdata, count * sizeof(*run->enforced));
+	run->skip_reason = mxg_alloc(run->qdata, count * sizeof(*run->skip_reason));
 	if (repl == NULL || run->enforced == NULL || run->skip_reason == NULL) {
 		run->enforced = NULL;
 		run->skip_reason = NULL;
