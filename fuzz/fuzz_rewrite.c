@@ -283,8 +283,6 @@ static void fuzz_one(const uint8_t *data, size_t size, knot_mm_t *mm)
 	mx_rec_t *removed = mm_alloc(mm, (mx_records + 1) * sizeof(*removed));
 	FUZZ_ASSERT(repl != NULL && expect != NULL && removed != NULL);
 	size_t repl_count = 0, expect_count = 0, removed_count = 0;
-	const knot_pktsection_t *answer = knot_pkt_section(resp, KNOT_ANSWER);
-
 	for (unsigned k = 0; k < scan.count; k++) {
 		const mx_scan_rrset_t *job = &scan.rrsets[k];
 		const knot_rrset_t *rr = &resp->rr[job->rr_pos];
@@ -317,7 +315,6 @@ static void fuzz_one(const uint8_t *data, size_t size, knot_mm_t *mm)
 			expect[expect_count++] = (mx_rec_t) { owner, rd };
 		}
 	}
-	(void)answer;
 	if (repl_count == 0) {
 		goto done;
 	}

@@ -216,7 +216,7 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 		}
 		view->lookup = replay;
 		view->lookup_ctx = &r;
-	} else if (p->lookup == NULL && p->glue_key != NULL && !key.full) {
+	} else if (p->glue_key != NULL && !key.full) {
 		int len = p->glue_key(rr, key.buf + key.len, sizeof(buf) - key.len, p->glue_ctx);
 		key.full = (len < 0);
 		key.len += (len < 0) ? 0 : len;

@@ -35,6 +35,26 @@ static inline uint64_t mx_hash_end(uint64_t h)
 	return h;
 }
 
+/*!
+ * \brief Adds a wire-format name (uncompressed) in lower case: one name is one
+ *        hash however it is spelt (length octets are below 'A').
+ */
+static inline uint64_t mx_hash_dname_lower(uint64_t h, const uint8_t *name)
+{
+	for (;;) {
+		uint8_t len = *name;
+		h = mx_hash_byte(h, len);
+		if (len == 0) {
+			return h;
+		}
+		for (uint8_t i = 1; i <= len; i++) {
+			uint8_t c = name[i];
+			h = mx_hash_byte(h, (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c);
+		}
+		name += len + 1;
+	}
+}
+
 /*! \brief Hash of \a len bytes from \a seed. */
 static inline uint64_t mx_hash(uint64_t seed, const uint8_t *data, size_t len)
 {

@@ -64,30 +64,13 @@ static int finish(text_t *t, uint32_t suppressed)
 	return (int)t->pos;
 }
 
-static uint64_t hash_lower_name(uint64_t h, const knot_dname_t *name)
-{
-	// The wire form in lower case (length octets are below 'A').
-	for (;;) {
-		uint8_t len = *name;
-		h = mx_hash_byte(h, len);
-		if (len == 0) {
-			return h;
-		}
-		for (uint8_t i = 1; i <= len; i++) {
-			uint8_t c = name[i];
-			h = mx_hash_byte(h, (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c);
-		}
-		name += len + 1;
-	}
-}
-
 uint64_t mx_log_key(uint64_t seed, const knot_dname_t *zone, const knot_dname_t *owner,
                     const knot_dname_t *exchange, mx_log_class_t cls, mx_kind_t kind)
 {
 	uint64_t h = mx_hash_begin(seed);
-	h = hash_lower_name(h, zone ? zone : (const uint8_t *)"");
-	h = hash_lower_name(h, owner);
-	h = hash_lower_name(h, exchange ? exchange : (const uint8_t *)"");
+	h = mx_hash_dname_lower(h, zone ? zone : (const uint8_t *)"");
+	h = mx_hash_dname_lower(h, owner);
+	h = mx_hash_dname_lower(h, exchange ? exchange : (const uint8_t *)"");
 	h = mx_hash_byte(h, cls);
 	h = mx_hash_byte(h, (cls == MX_LOG_VIOLATION) ? kind : 0);
 	return mx_hash_end(h);

@@ -44,20 +44,7 @@ static uint8_t lower(uint8_t c)
 
 uint32_t mx_dname_hash(const knot_dname_t *name)
 {
-	// Over the lowercase wire form (length octets are below 'A').
-	uint64_t h = mx_hash_begin(0);
-	for (;;) {
-		uint8_t len = *name;
-		h = mx_hash_byte(h, len);
-		if (len == 0) {
-			break;
-		}
-		for (uint8_t i = 1; i <= len; i++) {
-			h = mx_hash_byte(h, lower(name[i]));
-		}
-		name += len + 1;
-	}
-	return (uint32_t)mx_hash_end(h);
+	return (uint32_t)mx_hash_end(mx_hash_dname_lower(mx_hash_begin(0), name));
 }
 
 mx_name_list_t *mx_name_list_new(void)

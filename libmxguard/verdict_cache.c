@@ -172,8 +172,3 @@ size_t mx_verdict_cache_size(mx_verdict_cache_t *cache)
 {
 	return cache == NULL ? 0 : atomic_load(&cache->count);
 }
-
-size_t mx_verdict_cache_entry_overhead(void)
-{
-	return sizeof(entry_t);
-}

@@ -63,6 +63,3 @@ void mx_verdict_cache_put(mx_verdict_cache_t *cache, const uint8_t *key, size_t 
 
 /*! \brief Number of verdicts stored. */
 size_t mx_verdict_cache_size(mx_verdict_cache_t *cache);
-
-/*! \brief Bytes an entry takes besides its key and violations (for the docs). */
-size_t mx_verdict_cache_entry_overhead(void);
