@@ -31,6 +31,7 @@ policy:
   - id: nsec3
     nsec3: on
     nsec3-iterations: 0
+    nsec3-salt-length: 0
 
 mod-mxguard:
 """
