@@ -63,6 +63,22 @@ void mx_name_list_free(mx_name_list_t *list)
 	free(list);
 }
 
+bool mx_name_list_subtree_meets(const mx_name_list_t *list, const knot_dname_t *zone)
+{
+	for (size_t i = 0; list != NULL && i < list->wild.cap; i++) {
+		uint32_t off = list->wild.slots[i].off;
+		if (off == 0) {
+			continue;
+		}
+		const uint8_t *top = list->arena + off - 1;
+		if (knot_dname_in_bailiwick(top, zone) >= 0 ||
+		    knot_dname_in_bailiwick(zone, top) > 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 size_t mx_name_list_count(const mx_name_list_t *list)
 {
 	return list == NULL ? 0 : list->exact.count + list->wild.count;

@@ -78,5 +78,12 @@ bool mx_name_list_match(const mx_name_list_t *list, const knot_dname_t *name);
 void mx_name_list_foreach_name(const mx_name_list_t *list,
                                void (*cb)(const knot_dname_t *name, void *ctx), void *ctx);
 
+/*!
+ * \brief Tells whether a listed subtree meets \a zone: its top is in the
+ *        zone, or the zone lies within it. Such members are not listed one
+ *        by one, so nothing outside the zone can name them all.
+ */
+bool mx_name_list_subtree_meets(const mx_name_list_t *list, const knot_dname_t *zone);
+
 /*! \brief Number of distinct entries (names and subtrees). */
 size_t mx_name_list_count(const mx_name_list_t *list);

@@ -22,6 +22,7 @@ struct mx_nsec3_names {
 	size_t cap;         // slots, a power of two
 	size_t count;
 	uint8_t *digests;   // cap slots of digest_len bytes; all zero: empty
+	bool unhashed;      // a listed subtree meets the zone
 };
 
 static bool empty_slot(const uint8_t *slot, size_t len)
@@ -102,6 +103,7 @@ mx_nsec3_names_t *mx_nsec3_names_new(const mx_name_list_t *list, const knot_dnam
 	}
 	build_t b = { .table = t, .zone = zone, .params = params };
 	mx_name_list_foreach_name(list, add_name, &b);
+	t->unhashed = mx_name_list_subtree_meets(list, zone);
 	if (b.failed) {
 		mx_nsec3_names_free(t);
 		return NULL;
@@ -166,4 +168,9 @@ bool mx_nsec3_names_has(const mx_nsec3_names_t *names, const uint8_t *label)
 size_t mx_nsec3_names_count(const mx_nsec3_names_t *names)
 {
 	return names == NULL ? 0 : names->count;
+}
+
+bool mx_nsec3_names_unhashed(const mx_nsec3_names_t *names)
+{
+	return names != NULL && names->unhashed;
 }

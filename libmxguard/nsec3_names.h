@@ -45,5 +45,12 @@ bool mx_nsec3_names_params(const mx_nsec3_names_t *names, const dnssec_nsec3_par
  */
 bool mx_nsec3_names_has(const mx_nsec3_names_t *names, const uint8_t *label);
 
+/*!
+ * \brief Tells whether no-mail names of the zone are missing from the table:
+ *        the members of a listed subtree that meets the zone, which only the
+ *        zone's own tree could name.
+ */
+bool mx_nsec3_names_unhashed(const mx_nsec3_names_t *names);
+
 /*! \brief Number of names hashed. */
 size_t mx_nsec3_names_count(const mx_nsec3_names_t *names);

@@ -17,8 +17,12 @@
  *   - any wildcard "*.X": it may stand for listed names, and a resolver
  *     that caches its NSEC denies MX for every name it covers.
  * An NSEC3 record is matched by its hash: against the query name, its
- * ancestors in the zone and their wildcards, as NSEC3 proofs name them;
- * with null-mx-implicit every NSEC3 record counts.
+ * ancestors in the zone and their wildcards, as NSEC3 proofs name them, and
+ * the listed names of the zone. Every other NSEC3 record counts with
+ * null-mx-implicit, and where a listed subtree meets the zone: its members
+ * cannot be hashed ahead, and any unknown owner may be one of them. Listing
+ * MX where a name has none only sends a resolver to ask for it; only the
+ * record that matches the query name proves anything about its types.
  * Never touched: the record that proves this very answer's "no MX" (a
  * NODATA answer to an MX query the module did not turn into a null MX).
  */
@@ -169,21 +173,21 @@ static void table_free(struct rcu_head *head)
 	free(table);
 }
 
-// Whether an NSEC3 owner is the hash of a listed name: it covers other
+// The hashes of the zone's listed names: an NSEC3 record covers other
 // names' hashes too, and is part of their proofs. The first worker that
 // meets the zone's NSEC3 parameters hashes the listed names; the others go
-// on meanwhile without waiting (and without this match).
-static bool nsec3_listed(denial_run_t *run, const knot_rrset_t *rr,
-                         const dnssec_nsec3_params_t *params)
+// on meanwhile without waiting (and without the table: NULL).
+static const mx_nsec3_names_t *nsec3_table(denial_run_t *run,
+                                           const dnssec_nsec3_params_t *params)
 {
 	mxguard_ctx_t *ctx = (mxguard_ctx_t *)run->ctx;
 	if (ctx->no_mail == NULL) {
-		return false;
+		return NULL;
 	}
 	mxg_nsec3_table_t *table = rcu_dereference(ctx->nsec3_names);
 	if (table == NULL || !mx_nsec3_names_params(table->names, params)) {
 		if (pthread_mutex_trylock(&ctx->nsec3_lock) != 0) {
-			return false;
+			return NULL;
 		}
 		table = rcu_dereference(ctx->nsec3_names);
 		if (table == NULL || !mx_nsec3_names_params(table->names, params)) {
@@ -197,7 +201,7 @@ static bool nsec3_listed(denial_run_t *run, const knot_rrset_t *rr,
 				free(fresh);
 				pthread_mutex_unlock(&ctx->nsec3_lock);
 				mxg_count_error(run->mod, run->qdata, "out of memory");
-				return false;
+				return NULL;
 			}
 			mxg_nsec3_table_t *old = rcu_xchg_pointer(&ctx->nsec3_names, fresh);
 			if (old != NULL) {
@@ -207,7 +211,7 @@ static bool nsec3_listed(denial_run_t *run, const knot_rrset_t *rr,
 		}
 		pthread_mutex_unlock(&ctx->nsec3_lock);
 	}
-	return mx_nsec3_names_has(table->names, rr->owner);
+	return table->names;
 }
 
 void mxg_denial_free(mxguard_ctx_t *ctx)
@@ -298,8 +302,31 @@ static bool needs_mx(denial_run_t *run, const knot_rrset_t *rr)
 	if (c != NULL && c->proof) {
 		return false;
 	}
-	return run->ctx->implicit || (c != NULL && c->no_mail) ||
-	       nsec3_listed(run, rr, &params);
+	if (run->ctx->implicit) {
+		return true;
+	}
+	if (c != NULL) {
+		return c->no_mail;
+	}
+	const mx_nsec3_names_t *names = nsec3_table(run, &params);
+	return mx_nsec3_names_has(names, rr->owner) || mx_nsec3_names_unhashed(names);
+}
+
+// Whether an NSEC record proves that the query name is an empty
+// non-terminal: it precedes the name and its next name lies below it.
+static bool ent_proof(const denial_run_t *run, const knot_rrset_t *rr)
+{
+	if (rr->type != KNOT_RRTYPE_NSEC || rr->rrs.count == 0) {
+		return false;
+	}
+	const knot_rdata_t *rd = rr->rrs.rdata;
+	uint8_t next[KNOT_DNAME_MAXLEN];
+	if (knot_dname_wire_check(rd->data, rd->data + rd->len, NULL) <= 0 ||
+	    knot_dname_to_wire(next, rd->data, sizeof(next)) <= 0) {
+		return false;
+	}
+	knot_dname_to_lower(next);
+	return knot_dname_in_bailiwick(next, run->qname) > 0;
 }
 
 knotd_in_state_t mxg_denial_authority(knotd_in_state_t state, knot_pkt_t *pkt,
@@ -343,9 +370,13 @@ knotd_in_state_t mxg_denial_authority(knotd_in_state_t state, knot_pkt_t *pkt,
 	collect_candidates(run);
 
 	size_t n = 0;
-	const char *reason = NULL;
+	const char *reason = NULL;  // why a record could not be signed
+	bool ent = false;
+	bool no_mail_qname = ctx->implicit || run->cand[0].no_mail;
 	for (uint16_t i = first; i < end; i++) {
 		const knot_rrset_t *rr = &pkt->rr[i];
+		// No NSEC of its own to list MX: a resolver may infer "no MX" there.
+		ent = ent || (no_mail_qname && i >= auth->pos && ent_proof(run, rr));
 		if ((rr->type != KNOT_RRTYPE_NSEC && rr->type != KNOT_RRTYPE_NSEC3) ||
 		    (i < auth->pos && i >= ans->pos + ans->count) || !needs_mx(run, rr)) {
 			continue;
@@ -367,8 +398,9 @@ knotd_in_state_t mxg_denial_authority(knotd_in_state_t state, knot_pkt_t *pkt,
 		r->rrsig.owner = rr->owner;
 		n++;
 	}
-	if (reason != NULL) {
-		mxg_report_not_enforced(mod, qdata, qdata->name, MX_ACTION_NULL_MX, reason);
+	if (reason != NULL || ent) {
+		mxg_report_not_enforced(mod, qdata, qdata->name, MX_ACTION_NULL_MX,
+		                        reason != NULL ? reason : "empty-non-terminal");
 	}
 	if (n == 0) {
 		return state;

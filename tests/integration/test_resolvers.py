@@ -171,15 +171,49 @@ def test_unlisted_names_keep_their_nodata(resolver, zone):
     assert r.flags & dns.flags.AD
 
 
-def test_listed_names_nsec3_lists_mx_in_every_proof(signed):
-    """A listed name's NSEC3 covers the hashes after its own, so it is part
+def _nsec3_owner(server, zone, name):
+    q = dns.message.make_query(zone, "NSEC3PARAM")
+    r = dns.message.from_wire(server.raw_query(q.to_wire(), True))
+    param = r.answer[0][0]
+    return dns.dnssec.nsec3_hash(name, param.salt, param.iterations,
+                                 param.algorithm).lower()
+
+
+def _proof_holding(server, zone, owner):
+    """A name below ZONE whose NXDOMAIN proof holds the NSEC3 OWNER."""
+    for i in range(2000):
+        name = f"n{i}.{zone}"
+        q = dns.message.make_query(name, "A", want_dnssec=True)
+        r = dns.message.from_wire(server.raw_query(q.to_wire(), True))
+        if any(rrset.rdtype == dns.rdatatype.NSEC3 and
+               rrset.name.labels[0].decode().lower() == owner for rrset in r.authority):
+            return name
+    raise AssertionError(f"no NXDOMAIN proof below {zone} holds {owner}")
+
+
+def test_subtree_member_met_in_another_proof_then_mx(resolver, signed):
+    """b.cdn (below the listed *.cdn) first reaches the resolver only as a
+    covering NSEC3 in another name's NXDOMAIN proof; its MX must still be
+    the null MX (PowerDNS Recursor and Knot Resolver reuse such records)."""
+    zone = "nsec3.test."
+    owner = _nsec3_owner(signed, zone, "b.cdn." + zone)
+    other = _proof_holding(signed, zone, owner)
+    expect_validated_denial(resolver, other, "A", dns.rcode.NXDOMAIN)
+    expect_null_mx(resolver, "b.cdn." + zone)
+
+
+@pytest.mark.parametrize("name", ["parked", "a.cdn"])
+def test_no_mail_names_nsec3_lists_mx_in_every_proof(signed, name):
+    """A no-mail name's NSEC3 covers the hashes after its own, so it is part
     of unrelated names' NXDOMAIN proofs; a resolver may cache it there
-    (RFC 8198). Wherever it appears, it lists MX."""
+    (RFC 8198). Wherever it appears, it lists MX: for a listed name (parked)
+    and for a member of a listed subtree (a.cdn, below *.cdn), whose hash
+    the module cannot know ahead."""
     zone = "nsec3.test."
     q = dns.message.make_query(zone, "NSEC3PARAM")
     r = dns.message.from_wire(signed.raw_query(q.to_wire(), True))
     param = r.answer[0][0]
-    target = dns.dnssec.nsec3_hash("parked." + zone, param.salt, param.iterations,
+    target = dns.dnssec.nsec3_hash(f"{name}.{zone}", param.salt, param.iterations,
                                    param.algorithm).lower()
     seen = 0
     for i in range(400):
@@ -195,7 +229,7 @@ def test_listed_names_nsec3_lists_mx_in_every_proof(signed):
             assert "MX" in types, rrset.to_text()
         if seen >= 3:
             break
-    assert seen > 0, "no proof held the listed name's NSEC3"
+    assert seen > 0, f"no proof held the NSEC3 of {name}"
 
 
 def _bitmap_types(rd):
@@ -204,3 +238,23 @@ def _bitmap_types(rd):
             for bit in range(8):
                 if byte & (0x80 >> bit):
                     yield window * 256 + i * 8 + bit
+
+
+@pytest.mark.parametrize("zone", ("nsec.test", "impl.test"))
+def test_empty_non_terminal_is_logged(signed, zone):
+    """e.cdn exists only because x.e.cdn does: in an NSEC zone it has no NSEC
+    of its own to list MX, and the module says so."""
+    name = f"e.cdn.{zone}."
+    q = dns.message.make_query(name, "AAAA", want_dnssec=True)
+    r = dns.message.from_wire(signed.raw_query(q.to_wire(), True))
+    assert r.rcode() == dns.rcode.NOERROR and not r.answer, r
+    line = f"not enforced, owner {name}, action null-mx, reason empty-non-terminal"
+    deadline = time.monotonic() + 5
+    while line not in signed.log_text():
+        assert time.monotonic() < deadline, f"{r}\n" + signed.log_text()[-3000:]
+        time.sleep(0.1)
+    # A name with an NSEC of its own is not reported.
+    q = dns.message.make_query(f"a.cdn.{zone}.", "AAAA", want_dnssec=True)
+    signed.raw_query(q.to_wire(), True)
+    time.sleep(0.3)
+    assert f"owner a.cdn.{zone}., action null-mx, reason empty" not in signed.log_text()
