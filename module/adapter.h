@@ -53,7 +53,7 @@ typedef struct {
 	bool rotate;                // answer-rotation is on
 	bool unsigned_allow;        // serve rewritten signed answers unsigned
 	bool enforces;              // some action rewrites answers
-	mx_name_list_t *no_mail;    // names and subtrees that get a null MX
+	const mx_name_list_t *no_mail;  // names and subtrees that get a null MX (shared)
 	bool implicit;              // every existing name without MX gets one
 	uint32_t null_mx_ttl;       // TTL of a synthesised null MX
 	bool can_sign;              // knotd signs the zone, key files can be read

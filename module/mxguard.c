@@ -18,6 +18,7 @@
 
 #include "adapter.h"
 #include "config_rules.h"
+#include "list_registry.h"
 
 #define C_SERVER              "\x06""server"
 #define C_ANSWER_ROTATION     "\x0f""answer-rotation"
@@ -72,17 +73,18 @@ static int check_allow(knotd_conf_check_args_t *args)
 	return ret;
 }
 
-// The no-mail names of the items, then of the file, into a list.
-static int load_no_mail(mx_name_list_t *list, knotd_conf_t *names, knotd_conf_t *file,
-                        char *err, size_t err_len)
+// The no-mail names of the items, then of the file: a list shared by the
+// instances (zones) configured alike.
+static int acquire_no_mail(knotd_conf_t *names, knotd_conf_t *file,
+                           const mx_name_list_t **list, char *err, size_t err_len)
 {
 	const char *values[names->count + 1];
 	for (size_t i = 0; i < names->count; i++) {
 		values[i] = names->multi[i].string;
 	}
-	return mx_conf_load_no_mail(list, values, names->count,
-	                            file->count > 0 ? file->single.string : NULL,
-	                            err, err_len);
+	return mx_list_registry_acquire(values, names->count,
+	                                file->count > 0 ? file->single.string : NULL,
+	                                list, err, err_len);
 }
 
 static int check_no_mail(knotd_conf_check_args_t *args)
@@ -92,13 +94,12 @@ static int check_no_mail(knotd_conf_check_args_t *args)
 	if (names.count == 0 && file.count == 0) {
 		return KNOT_EOK;
 	}
-	mx_name_list_t *list = mx_name_list_new();
-	int ret = (list == NULL) ? KNOT_ENOMEM :
-	          load_no_mail(list, &names, &file, check_msg, sizeof(check_msg));
+	const mx_name_list_t *list = NULL;
+	int ret = acquire_no_mail(&names, &file, &list, check_msg, sizeof(check_msg));
 	if (ret != KNOT_EOK && ret != KNOT_ENOMEM) {
 		args->err_str = check_msg;
 	}
-	mx_name_list_free(list);
+	mx_list_registry_release(list);
 	knotd_conf_free(&names);
 	return ret;
 }
@@ -182,13 +183,8 @@ static int load_null_mx(knotd_mod_t *mod, mxguard_ctx_t *ctx)
 	if (names.count == 0 && file.count == 0) {
 		return KNOT_EOK;
 	}
-	ctx->no_mail = mx_name_list_new();
-	if (ctx->no_mail == NULL) {
-		knotd_conf_free(&names);
-		return KNOT_ENOMEM;
-	}
 	char err[640] = "";
-	int ret = load_no_mail(ctx->no_mail, &names, &file, err, sizeof(err));
+	int ret = acquire_no_mail(&names, &file, &ctx->no_mail, err, sizeof(err));
 	knotd_conf_free(&names);
 	if (ret != KNOT_EOK) {
 		// The check passed a moment ago: the file changed in between.
@@ -205,7 +201,7 @@ static void ctx_free(mxguard_ctx_t *ctx)
 		return;
 	}
 	mxg_denial_free(ctx);
-	mx_name_list_free(ctx->no_mail);
+	mx_list_registry_release(ctx->no_mail);
 	mx_log_limit_free(ctx->log_limit);
 	mx_verdict_cache_free(ctx->verdicts);
 	mxg_signing_free(ctx);
