@@ -350,3 +350,36 @@ int mx_rrsig_sign(const knot_rrset_t *rr, const knot_dname_t *signer,
 	dnssec_binary_free(&sig);
 	return ret;
 }
+
+// Appends LEN bytes, or marks the key as not fitting (*len past max).
+static void key_add(uint8_t *buf, size_t max, size_t *len, const void *data, size_t size)
+{
+	if (*len <= max && size <= max - *len) {
+		memcpy(buf + *len, data, size);
+	}
+	*len += size;
+}
+
+size_t mx_signature_key(const knot_rrset_t *rr, const knot_dname_t *signer,
+                        const mx_signer_t *signers, size_t count, uint8_t *buf, size_t max)
+{
+	size_t len = 0;
+	key_add(buf, max, &len, signer, knot_dname_size(signer));
+	size_t owner_at = len;
+	key_add(buf, max, &len, rr->owner, knot_dname_size(rr->owner));
+	if (len <= max) {
+		knot_dname_to_lower(buf + owner_at);
+	}
+	key_add(buf, max, &len, &rr->type, sizeof(rr->type));
+	key_add(buf, max, &len, &rr->rclass, sizeof(rr->rclass));
+	key_add(buf, max, &len, &rr->ttl, sizeof(rr->ttl));
+	key_add(buf, max, &len, &rr->rrs.count, sizeof(rr->rrs.count));
+	key_add(buf, max, &len, rr->rrs.rdata, rr->rrs.size);
+	for (size_t i = 0; i < count; i++) {
+		const mx_signer_t *s = &signers[i];
+		uint32_t fixed[] = { s->algorithm, s->key_tag, s->inception, s->expiration };
+		key_add(buf, max, &len, fixed, sizeof(fixed));
+		key_add(buf, max, &len, s->dnskey, knot_rdata_size(s->dnskey->len));
+	}
+	return len <= max ? len : 0;
+}

@@ -113,3 +113,16 @@ bool mx_key_matches(const dnssec_key_t *key, const knot_rdata_t *dnskey);
 int mx_rrsig_sign(const knot_rrset_t *rr, const knot_dname_t *signer,
                   const dnssec_key_t *key, uint32_t inception, uint32_t expiration,
                   knot_rdataset_t *rrsigs, knot_mm_t *mm);
+
+/*!
+ * \brief The key under which a signature set of \a rr may be kept: all it
+ *        depends on, byte for byte. The RRset as signed (owner in lower
+ *        case, type, class, TTL, records), the signer's name, and for each
+ *        signer its algorithm, key tag, validity times and DNSKEY record: a
+ *        kept set is reused only for the same data under the same keys and
+ *        times.
+ *
+ * eturn The key's length, or 0 if it does not fit in \a max bytes.
+ */
+size_t mx_signature_key(const knot_rrset_t *rr, const knot_dname_t *signer,
+                        const mx_signer_t *signers, size_t count, uint8_t *buf, size_t max);

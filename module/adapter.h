@@ -20,6 +20,7 @@
 #include "knot_compat.h"
 #include "address.h"
 #include "answer_scan.h"
+#include "bounded_table.h"
 #include "log_limit.h"
 #include "log_line.h"
 #include "name_list.h"
@@ -61,6 +62,7 @@ typedef struct {
 	char **keystore_dirs;       // knotd's PKCS #8 key store directories
 	size_t keystore_count;
 	mxg_keyset_t *keyset;       // loaded keys (RCU: read in hooks, swapped)
+	mx_bounded_table_t *signatures;  // signature sets made (NULL: none kept)
 	pthread_mutex_t keys_lock;  // serialises the workers that load keys
 	atomic_bool error_logged;
 	mxg_nsec3_table_t *nsec3_names;  // RCU: NSEC3 hashes of the listed names
@@ -90,9 +92,10 @@ void mxg_exchange_source(mx_scan_params_t *params, knotd_qdata_t *qdata);
 
 /*!
  * \brief Finds the zone's key stores when knotd signs the zone (sets
- *        can_sign). The keys themselves are loaded when first needed.
+ *        can_sign). The keys themselves are loaded when first needed; up
+ *        to \a cache_size signature sets made are kept for reuse.
  */
-void mxg_signing_load(knotd_mod_t *mod, mxguard_ctx_t *ctx);
+void mxg_signing_load(knotd_mod_t *mod, mxguard_ctx_t *ctx, size_t cache_size);
 
 /*!
  * \brief Frees what signing holds; waits for pending RCU callbacks

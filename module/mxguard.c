@@ -278,7 +278,7 @@ static int mxguard_load(knotd_mod_t *mod)
 		return KNOT_ENOTSUP;
 	}
 	if (rewrites) {
-		mxg_signing_load(mod, ctx);
+		mxg_signing_load(mod, ctx, cache_size);
 	}
 
 	ret = mxg_stats_register(mod);

@@ -249,6 +249,54 @@ static bool find_keys(knotd_mod_t *mod, mxguard_ctx_t *ctx, const mx_signer_t *s
 	return false;
 }
 
+/*
+ * Signatures made are kept (bounded like the verdicts) under all they
+ * depend on: the RRset, the keys and the validity times of the zone's own
+ * signatures. The same record set signed again – a rewritten MX RRset, a
+ * denial record – costs a copy instead of a signature (112 µs with P-256).
+ */
+#define SIGNATURE_KEY_MAX 2048
+
+typedef struct {
+	uint16_t count;
+	uint32_t size;
+	uint8_t rdata[];
+} kept_rrsigs_t;
+
+static bool reuse_signatures(mxguard_ctx_t *ctx, const uint8_t *key, size_t key_len,
+                             knot_rdataset_t *rrsigs, knot_mm_t *mm)
+{
+	size_t len = 0;
+	const kept_rrsigs_t *kept = mx_bounded_table_get(ctx->signatures, key, key_len, &len);
+	if (kept == NULL || len < sizeof(*kept) || len - sizeof(*kept) < kept->size) {
+		return false;
+	}
+	knot_rdata_t *rdata = mm->alloc(mm->ctx, kept->size);
+	if (rdata == NULL) {
+		return false;
+	}
+	memcpy(rdata, kept->rdata, kept->size);
+	rrsigs->count = kept->count;
+	rrsigs->size = kept->size;
+	rrsigs->rdata = rdata;
+	return true;
+}
+
+static void keep_signatures(mxguard_ctx_t *ctx, const uint8_t *key, size_t key_len,
+                            const knot_rdataset_t *rrsigs)
+{
+	size_t len = sizeof(kept_rrsigs_t) + rrsigs->size;
+	kept_rrsigs_t *kept = malloc(len);
+	if (kept == NULL) {
+		return;
+	}
+	kept->count = rrsigs->count;
+	kept->size = rrsigs->size;
+	memcpy(kept->rdata, rrsigs->rdata, rrsigs->size);
+	mx_bounded_table_put(ctx->signatures, key, key_len, kept, len);
+	free(kept);
+}
+
 bool mxg_sign(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_rrset_t *rr,
               knot_rrset_t *rrsig, const char **reason)
 {
@@ -278,10 +326,17 @@ bool mxg_sign(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_rrset_t *rr,
 
 	// knotd's read-side section holds already; the nesting makes it explicit.
 	rcu_read_lock();
-	const mxg_key_t *keys[MX_SIGNERS_MAX];
-	bool ok = find_keys(mod, ctx, signers, count, now, keys, reason);
 	knot_rrset_init(rrsig, rr->owner, KNOT_RRTYPE_RRSIG, KNOT_CLASS_IN, rr->ttl);
 	const knot_dname_t *apex = knotd_qdata_zone_name(qdata);
+	uint8_t key[SIGNATURE_KEY_MAX];
+	size_t key_len = (ctx->signatures == NULL) ? 0 :
+	                 mx_signature_key(rr, apex, signers, count, key, sizeof(key));
+	if (key_len > 0 && reuse_signatures(ctx, key, key_len, &rrsig->rrs, qdata->mm)) {
+		rcu_read_unlock();
+		return true;
+	}
+	const mxg_key_t *keys[MX_SIGNERS_MAX];
+	bool ok = find_keys(mod, ctx, signers, count, now, keys, reason);
 	for (size_t i = 0; ok && i < count; i++) {
 		int ret = mx_rrsig_sign(rr, apex, keys[i]->key, signers[i].inception,
 		                        signers[i].expiration, &rrsig->rrs, qdata->mm);
@@ -289,6 +344,9 @@ bool mxg_sign(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_rrset_t *rr,
 			*reason = (ret == KNOT_ENOMEM) ? "out-of-memory" : "signing-failed";
 			ok = false;
 		}
+	}
+	if (ok && key_len > 0) {
+		keep_signatures(ctx, key, key_len, &rrsig->rrs);
 	}
 	rcu_read_unlock();
 	if (!ok) {
@@ -384,7 +442,7 @@ static int load_keystores(knotd_mod_t *mod, mxguard_ctx_t *ctx, size_t *pkcs11)
 	return ret;
 }
 
-void mxg_signing_load(knotd_mod_t *mod, mxguard_ctx_t *ctx)
+void mxg_signing_load(knotd_mod_t *mod, mxguard_ctx_t *ctx, size_t cache_size)
 {
 	ctx->can_sign = false;
 	ctx->sign_off_reason = "no-signing-keys";
@@ -412,6 +470,7 @@ void mxg_signing_load(knotd_mod_t *mod, mxguard_ctx_t *ctx)
 		              "be used: answers they sign will not be rewritten");
 	}
 	ctx->can_sign = true;
+	ctx->signatures = mx_bounded_table_new(cache_size);
 }
 
 void mxg_signing_free(mxguard_ctx_t *ctx)
@@ -421,6 +480,8 @@ void mxg_signing_free(mxguard_ctx_t *ctx)
 	// must run before the module's code is unmapped.
 	keyset_free(ctx->keyset);
 	ctx->keyset = NULL;
+	mx_bounded_table_free(ctx->signatures);
+	ctx->signatures = NULL;
 	rcu_barrier();
 	for (size_t i = 0; i < ctx->keystore_count; i++) {
 		free(ctx->keystore_dirs[i]);

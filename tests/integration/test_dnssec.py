@@ -36,6 +36,12 @@ mod-mxguard:
     self-exchange: null-mx
     null-mx: parked.example.test
     log-interval: 0
+  - id: enforce-nocache
+    loopback: strip
+    self-exchange: null-mx
+    null-mx: parked.example.test
+    log-interval: 0
+    verdict-cache-size: 0
   - id: enforce-allow
     loopback: strip
     self-exchange: null-mx
@@ -93,6 +99,45 @@ def test_rewritten_answer_is_signed_again_and_validates(signer):
     r = ask(signer, "self.example.test.")
     mx = validate(r, "self.example.test.", keys)
     assert [rd.to_text() for rd in mx] == ["0 ."]
+
+
+def _rrsig_bytes(r, owner):
+    _, sigs = mx_and_sigs(r, owner)
+    assert sigs is not None
+    return sorted(sig.to_text() for sig in sigs)
+
+
+def test_signatures_are_kept_and_reused(signer):
+    """The same rewritten RRset under the same keys is signed once: the
+    second answer carries the very signature of the first (ECDSA signatures
+    of the same data differ from one signing to the next), and it validates.
+    Wildcard answers are signed as the wildcard, so two names under it share
+    one."""
+    keys = dnskey(signer)
+    for name in ("partial.example.test.", "self.example.test."):
+        first = ask(signer, name)
+        second = ask(signer, name, tcp=False)
+        validate(second, name, keys)
+        assert _rrsig_bytes(first, name) == _rrsig_bytes(second, name)
+    a = ask(signer, "one.wild.example.test.")
+    b = ask(signer, "two.wild.example.test.")
+    validate(b, "two.wild.example.test.", keys)
+    assert _rrsig_bytes(a, "one.wild.example.test.") == \
+        _rrsig_bytes(b, "two.wild.example.test.")
+
+
+def test_without_cache_each_answer_is_signed_anew():
+    s = signing_server("mod-mxguard/enforce-nocache")
+    try:
+        keys = dnskey(s)
+        first = ask(s, "partial.example.test.")
+        second = ask(s, "partial.example.test.")
+        validate(first, "partial.example.test.", keys)
+        validate(second, "partial.example.test.", keys)
+        assert _rrsig_bytes(first, "partial.example.test.") != \
+            _rrsig_bytes(second, "partial.example.test.")
+    finally:
+        s.cleanup()
 
 
 def test_wildcard_rewrite_validates(signer):

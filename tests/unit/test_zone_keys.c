@@ -458,6 +458,65 @@ static void test_sign_wildcard_and_null_mx(void **state)
 	knot_rrset_clear(&rr, NULL);
 }
 
+// Whatever the signature depends on is in its key; letter case of the
+// owner is not (the signature covers the owner in lower case).
+static void test_signature_key(void **state)
+{
+	knot_rrset_t rr;
+	knot_rrset_init(&rr, test_name("Mail.Example.TEST."), KNOT_RRTYPE_MX, KNOT_CLASS_IN, 300);
+	test_add_mx(&rr.rrs, 10, "mx1.example.test.");
+	mx_signer_t signers[2] = {
+		{ ALG_ECDSAP256, tag_of(zsk.dnskey), NOW - 5400, NOW + 86400, zsk.dnskey },
+		{ ALG_ECDSAP256, tag_of(zsk2.dnskey), NOW - 5400, NOW + 86400, zsk2.dnskey },
+	};
+	uint8_t base[1024], other[1024];
+	size_t len = mx_signature_key(&rr, apex, signers, 1, base, sizeof(base));
+	assert_true(len > 0);
+
+	knot_rrset_t lower = rr;
+	lower.owner = test_name("mail.example.test.");
+	assert_int_equal(mx_signature_key(&lower, apex, signers, 1, other, sizeof(other)), len);
+	assert_memory_equal(base, other, len);
+	free(lower.owner);
+
+	// Each of these makes another key.
+	knot_rrset_t changed = rr;
+	changed.ttl = 301;
+	size_t n = mx_signature_key(&changed, apex, signers, 1, other, sizeof(other));
+	assert_false(n == len && memcmp(base, other, n) == 0);
+	changed = rr;
+	changed.owner = test_name("*.example.test.");
+	n = mx_signature_key(&changed, apex, signers, 1, other, sizeof(other));
+	assert_false(n == len && memcmp(base, other, n) == 0);
+	free(changed.owner);
+	changed = rr;
+	changed.rrs = (knot_rdataset_t){ 0 };
+	test_add_mx(&changed.rrs, 20, "mx1.example.test.");
+	n = mx_signature_key(&changed, apex, signers, 1, other, sizeof(other));
+	assert_false(n == len && memcmp(base, other, n) == 0);
+	knot_rdataset_clear(&changed.rrs, NULL);
+	mx_signer_t later = signers[0];
+	later.expiration++;
+	n = mx_signature_key(&rr, apex, &later, 1, other, sizeof(other));
+	assert_false(n == len && memcmp(base, other, n) == 0);
+	later = signers[0];
+	later.dnskey = zsk2.dnskey;  // same tag and times, another key
+	n = mx_signature_key(&rr, apex, &later, 1, other, sizeof(other));
+	assert_false(n == len && memcmp(base, other, n) == 0);
+	n = mx_signature_key(&rr, apex, signers, 2, other, sizeof(other));
+	assert_true(n > len);
+	knot_dname_t *elsewhere = test_name("other.test.");
+	n = mx_signature_key(&rr, elsewhere, signers, 1, other, sizeof(other));
+	assert_false(n == len && memcmp(base, other, n) == 0);
+	free(elsewhere);
+
+	// Too long for the buffer: no key.
+	assert_int_equal(mx_signature_key(&rr, apex, signers, 1, other, len - 1), 0);
+	assert_int_equal(mx_signature_key(&rr, apex, signers, 1, other, len), len);
+	knot_rdataset_clear(&rr.rrs, NULL);
+	free(rr.owner);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +529,7 @@ int main(void)
 		cmocka_unit_test(test_key_mismatch_and_unreadable),
 		cmocka_unit_test(test_sign_canonical_mx),
 		cmocka_unit_test(test_sign_wildcard_and_null_mx),
+		cmocka_unit_test(test_signature_key),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
