@@ -47,12 +47,13 @@ static void add_override(mx_scan_t *scan, const mx_scan_params_t *p,
 }
 
 // The RRSIG of the answer that covers the MX RRset at this owner.
-static void find_rrsig(const knot_pkt_t *pkt, mx_scan_rrset_t *job, knot_dname_t *name)
+static void find_rrsig(const knot_pkt_t *pkt, mx_scan_rrset_t *job)
 {
 	const knot_pktsection_t *answer = knot_pkt_section(pkt, KNOT_ANSWER);
 	job->rrsig_pos = -1;
 	for (uint16_t i = 0; i < answer->count; i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(answer, i);
+		knot_dname_storage_t name;
 		if (mx_rrsig_covers(rr, KNOT_RRTYPE_MX) && rr->rrs.rdata->len >= 4 &&
 		    mx_wire_owner(pkt, answer->pos + i, name) &&
 		    knot_dname_is_case_equal(name, job->owner)) {
@@ -63,7 +64,7 @@ static void find_rrsig(const knot_pkt_t *pkt, mx_scan_rrset_t *job, knot_dname_t
 	}
 }
 
-/*** The verdict cache's key: everything a verdict depends on, byte for byte. ***/
+/*** The verdict cache's key besides zone, owner and records: the exchanges. ***/
 
 typedef struct {
 	uint8_t *buf;
@@ -246,23 +247,19 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 		                        MX_LOG_VIOLATION, v->kind);
 	}
 	if (!key.full && scan->violation_count < scan->violation_cap) {
-		mx_verdict_cache_put(p->cache, key.buf, key.len, scan->violations + job->first,
+		mx_verdict_cache_put(p->cache, &vkey, scan->violations + job->first,
 		                     scan->violation_count - job->first);
 	}
 	return KNOT_EOK;
 }
 
 static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
-                      mx_scan_t *scan, mx_scan_rrset_t *job, uint16_t rr_pos)
+                      mx_scan_t *scan, mx_scan_rrset_t *job, uint16_t rr_pos,
+                      mx_action_t *record)
 {
 	const knot_rrset_t *rr = &pkt->rr[rr_pos];
 	memset(job, 0, sizeof(*job));
 	job->rr_pos = rr_pos;
-	mx_action_t *record = mm_get(p->mm, rr->rrs.count * sizeof(*record));
-	knot_dname_t *name = mm_get(p->mm, KNOT_DNAME_MAXLEN);
-	if (record == NULL || name == NULL) {
-		return KNOT_ENOMEM;
-	}
 	if (pkt->rr_info[rr_pos].compress_ptr[KNOT_COMPR_HINT_OWNER] == KNOT_COMPR_HINT_QNAME &&
 	    knot_pkt_wire_qname(pkt) != NULL) {
 		// Written as a pointer to the question: the name as the query spelt it.
@@ -296,7 +293,7 @@ static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
 		mx_kind_t kind = scan->violations[v].kind;
 		mx_plan_add(&job->plan, &scan->violations[v], p->policy->action[kind]);
 	}
-	find_rrsig(pkt, job, name);
+	find_rrsig(pkt, job);
 	return KNOT_EOK;
 }
 

@@ -18,28 +18,85 @@
 typedef struct {
 	struct cds_lfht_node node;
 	struct rcu_head rcu;
-	uint16_t key_len;
+	uint8_t zone_len;
+	uint8_t owner_len;
+	uint16_t rr_count;
+	uint16_t rdata_len;
+	uint16_t extra_len;
 	uint16_t count;
 	mx_violation_t *violations;  // in the same allocation, after the key
-	uint8_t key[];
+	uint8_t key[];               // zone, owner in lower case, rdata, extra
 } entry_t;
 
 struct mx_verdict_cache {
 	struct cds_lfht *table;
 	size_t max_entries;
+	uint64_t seed;
 	atomic_size_t count;  // entries in the table plus reservations
 };
 
+// A key with the sizes of its names.
 typedef struct {
-	const uint8_t *data;
-	size_t len;
-} lookup_key_t;
+	const mx_verdict_key_t *key;
+	size_t zone_len;
+	size_t owner_len;
+} sized_key_t;
 
+static bool size_key(sized_key_t *k, const mx_verdict_key_t *key)
+{
+	k->key = key;
+	k->zone_len = (key->zone != NULL) ? mx_name_size(key->zone) : 0;
+	k->owner_len = mx_name_size(key->owner);
+	return k->zone_len + k->owner_len + key->rrs->size + key->extra_len <=
+	       MX_VERDICT_KEY_MAXLEN;
+}
+
+// Owner and records: they tell RRsets apart, and a reload that changes
+// neither finds its verdicts again. The rest is compared, not hashed.
+static uint64_t key_hash(const mx_verdict_cache_t *cache, const sized_key_t *k)
+{
+	uint64_t h = mx_hash_begin(cache->seed);
+	h = mx_hash_name_lower(h, k->key->owner, k->owner_len);
+	h = mx_hash_bytes(h, (const uint8_t *)k->key->rrs->rdata, k->key->rrs->size);
+	return mx_hash_end(h);
+}
+
+// Longer pieces compare faster in libc (vector instructions) than in words.
+static bool equal(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	return (len <= 24) ? mx_bytes_equal(a, b, len) : memcmp(a, b, len) == 0;
+}
+
+// The same zone, owner (ignoring ASCII case) and records.
+static int match_rrset(struct cds_lfht_node *node, const void *data)
+{
+	const entry_t *e = caa_container_of(node, entry_t, node);
+	const sized_key_t *k = data;
+	const knot_rdataset_t *rrs = k->key->rrs;
+	if (e->zone_len != k->zone_len || e->owner_len != k->owner_len ||
+	    e->rr_count != rrs->count || e->rdata_len != rrs->size) {
+		return 0;
+	}
+	const uint8_t *stored = e->key;
+	if (!mx_bytes_equal(stored, k->key->zone, k->zone_len)) {
+		return 0;
+	}
+	stored += k->zone_len;
+	if (!mx_bytes_equal_lower(k->key->owner, stored, k->owner_len)) {
+		return 0;
+	}
+	stored += k->owner_len;
+	return equal(stored, (const uint8_t *)rrs->rdata, rrs->size);
+}
+
+// All of the key.
 static int match_key(struct cds_lfht_node *node, const void *data)
 {
 	const entry_t *e = caa_container_of(node, entry_t, node);
-	const lookup_key_t *k = data;
-	return e->key_len == k->len && memcmp(e->key, k->data, k->len) == 0;
+	const sized_key_t *k = data;
+	return e->extra_len == k->key->extra_len && match_rrset(node, data) &&
+	       equal(e->key + k->zone_len + k->owner_len + e->rdata_len,
+	             k->key->extra, e->extra_len);
 }
 
 static void free_entry(struct rcu_head *head)
@@ -56,7 +113,7 @@ static size_t pow2_at_least(size_t n)
 	return p;
 }
 
-mx_verdict_cache_t *mx_verdict_cache_new(size_t max_entries)
+mx_verdict_cache_t *mx_verdict_cache_new(size_t max_entries, uint64_t seed)
 {
 	if (max_entries == 0) {
 		return NULL;
@@ -73,6 +130,7 @@ mx_verdict_cache_t *mx_verdict_cache_new(size_t max_entries)
 		return NULL;
 	}
 	cache->max_entries = max_entries;
+	cache->seed = seed;
 	return cache;
 }
 
@@ -96,15 +154,15 @@ void mx_verdict_cache_free(mx_verdict_cache_t *cache)
 	free(cache);
 }
 
-bool mx_verdict_cache_get(mx_verdict_cache_t *cache, const uint8_t *key, size_t len,
+bool mx_verdict_cache_get(mx_verdict_cache_t *cache, const mx_verdict_key_t *key,
                           mx_verdict_t *out)
 {
-	if (cache == NULL || len > MX_VERDICT_KEY_MAXLEN) {
+	sized_key_t k;
+	if (cache == NULL || !size_key(&k, key)) {
 		return false;
 	}
-	lookup_key_t k = { key, len };
 	struct cds_lfht_iter iter;
-	cds_lfht_lookup(cache->table, mx_hash_words(0, key, len), match_key, &k, &iter);
+	cds_lfht_lookup(cache->table, key_hash(cache, &k), match_key, &k, &iter);
 	struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
 	if (node == NULL) {
 		return false;
@@ -127,10 +185,19 @@ static void evict_one(mx_verdict_cache_t *cache)
 	}
 }
 
-void mx_verdict_cache_put(mx_verdict_cache_t *cache, const uint8_t *key, size_t len,
+static uint8_t *put_bytes(uint8_t *p, const uint8_t *data, size_t len)
+{
+	if (len > 0) {
+		memcpy(p, data, len);
+	}
+	return p + len;
+}
+
+void mx_verdict_cache_put(mx_verdict_cache_t *cache, const mx_verdict_key_t *key,
                           const mx_violation_t *violations, unsigned count)
 {
-	if (cache == NULL || len > MX_VERDICT_KEY_MAXLEN || count > UINT16_MAX) {
+	sized_key_t k;
+	if (cache == NULL || !size_key(&k, key) || count > UINT16_MAX) {
 		return;
 	}
 	if (atomic_fetch_add(&cache->count, 1) >= cache->max_entries) {
@@ -142,6 +209,8 @@ void mx_verdict_cache_put(mx_verdict_cache_t *cache, const uint8_t *key, size_t 
 	}
 
 	// Key, then the violations, aligned.
+	const knot_rdataset_t *rrs = key->rrs;
+	size_t len = k.zone_len + k.owner_len + rrs->size + key->extra_len;
 	size_t key_space = (len + 7) & ~(size_t)7;
 	entry_t *e = malloc(sizeof(*e) + key_space + count * sizeof(*violations));
 	if (e == NULL) {
@@ -149,22 +218,31 @@ void mx_verdict_cache_put(mx_verdict_cache_t *cache, const uint8_t *key, size_t 
 		return;
 	}
 	cds_lfht_node_init(&e->node);
-	e->key_len = len;
+	e->zone_len = k.zone_len;
+	e->owner_len = k.owner_len;
+	e->rr_count = rrs->count;
+	e->rdata_len = rrs->size;
+	e->extra_len = key->extra_len;
 	e->count = count;
-	memcpy(e->key, key, len);
+	uint8_t *p = put_bytes(e->key, key->zone, k.zone_len);
+	for (size_t i = 0; i < k.owner_len; i++) {
+		uint8_t c = key->owner[i];
+		*p++ = (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;  // as mx_lower8()
+	}
+	p = put_bytes(p, (const uint8_t *)rrs->rdata, rrs->size);
+	put_bytes(p, key->extra, key->extra_len);
 	e->violations = (mx_violation_t *)(e->key + key_space);
 	for (unsigned i = 0; i < count; i++) {
 		e->violations[i] = violations[i];
 		e->violations[i].exchange = NULL;  // the records' own, at use
 	}
 
-	lookup_key_t k = { key, len };
-	struct cds_lfht_node *old = cds_lfht_add_unique(cache->table, mx_hash_words(0, key, len),
-	                                                match_key, &k, &e->node);
-	if (old != &e->node) {
-		// Another worker stored the same verdict first.
-		free(e);
+	// One verdict per RRset: one of other exchanges is of data that is gone.
+	struct cds_lfht_node *old = cds_lfht_add_replace(cache->table, key_hash(cache, &k),
+	                                                 match_rrset, &k, &e->node);
+	if (old != NULL) {
 		atomic_fetch_sub(&cache->count, 1);
+		call_rcu(&caa_container_of(old, entry_t, node)->rcu, free_entry);
 	}
 }
 
