@@ -106,20 +106,6 @@ static void key_name(verdict_key_t *k, const knot_rdataset_t *rrs, const knot_dn
 	key_put(k, name, knot_dname_size(name));
 }
 
-// Zone, owner (lower case: no verdict depends on letter case), records.
-static void key_rrset(verdict_key_t *k, const mx_rrset_view_t *view)
-{
-	key_put(k, view->zone, view->zone ? knot_dname_size(view->zone) : 0);
-	size_t owner_start = k->len;
-	key_put(k, view->owner, knot_dname_size(view->owner));
-	if (!k->full) {
-		knot_dname_to_lower(k->buf + owner_start);
-	}
-	key_u16(k, view->rrs->count);
-	key_u16(k, view->rrs->size);
-	key_put(k, view->rrs->rdata, view->rrs->size);
-}
-
 static void key_glue(verdict_key_t *k, const mx_rrset_view_t *view)
 {
 	uint8_t complete = view->glue_complete;
@@ -205,7 +191,6 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 {
 	uint8_t buf[p->cache != NULL ? MX_VERDICT_KEY_MAXLEN : 1];
 	verdict_key_t key = { .buf = buf, .full = (p->cache == NULL) };
-	key_rrset(&key, view);
 
 	replay_t r = { .rrs = view->rrs, .params = p };
 	bool have_glue = false;
@@ -229,8 +214,15 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 		key_glue(&key, view);
 	}
 
+	mx_verdict_key_t vkey = {
+		.zone = p->zone,
+		.owner = job->owner,
+		.rrs = view->rrs,
+		.extra = key.buf,
+		.extra_len = key.len,
+	};
 	mx_verdict_t verdict;
-	if (!key.full && mx_verdict_cache_get(p->cache, key.buf, key.len, &verdict)) {
+	if (!key.full && mx_verdict_cache_get(p->cache, &vkey, &verdict)) {
 		take_verdict(scan, view->rrs, &verdict);
 		job->cached = true;
 		return KNOT_EOK;
@@ -315,22 +307,29 @@ int mx_answer_scan(const knot_pkt_t *pkt, const mx_scan_params_t *params,
 	}
 
 	// At most one violation of each kind per record, one override per RRset.
+	// One allocation: violations, RRsets, then each record's action.
 	scan->violation_cap = records * MX_KIND_COUNT + scan->count;
-	scan->violations = mm_get(params->mm, scan->violation_cap * sizeof(*scan->violations));
-	scan->rrsets = mm_get(params->mm, scan->count * sizeof(*scan->rrsets));
-	if (scan->violations == NULL || scan->rrsets == NULL) {
+	size_t violations = scan->violation_cap * sizeof(*scan->violations);
+	size_t rrsets = scan->count * sizeof(*scan->rrsets);
+	uint8_t *mem = mm_get(params->mm, violations + rrsets + records * sizeof(mx_action_t));
+	if (mem == NULL) {
 		return KNOT_ENOMEM;
 	}
+	scan->violations = (mx_violation_t *)mem;
+	scan->rrsets = (mx_scan_rrset_t *)(mem + violations);
+	mx_action_t *record = (mx_action_t *)(mem + violations + rrsets);
 
 	mx_scan_rrset_t *job = scan->rrsets;
 	for (uint16_t i = 0; i < answer->count; i++) {
-		if (knot_pkt_rr(answer, i)->type != KNOT_RRTYPE_MX) {
+		const knot_rrset_t *rr = knot_pkt_rr(answer, i);
+		if (rr->type != KNOT_RRTYPE_MX) {
 			continue;
 		}
-		int ret = scan_rrset(pkt, params, scan, job++, answer->pos + i);
+		int ret = scan_rrset(pkt, params, scan, job++, answer->pos + i, record);
 		if (ret != KNOT_EOK) {
 			return ret;
 		}
+		record += rr->rrs.count;
 	}
 	return KNOT_EOK;
 }
