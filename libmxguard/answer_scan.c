@@ -187,7 +187,7 @@ static bool get_glue(const mx_scan_params_t *p, const knot_rrset_t *rr, mx_rrset
 }
 
 static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *job,
-                 const knot_rrset_t *rr, mx_rrset_view_t *view)
+                 const knot_rrset_t *rr, mx_rrset_view_t *view, size_t owner_size)
 {
 	uint8_t buf[p->cache != NULL ? MX_VERDICT_KEY_MAXLEN : 1];
 	verdict_key_t key = { .buf = buf, .full = (p->cache == NULL) };
@@ -217,6 +217,7 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 	mx_verdict_key_t vkey = {
 		.zone = p->zone,
 		.owner = job->owner,
+		.owner_size = owner_size,
 		.rrs = view->rrs,
 		.extra = key.buf,
 		.extra_len = key.len,
@@ -252,10 +253,12 @@ static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
 	const knot_rrset_t *rr = &pkt->rr[rr_pos];
 	memset(job, 0, sizeof(*job));
 	job->rr_pos = rr_pos;
+	size_t owner_size = 0;  // not known yet
 	if (pkt->rr_info[rr_pos].compress_ptr[KNOT_COMPR_HINT_OWNER] == KNOT_COMPR_HINT_QNAME &&
 	    knot_pkt_wire_qname(pkt) != NULL) {
 		// Written as a pointer to the question: the name as the query spelt it.
 		job->owner = (knot_dname_t *)knot_pkt_wire_qname(pkt);
+		owner_size = pkt->qname_size;
 	} else {
 		job->owner = mm_get(p->mm, KNOT_DNAME_MAXLEN);
 		if (job->owner == NULL) {
@@ -274,7 +277,7 @@ static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
 		.lookup_ctx = p->lookup_ctx,
 	};
 	job->first = scan->violation_count;
-	int ret = judge(p, scan, job, rr, &view);
+	int ret = judge(p, scan, job, rr, &view, owner_size);
 	if (ret != KNOT_EOK) {
 		return ret;
 	}

@@ -46,7 +46,7 @@ static bool size_key(sized_key_t *k, const mx_verdict_key_t *key)
 {
 	k->key = key;
 	k->zone_len = (key->zone != NULL) ? mx_name_size(key->zone) : 0;
-	k->owner_len = mx_name_size(key->owner);
+	k->owner_len = key->owner_size ? key->owner_size : mx_name_size(key->owner);
 	return k->zone_len + k->owner_len + key->rrs->size + key->extra_len <=
 	       MX_VERDICT_KEY_MAXLEN;
 }

@@ -43,6 +43,7 @@ typedef struct {
 typedef struct {
 	const knot_dname_t *zone;    /*!< Apex of the zone answering (or NULL). */
 	const knot_dname_t *owner;   /*!< Owner of the RRset as served. */
+	size_t owner_size;           /*!< Its size if known, or 0. */
 	const knot_rdataset_t *rrs;  /*!< The MX records. */
 	const uint8_t *extra;        /*!< What is known of their exchanges... */
 	size_t extra_len;            /*!< ...in any form equal exactly when it is. */
