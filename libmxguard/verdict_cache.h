@@ -13,10 +13,11 @@
  * byte. So a verdict can never outlive the data it was computed from: a
  * change of any of it is a different key. Nothing is copied to look a key
  * up: its owner and records are hashed (seeded, word by word) and all of it
- * is compared where it lies. A lock-free hash table (liburcu's cds_lfht) of
- * bounded size, one verdict per RRset (zone, owner, records): a verdict made
- * with other exchanges replaces the one before, whose data is gone; when
- * the table is full, an entry goes to make room.
+ * is compared where it lies. A hash table of bounded size that readers
+ * search without locks or atomic writes (RCU; writers take a lock or skip
+ * storing, never wait), one verdict per RRset (zone, owner, records): a
+ * verdict made with other exchanges replaces the one before, whose data is
+ * gone; when the table is full, an entry goes to make room.
  * Callers must be registered RCU reader threads, inside a read-side
  * critical section (knotd's workers in its hooks are).
  */
@@ -76,8 +77,8 @@ bool mx_verdict_cache_get(mx_verdict_cache_t *cache, const mx_verdict_key_t *key
  *
  * A verdict of the same zone, owner and records with other \a extra is
  * replaced: that is what the exchanges were, and it is gone. Never blocks
- * and never fails the caller: without memory, or with the key stored
- * already, it does nothing; when full, an entry is evicted first.
+ * and never fails the caller: without memory, or while another thread
+ * stores one, it does nothing; when full, an entry is evicted first.
  */
 void mx_verdict_cache_put(mx_verdict_cache_t *cache, const mx_verdict_key_t *key,
                           const mx_violation_t *violations, unsigned count);

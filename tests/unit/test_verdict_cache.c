@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +203,107 @@ static void test_long_key_not_kept(void **state)
 	mx_verdict_cache_free(cache);
 }
 
+// Past its first buckets (it grows) and past its bound (it evicts), every
+// verdict found is the one stored under its key.
+static void test_grows_and_evicts(void **state)
+{
+	const size_t max = 200;
+	mx_verdict_cache_t *cache = mx_verdict_cache_new(max, 3);
+	char owner[32];
+	rcu_read_lock();
+	for (uint32_t i = 0; i < max; i++) {
+		mx_violation_t v = violation(MX_KIND_LOOPBACK, i);
+		snprintf(owner, sizeof(owner), "h%u.example.", i);
+		test_key_t *k = key_new("example.", owner, "mx.example.", "x");
+		mx_verdict_cache_put(cache, &k->key, &v, 1);
+		key_free(k);
+	}
+	assert_int_equal(mx_verdict_cache_size(cache), max);
+	for (uint32_t i = 0; i < max; i++) {
+		snprintf(owner, sizeof(owner), "H%u.EXAMPLE.", i);
+		test_key_t *k = key_new("example.", owner, "mx.example.", "x");
+		mx_verdict_t v;
+		assert_true(mx_verdict_cache_get(cache, &k->key, &v));
+		assert_int_equal(v.violations[0].rr_index, i);
+		key_free(k);
+	}
+	mx_violation_t v = violation(MX_KIND_LOOPBACK, 999);
+	test_key_t *k = key_new("example.", "new.example.", "mx.example.", "x");
+	mx_verdict_cache_put(cache, &k->key, &v, 1);
+	assert_int_equal(mx_verdict_cache_size(cache), max);
+	mx_verdict_t got;
+	assert_true(mx_verdict_cache_get(cache, &k->key, &got));
+	assert_int_equal(got.violations[0].rr_index, 999);
+	rcu_read_unlock();
+	key_free(k);
+	mx_verdict_cache_free(cache);
+}
+
+// Workers storing and finding verdicts at once (growth, eviction and
+// replacement under readers): a verdict found is always its key's.
+typedef struct {
+	mx_verdict_cache_t *cache;
+	atomic_uint wrong;
+	atomic_uint hits;
+} race_t;
+
+typedef struct {
+	race_t *race;
+	unsigned seed;
+} race_arg_t;
+
+static void *race_worker(void *arg)
+{
+	race_t *r = ((race_arg_t *)arg)->race;
+	rcu_register_thread();
+	unsigned x = ((race_arg_t *)arg)->seed;
+	test_key_t *keys[300];
+	char owner[32];
+	for (uint32_t i = 0; i < 300; i++) {
+		snprintf(owner, sizeof(owner), "h%u.example.", i);
+		keys[i] = key_new("example.", owner, "mx.example.", (i & 1) ? "odd" : "even");
+	}
+	for (unsigned n = 0; n < 20000; n++) {
+		x = x * 1103515245 + 12345;
+		uint32_t i = (x >> 8) % 300;
+		rcu_read_lock();
+		mx_verdict_t v;
+		if (mx_verdict_cache_get(r->cache, &keys[i]->key, &v)) {
+			atomic_fetch_add(&r->hits, 1);
+			if (v.count != 1 || v.violations[0].rr_index != i) {
+				atomic_fetch_add(&r->wrong, 1);
+			}
+		} else {
+			mx_violation_t viol = violation(MX_KIND_LOOPBACK, i);
+			mx_verdict_cache_put(r->cache, &keys[i]->key, &viol, 1);
+		}
+		rcu_read_unlock();
+	}
+	for (uint32_t i = 0; i < 300; i++) {
+		key_free(keys[i]);
+	}
+	rcu_unregister_thread();
+	return NULL;
+}
+
+static void test_concurrent(void **state)
+{
+	race_t r = { .cache = mx_verdict_cache_new(200, 9) };
+	pthread_t t[4];
+	race_arg_t args[4];
+	for (unsigned i = 0; i < 4; i++) {
+		args[i] = (race_arg_t) { .race = &r, .seed = i };
+		assert_int_equal(pthread_create(&t[i], NULL, race_worker, &args[i]), 0);
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+	}
+	assert_int_equal(atomic_load(&r.wrong), 0);
+	assert_true(atomic_load(&r.hits) > 0);
+	assert_true(mx_verdict_cache_size(r.cache) <= 200);
+	mx_verdict_cache_free(r.cache);
+}
+
 /*** hash.h: what the cache's keys are hashed and compared with. ***/
 
 static uint8_t upper(uint8_t c)
@@ -323,6 +426,8 @@ int main(void)
 		cmocka_unit_test(test_replaced),
 		cmocka_unit_test(test_bounded),
 		cmocka_unit_test(test_long_key_not_kept),
+		cmocka_unit_test(test_grows_and_evicts),
+		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_bytes_equal),
 		cmocka_unit_test(test_lower8),
 		cmocka_unit_test(test_hash),
