@@ -99,8 +99,9 @@ static bool log_due(knotd_mod_t *mod, uint64_t key, uint32_t *suppressed)
 	if (ctx->log_limit == NULL) {
 		return true;
 	}
-	return mx_log_limit_hit(ctx->log_limit, (const uint8_t *)&key, sizeof(key),
-	                        now_seconds(), suppressed);
+	// knotd runs the hooks inside its RCU read-side section.
+	return mx_log_limit_hit_locked(ctx->log_limit, (const uint8_t *)&key, sizeof(key),
+	                               now_seconds(), suppressed);
 }
 
 // The key of a line that is not a violation's.
