@@ -47,12 +47,13 @@ static void add_override(mx_scan_t *scan, const mx_scan_params_t *p,
 }
 
 // The RRSIG of the answer that covers the MX RRset at this owner.
-static void find_rrsig(const knot_pkt_t *pkt, mx_scan_rrset_t *job, knot_dname_t *name)
+static void find_rrsig(const knot_pkt_t *pkt, mx_scan_rrset_t *job)
 {
 	const knot_pktsection_t *answer = knot_pkt_section(pkt, KNOT_ANSWER);
 	job->rrsig_pos = -1;
 	for (uint16_t i = 0; i < answer->count; i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(answer, i);
+		knot_dname_storage_t name;
 		if (mx_rrsig_covers(rr, KNOT_RRTYPE_MX) && rr->rrs.rdata->len >= 4 &&
 		    mx_wire_owner(pkt, answer->pos + i, name) &&
 		    knot_dname_is_case_equal(name, job->owner)) {
@@ -63,7 +64,7 @@ static void find_rrsig(const knot_pkt_t *pkt, mx_scan_rrset_t *job, knot_dname_t
 	}
 }
 
-/*** The verdict cache's key: everything a verdict depends on, byte for byte. ***/
+/*** The verdict cache's key besides zone, owner and records: the exchanges. ***/
 
 typedef struct {
 	uint8_t *buf;
@@ -103,20 +104,6 @@ static void key_name(verdict_key_t *k, const knot_rdataset_t *rrs, const knot_dn
 	}
 	key_u16(k, UINT16_MAX);
 	key_put(k, name, knot_dname_size(name));
-}
-
-// Zone, owner (lower case: no verdict depends on letter case), records.
-static void key_rrset(verdict_key_t *k, const mx_rrset_view_t *view)
-{
-	key_put(k, view->zone, view->zone ? knot_dname_size(view->zone) : 0);
-	size_t owner_start = k->len;
-	key_put(k, view->owner, knot_dname_size(view->owner));
-	if (!k->full) {
-		knot_dname_to_lower(k->buf + owner_start);
-	}
-	key_u16(k, view->rrs->count);
-	key_u16(k, view->rrs->size);
-	key_put(k, view->rrs->rdata, view->rrs->size);
 }
 
 static void key_glue(verdict_key_t *k, const mx_rrset_view_t *view)
@@ -200,11 +187,10 @@ static bool get_glue(const mx_scan_params_t *p, const knot_rrset_t *rr, mx_rrset
 }
 
 static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *job,
-                 const knot_rrset_t *rr, mx_rrset_view_t *view)
+                 const knot_rrset_t *rr, mx_rrset_view_t *view, size_t owner_size)
 {
 	uint8_t buf[p->cache != NULL ? MX_VERDICT_KEY_MAXLEN : 1];
 	verdict_key_t key = { .buf = buf, .full = (p->cache == NULL) };
-	key_rrset(&key, view);
 
 	replay_t r = { .rrs = view->rrs, .params = p };
 	bool have_glue = false;
@@ -228,8 +214,16 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 		key_glue(&key, view);
 	}
 
+	mx_verdict_key_t vkey = {
+		.zone = p->zone,
+		.owner = job->owner,
+		.owner_size = owner_size,
+		.rrs = view->rrs,
+		.extra = key.buf,
+		.extra_len = key.len,
+	};
 	mx_verdict_t verdict;
-	if (!key.full && mx_verdict_cache_get(p->cache, key.buf, key.len, &verdict)) {
+	if (!key.full && mx_verdict_cache_get(p->cache, &vkey, &verdict)) {
 		take_verdict(scan, view->rrs, &verdict);
 		job->cached = true;
 		return KNOT_EOK;
@@ -246,27 +240,25 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 		                        MX_LOG_VIOLATION, v->kind);
 	}
 	if (!key.full && scan->violation_count < scan->violation_cap) {
-		mx_verdict_cache_put(p->cache, key.buf, key.len, scan->violations + job->first,
+		mx_verdict_cache_put(p->cache, &vkey, scan->violations + job->first,
 		                     scan->violation_count - job->first);
 	}
 	return KNOT_EOK;
 }
 
 static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
-                      mx_scan_t *scan, mx_scan_rrset_t *job, uint16_t rr_pos)
+                      mx_scan_t *scan, mx_scan_rrset_t *job, uint16_t rr_pos,
+                      mx_action_t *record)
 {
 	const knot_rrset_t *rr = &pkt->rr[rr_pos];
 	memset(job, 0, sizeof(*job));
 	job->rr_pos = rr_pos;
-	mx_action_t *record = mm_get(p->mm, rr->rrs.count * sizeof(*record));
-	knot_dname_t *name = mm_get(p->mm, KNOT_DNAME_MAXLEN);
-	if (record == NULL || name == NULL) {
-		return KNOT_ENOMEM;
-	}
+	size_t owner_size = 0;  // not known yet
 	if (pkt->rr_info[rr_pos].compress_ptr[KNOT_COMPR_HINT_OWNER] == KNOT_COMPR_HINT_QNAME &&
 	    knot_pkt_wire_qname(pkt) != NULL) {
 		// Written as a pointer to the question: the name as the query spelt it.
 		job->owner = (knot_dname_t *)knot_pkt_wire_qname(pkt);
+		owner_size = pkt->qname_size;
 	} else {
 		job->owner = mm_get(p->mm, KNOT_DNAME_MAXLEN);
 		if (job->owner == NULL) {
@@ -285,7 +277,7 @@ static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
 		.lookup_ctx = p->lookup_ctx,
 	};
 	job->first = scan->violation_count;
-	int ret = judge(p, scan, job, rr, &view);
+	int ret = judge(p, scan, job, rr, &view, owner_size);
 	if (ret != KNOT_EOK) {
 		return ret;
 	}
@@ -296,7 +288,7 @@ static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
 		mx_kind_t kind = scan->violations[v].kind;
 		mx_plan_add(&job->plan, &scan->violations[v], p->policy->action[kind]);
 	}
-	find_rrsig(pkt, job, name);
+	find_rrsig(pkt, job);
 	return KNOT_EOK;
 }
 
@@ -318,22 +310,29 @@ int mx_answer_scan(const knot_pkt_t *pkt, const mx_scan_params_t *params,
 	}
 
 	// At most one violation of each kind per record, one override per RRset.
+	// One allocation: violations, RRsets, then each record's action.
 	scan->violation_cap = records * MX_KIND_COUNT + scan->count;
-	scan->violations = mm_get(params->mm, scan->violation_cap * sizeof(*scan->violations));
-	scan->rrsets = mm_get(params->mm, scan->count * sizeof(*scan->rrsets));
-	if (scan->violations == NULL || scan->rrsets == NULL) {
+	size_t violations = scan->violation_cap * sizeof(*scan->violations);
+	size_t rrsets = scan->count * sizeof(*scan->rrsets);
+	uint8_t *mem = mm_get(params->mm, violations + rrsets + records * sizeof(mx_action_t));
+	if (mem == NULL) {
 		return KNOT_ENOMEM;
 	}
+	scan->violations = (mx_violation_t *)mem;
+	scan->rrsets = (mx_scan_rrset_t *)(mem + violations);
+	mx_action_t *record = (mx_action_t *)(mem + violations + rrsets);
 
 	mx_scan_rrset_t *job = scan->rrsets;
 	for (uint16_t i = 0; i < answer->count; i++) {
-		if (knot_pkt_rr(answer, i)->type != KNOT_RRTYPE_MX) {
+		const knot_rrset_t *rr = knot_pkt_rr(answer, i);
+		if (rr->type != KNOT_RRTYPE_MX) {
 			continue;
 		}
-		int ret = scan_rrset(pkt, params, scan, job++, answer->pos + i);
+		int ret = scan_rrset(pkt, params, scan, job++, answer->pos + i, record);
 		if (ret != KNOT_EOK) {
 			return ret;
 		}
+		record += rr->rrs.count;
 	}
 	return KNOT_EOK;
 }

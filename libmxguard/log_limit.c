@@ -395,8 +395,8 @@ static bool insert_hit(mx_log_limit_t *limit, const lookup_key_t *key,
 	                 suppressed);
 }
 
-bool mx_log_limit_hit(mx_log_limit_t *limit, const uint8_t *key, size_t key_len,
-                      uint64_t now, uint32_t *suppressed)
+static bool hit(mx_log_limit_t *limit, const uint8_t *key, size_t key_len,
+                uint64_t now, uint32_t *suppressed, bool lock)
 {
 	uint32_t dummy;
 	if (suppressed == NULL) {
@@ -411,7 +411,9 @@ bool mx_log_limit_hit(mx_log_limit_t *limit, const uint8_t *key, size_t key_len,
 	uint64_t hash = hash_key(limit, key, key_len);
 	uint32_t now32 = (uint32_t)now;  // ages are taken modulo 2^32 s
 
-	rcu_read_lock();
+	if (lock) {
+		rcu_read_lock();
+	}
 	struct cds_lfht_iter iter;
 	cds_lfht_lookup(limit->table, hash, match_key, &k, &iter);
 	struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
@@ -423,6 +425,20 @@ bool mx_log_limit_hit(mx_log_limit_t *limit, const uint8_t *key, size_t key_len,
 		logged = insert_hit(limit, &k, hash, now32, suppressed);
 	}
 	READ_SIDE_END();
-	rcu_read_unlock();
+	if (lock) {
+		rcu_read_unlock();
+	}
 	return logged;
+}
+
+bool mx_log_limit_hit(mx_log_limit_t *limit, const uint8_t *key, size_t key_len,
+                      uint64_t now, uint32_t *suppressed)
+{
+	return hit(limit, key, key_len, now, suppressed, true);
+}
+
+bool mx_log_limit_hit_locked(mx_log_limit_t *limit, const uint8_t *key, size_t key_len,
+                             uint64_t now, uint32_t *suppressed)
+{
+	return hit(limit, key, key_len, now, suppressed, false);
 }

@@ -49,5 +49,12 @@ void mx_log_limit_free(mx_log_limit_t *limit);
 bool mx_log_limit_hit(mx_log_limit_t *limit, const uint8_t *key, size_t key_len,
                       uint64_t now, uint32_t *suppressed);
 
+/*!
+ * \brief The same, for a caller inside an RCU read-side section already
+ *        (knotd's hooks): no lock of its own to take and release.
+ */
+bool mx_log_limit_hit_locked(mx_log_limit_t *limit, const uint8_t *key, size_t key_len,
+                             uint64_t now, uint32_t *suppressed);
+
 /*! \brief Number of keys currently remembered (approximate under load). */
 size_t mx_log_limit_size(mx_log_limit_t *limit);

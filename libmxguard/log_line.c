@@ -71,8 +71,7 @@ uint64_t mx_log_key(uint64_t seed, const knot_dname_t *zone, const knot_dname_t 
 	h = mx_hash_dname_lower(h, zone ? zone : (const uint8_t *)"");
 	h = mx_hash_dname_lower(h, owner);
 	h = mx_hash_dname_lower(h, exchange ? exchange : (const uint8_t *)"");
-	h = mx_hash_byte(h, cls);
-	h = mx_hash_byte(h, (cls == MX_LOG_VIOLATION) ? kind : 0);
+	h = mx_hash_word(h, (uint64_t)cls << 8 | ((cls == MX_LOG_VIOLATION) ? kind : 0));
 	return mx_hash_end(h);
 }
 

@@ -38,7 +38,7 @@ static bool empty_slot(const uint8_t *slot, size_t len)
 static uint8_t *find(const mx_nsec3_names_t *t, const uint8_t *digest)
 {
 	size_t mask = t->cap - 1;
-	for (size_t i = mx_hash_words(0, digest, t->digest_len) & mask; ; i = (i + 1) & mask) {
+	for (size_t i = mx_hash(0, digest, t->digest_len) & mask; ; i = (i + 1) & mask) {
 		uint8_t *slot = t->digests + i * t->digest_len;
 		if (empty_slot(slot, t->digest_len) || memcmp(slot, digest, t->digest_len) == 0) {
 			return slot;

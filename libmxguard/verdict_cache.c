@@ -2,49 +2,162 @@
  *  SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <urcu.h>
-#include <urcu/rculfhash.h>
 
 #include "hash.h"
 #include "verdict_cache.h"
 
-// Buckets the table starts with; it grows up to the bound on its own.
+#if defined(__SANITIZE_THREAD__)
+#define MX_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MX_TSAN 1
+#endif
+#endif
+
+#ifdef MX_TSAN
+#include <sanitizer/tsan_interface.h>
+// liburcu is not instrumented: the grace period modelled for TSan, as in
+// log_limit.c.
+static char tsan_grace_period;
+#define READ_SIDE_END() __tsan_release(&tsan_grace_period)
+#define AFTER_GRACE_PERIOD() __tsan_acquire(&tsan_grace_period)
+#else
+#define READ_SIDE_END()
+#define AFTER_GRACE_PERIOD()
+#endif
+
+// Publishing and following the chains: C11 release and acquire (plain moves
+// on x86; correct, and visible to TSan, everywhere).
+#define PUBLISH(ptr, value) __atomic_store_n(&(ptr), (value), __ATOMIC_RELEASE)
+#define FOLLOW(ptr) __atomic_load_n(&(ptr), __ATOMIC_ACQUIRE)
+
+// Buckets the table starts with; it doubles, up to one per entry, as it fills.
 #define INIT_BUCKETS 64
 
-typedef struct {
-	struct cds_lfht_node node;
+typedef struct entry {
+	struct entry *next;  // RCU: readers follow it without a lock
+	uint64_t hash;
 	struct rcu_head rcu;
-	uint16_t key_len;
+	uint8_t zone_len;
+	uint8_t owner_len;
+	uint16_t rr_count;
+	uint16_t rdata_len;
+	uint16_t extra_len;
 	uint16_t count;
 	mx_violation_t *violations;  // in the same allocation, after the key
-	uint8_t key[];
+	uint8_t key[];               // zone, owner in lower case, rdata, extra
 } entry_t;
 
+// The buckets: chains of entries, newest first.
+typedef struct {
+	struct rcu_head rcu;
+	size_t mask;
+	entry_t *bucket[];
+} table_t;
+
+/*
+ * Readers take no lock: they follow the chains under RCU and compare every
+ * byte of what they find, so a chain changed under them can make them miss
+ * a verdict (it is made again), never take a wrong one. Writers take the
+ * lock, or give up when another holds it (a verdict not stored is made
+ * again next time): they never wait. Entries and old bucket arrays are
+ * freed after a grace period.
+ */
 struct mx_verdict_cache {
-	struct cds_lfht *table;
+	table_t *table;        // RCU
+	pthread_mutex_t lock;  // writers
 	size_t max_entries;
-	atomic_size_t count;  // entries in the table plus reservations
+	size_t max_buckets;
+	size_t hand;           // where eviction looks next
+	uint64_t seed;
+	atomic_size_t count;
 };
 
+// A key with the sizes of its names.
 typedef struct {
-	const uint8_t *data;
-	size_t len;
-} lookup_key_t;
+	const mx_verdict_key_t *key;
+	size_t zone_len;
+	size_t owner_len;
+} sized_key_t;
 
-static int match_key(struct cds_lfht_node *node, const void *data)
+static bool size_key(sized_key_t *k, const mx_verdict_key_t *key)
 {
-	const entry_t *e = caa_container_of(node, entry_t, node);
-	const lookup_key_t *k = data;
-	return e->key_len == k->len && memcmp(e->key, k->data, k->len) == 0;
+	k->key = key;
+	k->zone_len = (key->zone != NULL) ? mx_name_size(key->zone) : 0;
+	k->owner_len = key->owner_size ? key->owner_size : mx_name_size(key->owner);
+	return k->zone_len + k->owner_len + key->rrs->size + key->extra_len <=
+	       MX_VERDICT_KEY_MAXLEN;
+}
+
+// Owner and records: they tell RRsets apart, and a reload that changes
+// neither finds its verdicts again. The rest is compared, not hashed.
+static uint64_t key_hash(const mx_verdict_cache_t *cache, const sized_key_t *k)
+{
+	uint64_t h = mx_hash_begin(cache->seed);
+	h = mx_hash_name_lower(h, k->key->owner, k->owner_len);
+	h = mx_hash_bytes(h, (const uint8_t *)k->key->rrs->rdata, k->key->rrs->size);
+	return mx_hash_end(h);
+}
+
+// Longer pieces compare faster in libc (vector instructions) than in words.
+static bool equal(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	return (len <= 24) ? mx_bytes_equal(a, b, len) : memcmp(a, b, len) == 0;
+}
+
+// The same zone, owner (ignoring ASCII case) and records.
+static bool match_rrset(const entry_t *e, const sized_key_t *k)
+{
+	const knot_rdataset_t *rrs = k->key->rrs;
+	if (e->zone_len != k->zone_len || e->owner_len != k->owner_len ||
+	    e->rr_count != rrs->count || e->rdata_len != rrs->size) {
+		return false;
+	}
+	const uint8_t *stored = e->key;
+	if (!mx_bytes_equal(stored, k->key->zone, k->zone_len)) {
+		return false;
+	}
+	stored += k->zone_len;
+	if (!mx_bytes_equal_lower(k->key->owner, stored, k->owner_len)) {
+		return false;
+	}
+	stored += k->owner_len;
+	return equal(stored, (const uint8_t *)rrs->rdata, rrs->size);
+}
+
+// All of the key.
+static bool match_key(const entry_t *e, const sized_key_t *k)
+{
+	return e->extra_len == k->key->extra_len && match_rrset(e, k) &&
+	       equal(e->key + k->zone_len + k->owner_len + e->rdata_len,
+	             k->key->extra, e->extra_len);
 }
 
 static void free_entry(struct rcu_head *head)
 {
+	AFTER_GRACE_PERIOD();
 	free(caa_container_of(head, entry_t, rcu));
+}
+
+static void free_table(struct rcu_head *head)
+{
+	AFTER_GRACE_PERIOD();
+	free(caa_container_of(head, table_t, rcu));
+}
+
+static table_t *table_new(size_t buckets)
+{
+	table_t *t = calloc(1, sizeof(*t) + buckets * sizeof(t->bucket[0]));
+	if (t != NULL) {
+		t->mask = buckets - 1;
+	}
+	return t;
 }
 
 static size_t pow2_at_least(size_t n)
@@ -56,7 +169,7 @@ static size_t pow2_at_least(size_t n)
 	return p;
 }
 
-mx_verdict_cache_t *mx_verdict_cache_new(size_t max_entries)
+mx_verdict_cache_t *mx_verdict_cache_new(size_t max_entries, uint64_t seed)
 {
 	if (max_entries == 0) {
 		return NULL;
@@ -65,14 +178,16 @@ mx_verdict_cache_t *mx_verdict_cache_new(size_t max_entries)
 	if (cache == NULL) {
 		return NULL;
 	}
-	size_t max_buckets = pow2_at_least(max_entries);
-	size_t init = (max_buckets < INIT_BUCKETS) ? max_buckets : INIT_BUCKETS;
-	cache->table = cds_lfht_new(init, 1, max_buckets, CDS_LFHT_AUTO_RESIZE, NULL);
-	if (cache->table == NULL) {
+	cache->max_buckets = pow2_at_least(max_entries);
+	size_t init = (cache->max_buckets < INIT_BUCKETS) ? cache->max_buckets : INIT_BUCKETS;
+	cache->table = table_new(init);
+	if (cache->table == NULL || pthread_mutex_init(&cache->lock, NULL) != 0) {
+		free(cache->table);
 		free(cache);
 		return NULL;
 	}
 	cache->max_entries = max_entries;
+	cache->seed = seed;
 	return cache;
 }
 
@@ -81,91 +196,180 @@ void mx_verdict_cache_free(mx_verdict_cache_t *cache)
 	if (cache == NULL) {
 		return;
 	}
-	struct cds_lfht_iter iter;
-	struct cds_lfht_node *node;
-	rcu_read_lock();
-	cds_lfht_for_each(cache->table, &iter, node) {
-		if (cds_lfht_del(cache->table, node) == 0) {
-			call_rcu(&caa_container_of(node, entry_t, node)->rcu, free_entry);
+	// Evicted entries and old bucket arrays wait for their callbacks, which
+	// must run before the module can go; the rest no reader sees any more.
+	rcu_barrier();
+	AFTER_GRACE_PERIOD();
+	table_t *t = cache->table;
+	for (size_t i = 0; i <= t->mask; i++) {
+		entry_t *e = t->bucket[i];
+		while (e != NULL) {
+			entry_t *next = e->next;
+			free(e);
+			e = next;
 		}
 	}
-	rcu_read_unlock();
-	// Every entry's callback must run before the module can go.
-	rcu_barrier();
-	cds_lfht_destroy(cache->table, NULL);
+	free(t);
+	pthread_mutex_destroy(&cache->lock);
 	free(cache);
 }
 
-bool mx_verdict_cache_get(mx_verdict_cache_t *cache, const uint8_t *key, size_t len,
+bool mx_verdict_cache_get(mx_verdict_cache_t *cache, const mx_verdict_key_t *key,
                           mx_verdict_t *out)
 {
-	if (cache == NULL || len > MX_VERDICT_KEY_MAXLEN) {
+	sized_key_t k;
+	if (cache == NULL || !size_key(&k, key)) {
 		return false;
 	}
-	lookup_key_t k = { key, len };
-	struct cds_lfht_iter iter;
-	cds_lfht_lookup(cache->table, mx_hash_words(0, key, len), match_key, &k, &iter);
-	struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
-	if (node == NULL) {
-		return false;
+	uint64_t hash = key_hash(cache, &k);
+	const table_t *t = FOLLOW(cache->table);
+	const entry_t *e = FOLLOW(t->bucket[hash & t->mask]);
+	for (; e != NULL; e = FOLLOW(e->next)) {
+		if (e->hash == hash && match_key(e, &k)) {
+			out->count = e->count;
+			out->violations = e->violations;
+			READ_SIDE_END();
+			return true;
+		}
 	}
-	const entry_t *e = caa_container_of(node, entry_t, node);
-	out->count = e->count;
-	out->violations = e->violations;
-	return true;
+	READ_SIDE_END();
+	return false;
 }
 
-// Makes room: any one entry goes (the table's order is its hashes' order).
+/*** Writers, under the lock. ***/
+
+// Twice the buckets, the entries moved over. Each goes to the front of its
+// new chain, which holds only entries moved already: a reader still in the
+// old chains may be led into a new one and miss, but never loops.
+static void grow(mx_verdict_cache_t *cache)
+{
+	table_t *old = cache->table;
+	table_t *t = table_new(2 * (old->mask + 1));
+	if (t == NULL) {
+		return;  // longer chains
+	}
+	for (size_t i = 0; i <= old->mask; i++) {
+		entry_t *e = old->bucket[i];
+		while (e != NULL) {
+			entry_t *next = e->next;
+			entry_t **head = &t->bucket[e->hash & t->mask];
+			PUBLISH(e->next, *head);
+			*head = e;
+			e = next;
+		}
+	}
+	PUBLISH(cache->table, t);
+	READ_SIDE_END();
+	call_rcu(&old->rcu, free_table);
+}
+
+static void unlink_entry(mx_verdict_cache_t *cache, entry_t **link, entry_t *e)
+{
+	PUBLISH(*link, e->next);
+	READ_SIDE_END();
+	call_rcu(&e->rcu, free_entry);
+	atomic_fetch_sub(&cache->count, 1);
+}
+
+// Makes room: any one entry goes, the first after the last one evicted.
 static void evict_one(mx_verdict_cache_t *cache)
 {
-	struct cds_lfht_iter iter;
-	cds_lfht_first(cache->table, &iter);
-	struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
-	if (node != NULL && cds_lfht_del(cache->table, node) == 0) {
-		atomic_fetch_sub(&cache->count, 1);
-		call_rcu(&caa_container_of(node, entry_t, node)->rcu, free_entry);
-	}
-}
-
-void mx_verdict_cache_put(mx_verdict_cache_t *cache, const uint8_t *key, size_t len,
-                          const mx_violation_t *violations, unsigned count)
-{
-	if (cache == NULL || len > MX_VERDICT_KEY_MAXLEN || count > UINT16_MAX) {
-		return;
-	}
-	if (atomic_fetch_add(&cache->count, 1) >= cache->max_entries) {
-		evict_one(cache);
-		if (atomic_load(&cache->count) > cache->max_entries) {
-			atomic_fetch_sub(&cache->count, 1);  // others are making room too
+	table_t *t = cache->table;
+	for (size_t n = 0; n <= t->mask; n++) {
+		size_t i = (cache->hand + n) & t->mask;
+		if (t->bucket[i] != NULL) {
+			cache->hand = i + 1;
+			unlink_entry(cache, &t->bucket[i], t->bucket[i]);
 			return;
 		}
 	}
+}
 
+static entry_t *entry_new(const sized_key_t *k, uint64_t hash,
+                          const mx_violation_t *violations, unsigned count)
+{
 	// Key, then the violations, aligned.
+	const mx_verdict_key_t *key = k->key;
+	size_t len = k->zone_len + k->owner_len + key->rrs->size + key->extra_len;
 	size_t key_space = (len + 7) & ~(size_t)7;
 	entry_t *e = malloc(sizeof(*e) + key_space + count * sizeof(*violations));
 	if (e == NULL) {
-		atomic_fetch_sub(&cache->count, 1);
-		return;
+		return NULL;
 	}
-	cds_lfht_node_init(&e->node);
-	e->key_len = len;
+	e->next = NULL;
+	e->hash = hash;
+	e->zone_len = k->zone_len;
+	e->owner_len = k->owner_len;
+	e->rr_count = key->rrs->count;
+	e->rdata_len = key->rrs->size;
+	e->extra_len = key->extra_len;
 	e->count = count;
-	memcpy(e->key, key, len);
+	uint8_t *p = e->key;
+	if (k->zone_len > 0) {
+		memcpy(p, key->zone, k->zone_len);
+		p += k->zone_len;
+	}
+	for (size_t i = 0; i < k->owner_len; i++) {
+		uint8_t c = key->owner[i];
+		*p++ = (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;  // as mx_lower8()
+	}
+	if (key->rrs->size > 0) {
+		memcpy(p, key->rrs->rdata, key->rrs->size);
+		p += key->rrs->size;
+	}
+	if (key->extra_len > 0) {
+		memcpy(p, key->extra, key->extra_len);
+	}
 	e->violations = (mx_violation_t *)(e->key + key_space);
 	for (unsigned i = 0; i < count; i++) {
 		e->violations[i] = violations[i];
 		e->violations[i].exchange = NULL;  // the records' own, at use
 	}
+	return e;
+}
 
-	lookup_key_t k = { key, len };
-	struct cds_lfht_node *old = cds_lfht_add_unique(cache->table, mx_hash_words(0, key, len),
-	                                                match_key, &k, &e->node);
-	if (old != &e->node) {
-		// Another worker stored the same verdict first.
-		free(e);
-		atomic_fetch_sub(&cache->count, 1);
+void mx_verdict_cache_put(mx_verdict_cache_t *cache, const mx_verdict_key_t *key,
+                          const mx_violation_t *violations, unsigned count)
+{
+	sized_key_t k;
+	if (cache == NULL || !size_key(&k, key) || count > UINT16_MAX) {
+		return;
 	}
+	uint64_t hash = key_hash(cache, &k);
+	entry_t *e = entry_new(&k, hash, violations, count);
+	if (e == NULL) {
+		return;
+	}
+	if (pthread_mutex_trylock(&cache->lock) != 0) {
+		free(e);  // another worker is storing one; this one is made again
+		return;
+	}
+
+	// One verdict per RRset: one of other exchanges is of data that is gone.
+	table_t *t = cache->table;
+	entry_t **link = &t->bucket[hash & t->mask];
+	for (entry_t *old = *link; old != NULL; link = &old->next, old = old->next) {
+		if (old->hash == hash && match_rrset(old, &k)) {
+			e->next = old->next;
+			PUBLISH(*link, e);
+			READ_SIDE_END();
+			call_rcu(&old->rcu, free_entry);
+			pthread_mutex_unlock(&cache->lock);
+			return;
+		}
+	}
+	if (atomic_load(&cache->count) >= cache->max_entries) {
+		evict_one(cache);
+	}
+	size_t count_now = atomic_fetch_add(&cache->count, 1) + 1;
+	if (count_now > t->mask + 1 && t->mask + 1 < cache->max_buckets) {
+		grow(cache);
+		t = cache->table;
+	}
+	entry_t **head = &t->bucket[hash & t->mask];
+	e->next = *head;
+	PUBLISH(*head, e);
+	pthread_mutex_unlock(&cache->lock);
 }
 
 size_t mx_verdict_cache_size(mx_verdict_cache_t *cache)

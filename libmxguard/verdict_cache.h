@@ -11,8 +11,13 @@
  * what the key holds: the zone, the owner, the MX records and what is known
  * of each exchange (its addresses, or what a zone lookup found), byte for
  * byte. So a verdict can never outlive the data it was computed from: a
- * change of any of it is a different key. A lock-free hash table (liburcu's
- * cds_lfht) of bounded size; when it is full, an entry goes to make room.
+ * change of any of it is a different key. Nothing is copied to look a key
+ * up: its owner and records are hashed (seeded, word by word) and all of it
+ * is compared where it lies. A hash table of bounded size that readers
+ * search without locks or atomic writes (RCU; writers take a lock or skip
+ * storing, never wait), one verdict per RRset (zone, owner, records): a
+ * verdict made with other exchanges replaces the one before, whose data is
+ * gone; when the table is full, an entry goes to make room.
  * Callers must be registered RCU reader threads, inside a read-side
  * critical section (knotd's workers in its hooks are).
  */
@@ -32,13 +37,28 @@ typedef struct {
 	const mx_violation_t *violations;
 } mx_verdict_t;
 
-/*! Longest key the cache takes; longer ones are judged every time. */
+/*!
+ * What a verdict is judged on, the cache's key: compared byte for byte (the
+ * owner ignoring ASCII case), read where it lies.
+ */
+typedef struct {
+	const knot_dname_t *zone;    /*!< Apex of the zone answering (or NULL). */
+	const knot_dname_t *owner;   /*!< Owner of the RRset as served. */
+	size_t owner_size;           /*!< Its size if known, or 0. */
+	const knot_rdataset_t *rrs;  /*!< The MX records. */
+	const uint8_t *extra;        /*!< What is known of their exchanges... */
+	size_t extra_len;            /*!< ...in any form equal exactly when it is. */
+} mx_verdict_key_t;
+
+/*! Longest key the cache takes (all of its parts); longer ones are judged every time. */
 #define MX_VERDICT_KEY_MAXLEN 4096
 
 /*!
  * \brief A cache of at most \a max_entries verdicts (0: none, NULL).
+ *
+ * \param seed  Seed of the keys' hashes (random: nobody can aim collisions).
  */
-mx_verdict_cache_t *mx_verdict_cache_new(size_t max_entries);
+mx_verdict_cache_t *mx_verdict_cache_new(size_t max_entries, uint64_t seed);
 
 /*! \brief Frees the cache; no reader may use it any more (call after a grace period). */
 void mx_verdict_cache_free(mx_verdict_cache_t *cache);
@@ -49,16 +69,18 @@ void mx_verdict_cache_free(mx_verdict_cache_t *cache);
  * \return true and \a out (valid until the read-side critical section ends),
  *         or false if none is stored.
  */
-bool mx_verdict_cache_get(mx_verdict_cache_t *cache, const uint8_t *key, size_t len,
+bool mx_verdict_cache_get(mx_verdict_cache_t *cache, const mx_verdict_key_t *key,
                           mx_verdict_t *out);
 
 /*!
  * \brief Stores a verdict (the violations are copied, their exchanges not).
  *
- * Never blocks and never fails the caller: without memory, or with the key
- * stored already, it does nothing; when full, an entry is evicted first.
+ * A verdict of the same zone, owner and records with other \a extra is
+ * replaced: that is what the exchanges were, and it is gone. Never blocks
+ * and never fails the caller: without memory, or while another thread
+ * stores one, it does nothing; when full, an entry is evicted first.
  */
-void mx_verdict_cache_put(mx_verdict_cache_t *cache, const uint8_t *key, size_t len,
+void mx_verdict_cache_put(mx_verdict_cache_t *cache, const mx_verdict_key_t *key,
                           const mx_violation_t *violations, unsigned count);
 
 /*! \brief Number of verdicts stored. */

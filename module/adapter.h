@@ -50,7 +50,7 @@ typedef struct {
 	mx_addr_range_t *allow;
 	mx_log_limit_t *log_limit;  // NULL when every violation is logged
 	mx_verdict_cache_t *verdicts;  // verdicts already made (NULL: none kept)
-	uint64_t log_seed;          // the log limiter's keys hash from it (random)
+	uint64_t log_seed;          // the log limiter's and the cache's keys hash from it (random)
 	bool rotate;                // answer-rotation is on
 	bool unsigned_allow;        // serve rewritten signed answers unsigned
 	bool enforces;              // some action rewrites answers

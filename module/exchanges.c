@@ -13,6 +13,7 @@
 
 #include "adapter.h"
 #include "exchange_lookup.h"
+#include "hash.h"
 
 static size_t node_addresses(const mxg_node_t *node)
 {
@@ -183,7 +184,7 @@ static int glue_key(const knot_rrset_t *rr, uint8_t *buf, size_t max, void *ctx)
 			}
 			memcpy(buf + len, &data->type, 2);
 			memcpy(buf + len + 2, &data->rrs.count, 2);
-			memcpy(buf + len + 4, data->rrs.rdata, size);
+			mx_bytes_copy(buf + len + 4, (const uint8_t *)data->rrs.rdata, size);
 			len += 4 + size;
 		}
 	}

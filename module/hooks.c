@@ -99,8 +99,9 @@ static bool log_due(knotd_mod_t *mod, uint64_t key, uint32_t *suppressed)
 	if (ctx->log_limit == NULL) {
 		return true;
 	}
-	return mx_log_limit_hit(ctx->log_limit, (const uint8_t *)&key, sizeof(key),
-	                        now_seconds(), suppressed);
+	// knotd runs the hooks inside its RCU read-side section.
+	return mx_log_limit_hit_locked(ctx->log_limit, (const uint8_t *)&key, sizeof(key),
+	                               now_seconds(), suppressed);
 }
 
 // The key of a line that is not a violation's.
@@ -125,6 +126,7 @@ static void log_line(knotd_mod_t *mod, knotd_qdata_t *qdata, int level, int len,
 
 typedef struct {
 	knotd_mod_t *mod;
+	mxguard_ctx_t *ctx;
 	knotd_qdata_t *qdata;
 	knot_pkt_t *pkt;
 	mx_scan_t scan;
@@ -134,7 +136,7 @@ typedef struct {
 
 static void report_rrset(answer_run_t *run, unsigned idx)
 {
-	mxguard_ctx_t *ctx = knotd_mod_ctx(run->mod);
+	mxguard_ctx_t *ctx = run->ctx;
 	const mx_scan_rrset_t *job = &run->scan.rrsets[idx];
 	bool enforced = run->enforced != NULL && run->enforced[idx];
 	mxg_count(run->mod, run->qdata, CTR_INSPECTED, 0);
@@ -253,7 +255,7 @@ static const knot_dname_t *signer_owner(knotd_qdata_t *qdata, const knot_dname_t
 static bool build_replacement(answer_run_t *run, unsigned idx, mx_replacement_t *repl,
                               const char **reason)
 {
-	mxguard_ctx_t *ctx = knotd_mod_ctx(run->mod);
+	mxguard_ctx_t *ctx = run->ctx;
 	const mx_scan_rrset_t *job = &run->scan.rrsets[idx];
 	const knot_rrset_t *old = &run->pkt->rr[job->rr_pos];
 
@@ -292,7 +294,7 @@ static bool build_replacement(answer_run_t *run, unsigned idx, mx_replacement_t 
 // Carries out the plans; false when the answer must not go out as it is.
 static bool enforce(answer_run_t *run)
 {
-	mxguard_ctx_t *ctx = knotd_mod_ctx(run->mod);
+	mxguard_ctx_t *ctx = run->ctx;
 	unsigned count = run->scan.count;
 	mx_replacement_t *repl = mxg_alloc(run->qdata, count * sizeof(*repl));
 	run->enforced = mxg_alloc(run->qdata, count * sizeof(*run->enforced));
@@ -337,7 +339,7 @@ static bool enforce(answer_run_t *run)
 
 static int scan_answer(answer_run_t *run)
 {
-	mxguard_ctx_t *ctx = knotd_mod_ctx(run->mod);
+	mxguard_ctx_t *ctx = run->ctx;
 	mx_scan_params_t params = {
 		.policy = &ctx->policy,
 		.no_mail = ctx->no_mail,
@@ -452,19 +454,18 @@ static knotd_in_state_t synthesize(knotd_in_state_t state, knot_pkt_t *pkt,
 
 /*** Hooks. ***/
 
-// The answer section is complete and no glue is written yet: judge, rewrite.
-static knotd_in_state_t mxguard_answer(knotd_in_state_t state, knot_pkt_t *pkt,
-                                       knotd_qdata_t *qdata, knotd_mod_t *mod)
+// An MX (or ANY) answer: judge, rewrite. Apart from the hook, whose every
+// other query then returns without the frame this one needs.
+__attribute__((noinline))
+static knotd_in_state_t answer_mx(knotd_in_state_t state, knot_pkt_t *pkt,
+                                  knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
-	if (!is_mx_query(qdata)) {
-		return state;
-	}
 	if (state == KNOTD_IN_STATE_NODATA) {
 		return synthesize(state, pkt, qdata, mod);
 	}
 
 	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
-	answer_run_t run = { .mod = mod, .qdata = qdata, .pkt = pkt };
+	answer_run_t run = { .mod = mod, .ctx = ctx, .qdata = qdata, .pkt = pkt };
 	if (scan_answer(&run) != KNOT_EOK) {
 		mxg_count_error(mod, qdata, "answer not judged");
 		return ctx->enforces ? fail_closed(&run) : state;
@@ -480,15 +481,23 @@ static knotd_in_state_t mxguard_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 	return state;
 }
 
-// An enforcing instance: a UDP answer knotd truncated before the ANSWER hooks
-// ran may carry an MX RRset the policy rewrites.
-static knotd_state_t mxguard_end_guard(knotd_state_t state, knot_pkt_t *pkt,
+// The answer section is complete and no glue is written yet.
+static knotd_in_state_t mxguard_answer(knotd_in_state_t state, knot_pkt_t *pkt,
                                        knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
-	if (!knot_wire_get_tc(pkt->wire) || !is_mx_query(qdata)) {
+	if (!is_mx_query(qdata)) {
 		return state;
 	}
-	answer_run_t run = { .mod = mod, .qdata = qdata, .pkt = pkt };
+	return answer_mx(state, pkt, qdata, mod);
+}
+
+// An enforcing instance: a UDP answer knotd truncated before the ANSWER hooks
+// ran may carry an MX RRset the policy rewrites.
+__attribute__((noinline))
+static knotd_state_t guard_truncated(knotd_state_t state, knot_pkt_t *pkt,
+                                     knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	answer_run_t run = { .mod = mod, .ctx = knotd_mod_ctx(mod), .qdata = qdata, .pkt = pkt };
 	int ret = scan_answer(&run);
 	if (ret == KNOT_EOK && !mx_scan_changes(&run.scan)) {
 		return state;
@@ -504,6 +513,15 @@ static knotd_state_t mxguard_end_guard(knotd_state_t state, knot_pkt_t *pkt,
 	return state;
 }
 
+static knotd_state_t mxguard_end_guard(knotd_state_t state, knot_pkt_t *pkt,
+                                       knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	if (!knot_wire_get_tc(pkt->wire) || !is_mx_query(qdata)) {
+		return state;
+	}
+	return guard_truncated(state, pkt, qdata, mod);
+}
+
 // A global instance only observes: knotd runs its hooks around the answer,
 // not while it is made. It judges the answer as it goes out.
 static knotd_state_t mxguard_end_observe(knotd_state_t state, knot_pkt_t *pkt,
@@ -512,7 +530,7 @@ static knotd_state_t mxguard_end_observe(knotd_state_t state, knot_pkt_t *pkt,
 	if (!is_mx_query(qdata)) {
 		return state;
 	}
-	answer_run_t run = { .mod = mod, .qdata = qdata, .pkt = pkt };
+	answer_run_t run = { .mod = mod, .ctx = knotd_mod_ctx(mod), .qdata = qdata, .pkt = pkt };
 	if (scan_answer(&run) != KNOT_EOK) {
 		mxg_count_error(mod, qdata, "answer not judged");
 		return state;

@@ -255,7 +255,7 @@ static int mxguard_load(knotd_mod_t *mod)
 
 	size_t cache_size = knotd_conf_mod(mod, MX_CONF_VERDICT_CACHE).single.integer;
 	if (cache_size > 0) {
-		ctx->verdicts = mx_verdict_cache_new(cache_size);
+		ctx->verdicts = mx_verdict_cache_new(cache_size, ctx->log_seed);
 		if (ctx->verdicts == NULL) {
 			ctx_free(ctx);
 			return KNOT_ENOMEM;

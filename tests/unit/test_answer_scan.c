@@ -245,7 +245,7 @@ static void test_each_rrset_judged(void **state)
 static void test_verdict_cached(void **state)
 {
 	fixture_t *f = *state;
-	f->params.cache = mx_verdict_cache_new(8);
+	f->params.cache = mx_verdict_cache_new(8, 1);
 	start(f, "LoOp.example.");
 	knot_rrset_t *mx = put(f, "loop.example.", KNOT_RRTYPE_MX, 0);
 	test_add_mx(&mx->rrs, 10, "mx1.example.");

@@ -75,6 +75,27 @@ static void test_first_hit_logs(void **state)
 	mx_log_limit_free(limit);
 }
 
+// Inside a read-side section (knotd's hooks): the same answers, one table.
+static void test_locked_variant(void **state)
+{
+	mx_log_limit_t *limit = mx_log_limit_new(10, 16);
+	const uint8_t *key = (const uint8_t *)"k";
+	uint32_t supp = 99;
+	rcu_read_lock();
+	assert_true(mx_log_limit_hit_locked(limit, key, 1, 1000, &supp));
+	assert_int_equal(supp, 0);
+	assert_false(mx_log_limit_hit_locked(limit, key, 1, 1001, &supp));
+	assert_false(mx_log_limit_hit_locked(limit, key, 1, 1002, &supp));
+	rcu_read_unlock();
+	assert_false(mx_log_limit_hit(limit, key, 1, 1003, &supp));
+	rcu_read_lock();
+	assert_true(mx_log_limit_hit_locked(limit, key, 1, 1010, &supp));
+	assert_int_equal(supp, 3);
+	rcu_read_unlock();
+	assert_int_equal(mx_log_limit_size(limit), 1);
+	mx_log_limit_free(limit);
+}
+
 static void test_suppressed_count(void **state)
 {
 	mx_log_limit_t *limit = mx_log_limit_new(10, 16);
@@ -554,6 +575,7 @@ int main(void)
 		cmocka_unit_test(test_new_free),
 		cmocka_unit_test(test_first_hit_logs),
 		cmocka_unit_test(test_suppressed_count),
+		cmocka_unit_test(test_locked_variant),
 		cmocka_unit_test(test_clock_skew_and_wrap),
 		cmocka_unit_test(test_keys_independent),
 		cmocka_unit_test(test_similar_keys_distinct),
