@@ -104,7 +104,7 @@ const void *mx_bounded_table_get(mx_bounded_table_t *t, const uint8_t *key,
 	}
 	lookup_key_t k = { key, key_len };
 	struct cds_lfht_iter iter;
-	cds_lfht_lookup(t->table, mx_hash_words(0, key, key_len), match_key, &k, &iter);
+	cds_lfht_lookup(t->table, mx_hash(0, key, key_len), match_key, &k, &iter);
 	struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
 	if (node == NULL) {
 		return NULL;
@@ -156,7 +156,7 @@ void mx_bounded_table_put(mx_bounded_table_t *t, const uint8_t *key, size_t key_
 	}
 
 	lookup_key_t k = { key, key_len };
-	struct cds_lfht_node *old = cds_lfht_add_unique(t->table, mx_hash_words(0, key, key_len),
+	struct cds_lfht_node *old = cds_lfht_add_unique(t->table, mx_hash(0, key, key_len),
 	                                                match_key, &k, &e->node);
 	if (old != &e->node) {
 		// Another worker stored the same key first.

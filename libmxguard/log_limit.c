@@ -11,27 +11,8 @@
 #include <urcu/rculfhash.h>
 
 #include "hash.h"
+#include "tsan_rcu.h"
 #include "log_limit.h"
-
-#if defined(__SANITIZE_THREAD__)
-#define MX_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define MX_TSAN 1
-#endif
-#endif
-
-#ifdef MX_TSAN
-#include <sanitizer/tsan_interface.h>
-// liburcu is not instrumented, so TSan cannot see that an RCU callback runs
-// after the read-side sections before it: model that grace period for it.
-static char tsan_grace_period;
-#define READ_SIDE_END() __tsan_release(&tsan_grace_period)
-#define AFTER_GRACE_PERIOD() __tsan_acquire(&tsan_grace_period)
-#else
-#define READ_SIDE_END()
-#define AFTER_GRACE_PERIOD()
-#endif
 
 // Longer keys are not tracked (always logged); the module's are under 800 B.
 #define MAX_KEY_LEN UINT16_MAX

@@ -10,27 +10,8 @@
 #include <urcu.h>
 
 #include "hash.h"
+#include "tsan_rcu.h"
 #include "verdict_cache.h"
-
-#if defined(__SANITIZE_THREAD__)
-#define MX_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define MX_TSAN 1
-#endif
-#endif
-
-#ifdef MX_TSAN
-#include <sanitizer/tsan_interface.h>
-// liburcu is not instrumented: the grace period modelled for TSan, as in
-// log_limit.c.
-static char tsan_grace_period;
-#define READ_SIDE_END() __tsan_release(&tsan_grace_period)
-#define AFTER_GRACE_PERIOD() __tsan_acquire(&tsan_grace_period)
-#else
-#define READ_SIDE_END()
-#define AFTER_GRACE_PERIOD()
-#endif
 
 // Publishing and following the chains: C11 release and acquire (plain moves
 // on x86; correct, and visible to TSan, everywhere).
