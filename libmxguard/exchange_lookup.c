@@ -10,29 +10,7 @@ typedef struct {
 	mx_rrset_get_f get;
 	void *ctx;
 	const knot_dname_t *zone;
-	mx_no_zone_memo_t *memo;
 } zone_t;
-
-static bool memo_has(const mx_no_zone_memo_t *memo, const knot_dname_t *apex, size_t size)
-{
-	for (size_t i = 0, start = 0; memo != NULL && i < memo->count; start = memo->end[i++]) {
-		if (memo->end[i] - start == size && memcmp(memo->names + start, apex, size) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
-static void memo_add(mx_no_zone_memo_t *memo, const knot_dname_t *apex, size_t size)
-{
-	if (memo == NULL || memo->count >= MX_NO_ZONE_MEMO_NAMES ||
-	    size > sizeof(memo->names) - memo->used) {
-		return;
-	}
-	memcpy(memo->names + memo->used, apex, size);
-	memo->used += size;
-	memo->end[memo->count++] = memo->used;
-}
 
 static const knot_dname_t *parent_of(const knot_dname_t *name)
 {
@@ -42,20 +20,12 @@ static const knot_dname_t *parent_of(const knot_dname_t *name)
 // The zone holding the name: its ancestors as apexes, longest first.
 static bool find_zone(zone_t *z, const knot_dname_t *name)
 {
-	size_t size = knot_dname_size(name);
 	for (const knot_dname_t *apex = name; apex != NULL; apex = parent_of(apex)) {
-		size_t apex_size = size - (apex - name);
-		if (memo_has(z->memo, apex, apex_size)) {
-			continue;
-		}
 		knot_rrset_t soa;
 		int ret = z->get(z->ctx, apex, apex, KNOT_RRTYPE_SOA, &soa);
 		if (ret == KNOT_EOK && !knot_rrset_empty(&soa)) {
 			z->zone = apex;
 			return true;
-		}
-		if (ret == KNOT_ENOZONE) {
-			memo_add(z->memo, apex, apex_size);
 		}
 		if (ret != KNOT_ENOZONE && ret != KNOT_ENONODE && ret != KNOT_EOK) {
 			return false;  // e.g. a zone without contents yet
@@ -125,8 +95,7 @@ static void judge_node(const zone_t *z, const knot_dname_t *name, mx_target_t *t
 }
 
 void mx_exchange_lookup(const knot_dname_t *exchange, mx_target_t *target,
-                        mx_rrset_get_f get, void *ctx, knot_mm_t *mm,
-                        mx_no_zone_memo_t *memo)
+                        mx_rrset_get_f get, void *ctx, knot_mm_t *mm)
 {
 	memset(target, 0, sizeof(*target));
 	knot_dname_storage_t name;
@@ -135,7 +104,7 @@ void mx_exchange_lookup(const knot_dname_t *exchange, mx_target_t *target,
 	}
 	knot_dname_to_lower(name);
 
-	zone_t z = { .get = get, .ctx = ctx, .memo = memo };
+	zone_t z = { .get = get, .ctx = ctx };
 	if (!find_zone(&z, name)) {
 		return;
 	}

@@ -10,8 +10,7 @@
  * whole zone file): finds the zone by trying the exchange and its ancestors
  * as apex names, longest first, then walks down from the apex as a resolver
  * would – delegations, DNAMEs, the closest encloser and its wildcard – so
- * that the verdicts match what a sender would see. Nothing is cached beyond
- * one answer (mx_no_zone_memo_t).
+ * that the verdicts match what a sender would see. Nothing is cached.
  */
 
 #pragma once
@@ -31,22 +30,6 @@ typedef int (*mx_rrset_get_f)(void *ctx, const knot_dname_t *zone,
                               const knot_dname_t *name, uint16_t type,
                               knot_rrset_t *out);
 
-/*! Apexes remembered per answer as no zone of the server. */
-#define MX_NO_ZONE_MEMO_NAMES 16
-
-/*!
- * Names found to be no zone's apex, remembered for one answer: its
- * exchanges share ancestors ("com.", "example.com."), and each is asked
- * once. Start it zeroed (count and used 0); the zones are taken to stay
- * as they are while one answer is made.
- */
-typedef struct {
-	uint8_t count;
-	uint16_t used;
-	uint16_t end[MX_NO_ZONE_MEMO_NAMES];  // where each name ends in names
-	uint8_t names[512];                   // lower-case wire names
-} mx_no_zone_memo_t;
-
 /*!
  * \brief Looks an exchange up in the zones \a get reaches.
  *
@@ -58,8 +41,6 @@ typedef struct {
  * \param get       Exact lookup.
  * \param ctx       Passed to \a get.
  * \param mm        Memory for the addresses (lives as long as \a target).
- * \param memo      Apexes known to be no zone (NULL: ask \a get each time).
  */
 void mx_exchange_lookup(const knot_dname_t *exchange, mx_target_t *target,
-                        mx_rrset_get_f get, void *ctx, knot_mm_t *mm,
-                        mx_no_zone_memo_t *memo);
+                        mx_rrset_get_f get, void *ctx, knot_mm_t *mm);

@@ -59,24 +59,10 @@ static int zone_get(void *ctx, const knot_dname_t *zone, const knot_dname_t *nam
 	return knotd_qdata_zone_rrset(ctx, zone, name, type, out);
 }
 
-// The lookups of one answer: its exchanges share ancestors that are no zone.
-typedef struct {
-	knotd_qdata_t *qdata;
-	mx_no_zone_memo_t memo;
-} answer_lookups_t;
-
-static void lookup_exchange_alone(const knot_dname_t *exchange, mx_target_t *target,
-                                  void *ctx)
-{
-	knotd_qdata_t *qdata = ctx;
-	mx_exchange_lookup(exchange, target, zone_get, qdata, qdata->mm, NULL);
-}
-
 static void lookup_exchange(const knot_dname_t *exchange, mx_target_t *target, void *ctx)
 {
-	answer_lookups_t *lookups = ctx;
-	knotd_qdata_t *qdata = lookups->qdata;
-	mx_exchange_lookup(exchange, target, zone_get, qdata, qdata->mm, &lookups->memo);
+	knotd_qdata_t *qdata = ctx;
+	mx_exchange_lookup(exchange, target, zone_get, qdata, qdata->mm);
 }
 
 // An in-zone exchange in the RRset's glue list needs no lookup: its node is
@@ -107,17 +93,8 @@ static bool glue_target(const knot_rrset_t *rr, uint16_t pos, mx_target_t *targe
 
 void mxg_exchange_source(mx_scan_params_t *params, knotd_qdata_t *qdata)
 {
-	answer_lookups_t *lookups = mxg_alloc(qdata, sizeof(*lookups));
-	if (lookups != NULL) {
-		lookups->qdata = qdata;
-		lookups->memo.count = 0;
-		lookups->memo.used = 0;
-		params->lookup = lookup_exchange;
-		params->lookup_ctx = lookups;
-	} else {
-		params->lookup = lookup_exchange_alone;  // the same, asked in full
-		params->lookup_ctx = qdata;
-	}
+	params->lookup = lookup_exchange;
+	params->lookup_ctx = qdata;
 	params->glue_target = glue_target;
 	params->glue_ctx = qdata;
 }

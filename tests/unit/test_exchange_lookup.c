@@ -131,7 +131,7 @@ static void expect(const char *exchange, mx_target_state_t state, const char *ad
 	knot_mm_t mm = { .ctx = arena, .alloc = plain_alloc };
 	knot_dname_t *name = test_name(exchange);
 	mx_target_t target;
-	mx_exchange_lookup(name, &target, get, &s, &mm, NULL);
+	mx_exchange_lookup(name, &target, get, &s, &mm);
 
 	assert_int_equal(target.state, state);
 	char text[256] = "";
@@ -192,55 +192,6 @@ static void test_not_the_zones_data(void **state)
 	expect(".", MX_TARGET_UNKNOWN, "");
 }
 
-static unsigned lookup_calls(const char *exchange, mx_no_zone_memo_t *memo,
-                             mx_target_state_t state)
-{
-	store_t s = { 0 };
-	void *arena[64] = { 0 };
-	knot_mm_t mm = { .ctx = arena, .alloc = plain_alloc };
-	knot_dname_t *name = test_name(exchange);
-	mx_target_t target;
-	mx_exchange_lookup(name, &target, get, &s, &mm, memo);
-	assert_int_equal(target.state, state);
-	free(name);
-	for (unsigned i = 0; i < s.kept_count; i++) {
-		knot_rdataset_clear(&s.kept[i], NULL);
-	}
-	for (int i = 0; i < 64; i++) {
-		free(arena[i]);
-	}
-	return s.calls;
-}
-
-// One answer's exchanges share ancestors: each is asked once.
-static void test_no_zone_memo(void **state)
-{
-	mx_no_zone_memo_t memo = { 0 };
-	// aspmx.l.google.example, l.google.example, google.example, example, root.
-	assert_int_equal(lookup_calls("ASPMX.l.google.example.", &memo, MX_TARGET_UNKNOWN), 5);
-	assert_int_equal(memo.count, 5);
-	// Only its own name is new.
-	assert_int_equal(lookup_calls("alt1.aspmx.l.google.example.", &memo, MX_TARGET_UNKNOWN), 1);
-	assert_int_equal(lookup_calls("aspmx.l.google.example.", &memo, MX_TARGET_UNKNOWN), 0);
-	// The root is known; then "test." is too. Zones are still found under
-	// names known to be no zone: each name is asked before its parent.
-	assert_int_equal(lookup_calls("mx.nowhere.test.", &memo, MX_TARGET_UNKNOWN), 3);
-	unsigned with_memo = lookup_calls("mx1.example.test.", &memo, MX_TARGET_FOUND);
-	unsigned without = lookup_calls("mx1.example.test.", NULL, MX_TARGET_FOUND);
-	assert_int_equal(with_memo, without);
-	// Full: asked again, never wrongly remembered.
-	mx_no_zone_memo_t full = { 0 };
-	for (int i = 0; i < MX_NO_ZONE_MEMO_NAMES + 4; i++) {
-		char name[64];
-		snprintf(name, sizeof(name), "n%d.nowhere.", i);
-		lookup_calls(name, &full, MX_TARGET_UNKNOWN);
-	}
-	assert_int_equal(full.count, MX_NO_ZONE_MEMO_NAMES);
-	assert_int_equal(lookup_calls("n19.nowhere.", &full, MX_TARGET_UNKNOWN), 1);
-	assert_int_equal(lookup_calls("lo.other.test.", &full, MX_TARGET_FOUND),
-	                 lookup_calls("lo.other.test.", NULL, MX_TARGET_FOUND));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,7 +200,6 @@ int main(void)
 		cmocka_unit_test(test_aliases),
 		cmocka_unit_test(test_wildcards),
 		cmocka_unit_test(test_not_the_zones_data),
-		cmocka_unit_test(test_no_zone_memo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
