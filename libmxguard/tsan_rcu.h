@@ -25,7 +25,10 @@
 
 #ifdef MX_TSAN
 #include <sanitizer/tsan_interface.h>
-static char mx_tsan_grace_period;
+// One for the whole program (weak: defined in every file, linked once), so
+// that a caller's READ_SIDE_END() after it has read what a table gave it
+// orders its reads before the table's frees too (tests/tsan).
+__attribute__((weak)) char mx_tsan_grace_period;
 #define READ_SIDE_END() __tsan_release(&mx_tsan_grace_period)
 #define AFTER_GRACE_PERIOD() __tsan_acquire(&mx_tsan_grace_period)
 #else
