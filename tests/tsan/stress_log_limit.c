@@ -23,13 +23,7 @@
 #include <urcu.h>
 
 #include "log_limit.h"
-
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		exit(1); \
-	} \
-} while (0)
+#include "stress.h"
 
 typedef struct {
 	mx_log_limit_t *small;   // pruned all the time
@@ -93,10 +87,8 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-	unsigned threads = argc > 1 ? (unsigned)atoi(argv[1]) : 32;
-	unsigned rounds = argc > 2 ? (unsigned)atoi(argv[2]) : 4;
-	unsigned hits = argc > 3 ? (unsigned)atoi(argv[3]) : 10000;
-	CHECK(threads > 0 && threads <= 1024 && rounds > 0 && hits > 0);
+	stress_args_t args = stress_args(argc, argv, (stress_args_t) { 32, 4, 10000 });
+	unsigned threads = args.threads, rounds = args.rounds, hits = args.hits;
 
 	rcu_register_thread();
 	worker_t *w = calloc(threads, sizeof(*w));

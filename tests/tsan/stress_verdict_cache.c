@@ -21,15 +21,9 @@
 #include <string.h>
 #include <urcu.h>
 
+#include "stress.h"
 #include "tsan_rcu.h"
 #include "verdict_cache.h"
-
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		exit(1); \
-	} \
-} while (0)
 
 #define OWNERS 256
 #define VERSIONS 3
@@ -112,10 +106,8 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-	unsigned threads = argc > 1 ? (unsigned)atoi(argv[1]) : 16;
-	unsigned rounds = argc > 2 ? (unsigned)atoi(argv[2]) : 3;
-	unsigned hits = argc > 3 ? (unsigned)atoi(argv[3]) : 20000;
-	CHECK(threads > 0 && threads <= 1024 && rounds > 0 && hits > 0);
+	stress_args_t args = stress_args(argc, argv, (stress_args_t) { 16, 3, 20000 });
+	unsigned threads = args.threads, rounds = args.rounds, hits = args.hits;
 
 	rcu_register_thread();
 	rrset_t *rrsets = calloc(OWNERS, sizeof(*rrsets));
