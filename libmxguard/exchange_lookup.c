@@ -12,28 +12,6 @@ typedef struct {
 	const knot_dname_t *zone;
 } zone_t;
 
-// The name in lower case, as knotd's lookups compare names (an MX record's
-// exchange: uncompressed). One pass instead of a copy, then a lowering and
-// their size checks.
-static bool lower_copy(uint8_t *dst, const knot_dname_t *src)
-{
-	for (size_t i = 0;;) {
-		uint8_t len = src[i];
-		if (len > KNOT_DNAME_MAXLABELLEN || i + 1 + len > KNOT_DNAME_MAXLEN) {
-			return false;
-		}
-		dst[i] = len;
-		if (len == 0) {
-			return true;
-		}
-		for (size_t j = i + 1; j <= i + len; j++) {
-			uint8_t c = src[j];
-			dst[j] = (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-		}
-		i += 1 + len;
-	}
-}
-
 static const knot_dname_t *parent_of(const knot_dname_t *name)
 {
 	return name[0] == '\0' ? NULL : name + 1 + name[0];
@@ -121,9 +99,10 @@ void mx_exchange_lookup(const knot_dname_t *exchange, mx_target_t *target,
 {
 	memset(target, 0, sizeof(*target));
 	knot_dname_storage_t name;
-	if (exchange == NULL || !lower_copy(name, exchange)) {
+	if (exchange == NULL || knot_dname_to_wire(name, exchange, sizeof(name)) <= 0) {
 		return;
 	}
+	knot_dname_to_lower(name);
 
 	zone_t z = { .get = get, .ctx = ctx };
 	if (!find_zone(&z, name)) {
