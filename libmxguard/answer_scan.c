@@ -186,45 +186,91 @@ static bool get_glue(const mx_scan_params_t *p, const knot_rrset_t *rr, mx_rrset
 	                  &view->glue_complete, p->glue_ctx);
 }
 
-static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *job,
-                 const knot_rrset_t *rr, mx_rrset_view_t *view, size_t owner_size)
+// What is known of the exchanges, as the cache's key (all of it, or full).
+static int exchanges_key(const mx_scan_params_t *p, const knot_rrset_t *rr,
+                         mx_rrset_view_t *view, replay_t *r, verdict_key_t *key,
+                         size_t max, bool *have_glue)
 {
-	uint8_t buf[p->cache != NULL ? MX_VERDICT_KEY_MAXLEN : 1];
-	verdict_key_t key = { .buf = buf, .full = (p->cache == NULL) };
-
-	replay_t r = { .rrs = view->rrs, .params = p };
-	bool have_glue = false;
 	if (p->lookup != NULL) {
 		// Once per record, and replayed to the rules (also without a cache:
 		// the same verdicts either way).
-		if (!look_up_all(&r, rr, &key, p->mm)) {
+		if (!look_up_all(r, rr, key, p->mm)) {
 			return KNOT_ENOMEM;
 		}
 		view->lookup = replay;
-		view->lookup_ctx = &r;
-	} else if (p->glue_key != NULL && !key.full) {
-		int len = p->glue_key(rr, key.buf + key.len, sizeof(buf) - key.len, p->glue_ctx);
-		key.full = (len < 0);
-		key.len += (len < 0) ? 0 : len;
+		view->lookup_ctx = r;
+	} else if (p->glue_key != NULL && !key->full) {
+		int len = p->glue_key(rr, key->buf + key->len, max - key->len, p->glue_ctx);
+		key->full = (len < 0);
+		key->len += (len < 0) ? 0 : len;
 	} else {
 		if (!get_glue(p, rr, view)) {
 			return KNOT_ENOMEM;
 		}
-		have_glue = true;
-		key_glue(&key, view);
+		*have_glue = true;
+		key_glue(key, view);
+	}
+	return KNOT_EOK;
+}
+
+// The owner of pkt->rr[rr_pos] as served, into \a buf unless it is the
+// question's; its size, or 0 when not known (-1: cannot be read).
+static int owner_of(const knot_pkt_t *pkt, uint16_t rr_pos, knot_dname_t *buf,
+                    const knot_dname_t **owner)
+{
+	if (pkt->rr_info[rr_pos].compress_ptr[KNOT_COMPR_HINT_OWNER] == KNOT_COMPR_HINT_QNAME &&
+	    knot_pkt_wire_qname(pkt) != NULL) {
+		// Written as a pointer to the question: the name as the query spelt it.
+		*owner = knot_pkt_wire_qname(pkt);
+		return pkt->qname_size;
+	}
+	*owner = buf;
+	return mx_wire_owner(pkt, rr_pos, buf) ? 0 : -1;
+}
+
+// A verdict found for the RRset, and whether it was made on the same
+// exchanges as knotd holds them now (compared where they lie).
+typedef struct {
+	bool found;
+	bool current;
+	mx_verdict_t verdict;
+} cached_t;
+
+static void look_up_cached(const mx_scan_params_t *p, const knot_rrset_t *rr,
+                           const knot_dname_t *owner, size_t owner_size, cached_t *c)
+{
+	mx_verdict_key_t vkey = {
+		.zone = p->one_zone ? NULL : p->zone,
+		.owner = owner,
+		.owner_size = owner_size,
+		.rrs = &rr->rrs,
+	};
+	c->found = mx_verdict_cache_find(p->cache, &vkey, &c->verdict);
+	c->current = c->found && p->lookup == NULL && p->glue_equal != NULL &&
+	             p->glue_equal(rr, c->verdict.extra, c->verdict.extra_len, p->glue_ctx);
+}
+
+static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *job,
+                 const knot_rrset_t *rr, mx_rrset_view_t *view, size_t owner_size,
+                 const cached_t *c)
+{
+	if (c->current) {
+		take_verdict(scan, view->rrs, &c->verdict);
+		job->cached = true;
+		return KNOT_EOK;
 	}
 
-	mx_verdict_key_t vkey = {
-		.zone = p->zone,
-		.owner = job->owner,
-		.owner_size = owner_size,
-		.rrs = view->rrs,
-		.extra = key.buf,
-		.extra_len = key.len,
-	};
-	mx_verdict_t verdict;
-	if (!key.full && mx_verdict_cache_get(p->cache, &vkey, &verdict)) {
-		take_verdict(scan, view->rrs, &verdict);
+	uint8_t buf[p->cache != NULL ? MX_VERDICT_KEY_MAXLEN : 1];
+	verdict_key_t key = { .buf = buf, .full = (p->cache == NULL) };
+	replay_t r = { .rrs = view->rrs, .params = p };
+	bool have_glue = false;
+	int ret = exchanges_key(p, rr, view, &r, &key, sizeof(buf), &have_glue);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	if (c->found && !key.full && c->verdict.extra_len == key.len &&
+	    memcmp(c->verdict.extra, key.buf, key.len) == 0) {
+		take_verdict(scan, view->rrs, &c->verdict);
 		job->cached = true;
 		return KNOT_EOK;
 	}
@@ -240,6 +286,14 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 		                        MX_LOG_VIOLATION, v->kind);
 	}
 	if (!key.full && scan->violation_count < scan->violation_cap) {
+		mx_verdict_key_t vkey = {
+			.zone = p->one_zone ? NULL : p->zone,
+			.owner = job->owner,
+			.owner_size = owner_size,
+			.rrs = view->rrs,
+			.extra = key.buf,
+			.extra_len = key.len,
+		};
 		mx_verdict_cache_put(p->cache, &vkey, scan->violations + job->first,
 		                     scan->violation_count - job->first);
 	}
@@ -247,26 +301,22 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 }
 
 static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
-                      mx_scan_t *scan, mx_scan_rrset_t *job, uint16_t rr_pos,
-                      mx_action_t *record)
+                      mx_scan_t *scan, uint16_t rr_pos, const knot_dname_t *owner,
+                      size_t owner_size, const cached_t *cached, mx_action_t *record)
 {
 	const knot_rrset_t *rr = &pkt->rr[rr_pos];
+	mx_scan_rrset_t *job = &scan->rrsets[scan->count];
 	memset(job, 0, sizeof(*job));
 	job->rr_pos = rr_pos;
-	size_t owner_size = 0;  // not known yet
-	if (pkt->rr_info[rr_pos].compress_ptr[KNOT_COMPR_HINT_OWNER] == KNOT_COMPR_HINT_QNAME &&
-	    knot_pkt_wire_qname(pkt) != NULL) {
-		// Written as a pointer to the question: the name as the query spelt it.
-		job->owner = (knot_dname_t *)knot_pkt_wire_qname(pkt);
-		owner_size = pkt->qname_size;
-	} else {
-		job->owner = mm_get(p->mm, KNOT_DNAME_MAXLEN);
+	job->owner = (knot_dname_t *)owner;
+	if (owner != knot_pkt_wire_qname(pkt)) {
+		// Kept for the query's duration.
+		size_t size = knot_dname_size(owner);
+		job->owner = mm_get(p->mm, size);
 		if (job->owner == NULL) {
 			return KNOT_ENOMEM;
 		}
-		if (!mx_wire_owner(pkt, rr_pos, job->owner)) {
-			return KNOT_EMALF;
-		}
+		memcpy(job->owner, owner, size);
 	}
 
 	mx_rrset_view_t view = {
@@ -277,7 +327,7 @@ static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
 		.lookup_ctx = p->lookup_ctx,
 	};
 	job->first = scan->violation_count;
-	int ret = judge(p, scan, job, rr, &view, owner_size);
+	int ret = judge(p, scan, job, rr, &view, owner_size, cached);
 	if (ret != KNOT_EOK) {
 		return ret;
 	}
@@ -289,6 +339,25 @@ static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
 		mx_plan_add(&job->plan, &scan->violations[v], p->policy->action[kind]);
 	}
 	find_rrsig(pkt, job);
+	scan->count++;
+	return KNOT_EOK;
+}
+
+// One allocation: violations, RRsets, then each record's action.
+static int scan_alloc(mx_scan_t *scan, const mx_scan_params_t *p, unsigned rrsets,
+                      unsigned records, mx_action_t **record)
+{
+	// At most one violation of each kind per record, one override per RRset.
+	scan->violation_cap = records * MX_KIND_COUNT + rrsets;
+	size_t violations = scan->violation_cap * sizeof(*scan->violations);
+	size_t jobs = rrsets * sizeof(*scan->rrsets);
+	uint8_t *mem = mm_get(p->mm, violations + jobs + records * sizeof(mx_action_t));
+	if (mem == NULL) {
+		return KNOT_ENOMEM;
+	}
+	scan->violations = (mx_violation_t *)mem;
+	scan->rrsets = (mx_scan_rrset_t *)(mem + violations);
+	*record = (mx_action_t *)(mem + violations + jobs);
 	return KNOT_EOK;
 }
 
@@ -297,38 +366,42 @@ int mx_answer_scan(const knot_pkt_t *pkt, const mx_scan_params_t *params,
 {
 	memset(scan, 0, sizeof(*scan));
 	const knot_pktsection_t *answer = knot_pkt_section(pkt, KNOT_ANSWER);
+	unsigned rrsets = 0;
 	unsigned records = 0;
 	for (uint16_t i = 0; i < answer->count; i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(answer, i);
 		if (rr->type == KNOT_RRTYPE_MX) {
-			scan->count++;
+			rrsets++;
 			records += rr->rrs.count;
 		}
 	}
-	if (scan->count == 0) {
-		return KNOT_EOK;
-	}
 
-	// At most one violation of each kind per record, one override per RRset.
-	// One allocation: violations, RRsets, then each record's action.
-	scan->violation_cap = records * MX_KIND_COUNT + scan->count;
-	size_t violations = scan->violation_cap * sizeof(*scan->violations);
-	size_t rrsets = scan->count * sizeof(*scan->rrsets);
-	uint8_t *mem = mm_get(params->mm, violations + rrsets + records * sizeof(mx_action_t));
-	if (mem == NULL) {
-		return KNOT_ENOMEM;
-	}
-	scan->violations = (mx_violation_t *)mem;
-	scan->rrsets = (mx_scan_rrset_t *)(mem + violations);
-	mx_action_t *record = (mx_action_t *)(mem + violations + rrsets);
-
-	mx_scan_rrset_t *job = scan->rrsets;
-	for (uint16_t i = 0; i < answer->count; i++) {
-		const knot_rrset_t *rr = knot_pkt_rr(answer, i);
+	mx_action_t *record = NULL;
+	for (uint16_t i = 0; i < answer->count && rrsets > 0; i++) {
+		uint16_t rr_pos = answer->pos + i;
+		const knot_rrset_t *rr = &pkt->rr[rr_pos];
 		if (rr->type != KNOT_RRTYPE_MX) {
 			continue;
 		}
-		int ret = scan_rrset(pkt, params, scan, job++, answer->pos + i, record);
+		knot_dname_storage_t buf;
+		const knot_dname_t *owner;
+		int owner_size = owner_of(pkt, rr_pos, buf, &owner);
+		if (owner_size < 0) {
+			return KNOT_EMALF;
+		}
+		// Judged clean before, on the same data: the common answer, told
+		// without allocating anything.
+		cached_t cached = { 0 };
+		look_up_cached(params, rr, owner, owner_size, &cached);
+		if (cached.current && cached.verdict.count == 0) {
+			scan->clean++;
+			continue;
+		}
+		if (scan->rrsets == NULL &&
+		    scan_alloc(scan, params, rrsets, records, &record) != KNOT_EOK) {
+			return KNOT_ENOMEM;
+		}
+		int ret = scan_rrset(pkt, params, scan, rr_pos, owner, owner_size, &cached, record);
 		if (ret != KNOT_EOK) {
 			return ret;
 		}

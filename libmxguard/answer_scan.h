@@ -46,6 +46,14 @@ typedef bool (*mx_glue_of_f)(const knot_rrset_t *rr, mx_glue_t **glue,
 typedef int (*mx_glue_key_f)(const knot_rrset_t *rr, uint8_t *buf, size_t max, void *ctx);
 
 /*!
+ * Tells whether what knotd holds for an MX RRset's exchanges is, byte for
+ * byte, what mx_glue_key_f wrote into \a key: the same comparison without
+ * writing the key first.
+ */
+typedef bool (*mx_glue_equal_f)(const knot_rrset_t *rr, const uint8_t *key, size_t len,
+                                void *ctx);
+
+/*!
  * What knotd's glue list says of the exchange of record \a pos, as a lookup
  * would say it (Knot 3.4+: cheaper than the lookup).
  *
@@ -59,10 +67,12 @@ typedef struct {
 	const mx_policy_t *policy;
 	const mx_name_list_t *no_mail;  /*!< No-mail names (or NULL). */
 	const knot_dname_t *zone;       /*!< Apex of the zone answering. */
+	bool one_zone;                  /*!< The cache serves this zone only (not in its keys). */
 	mx_lookup_f lookup;             /*!< Exact lookups (Knot 3.4+), or NULL. */
 	void *lookup_ctx;
 	mx_glue_of_f glue_of;           /*!< Otherwise the glue, or NULL: none. */
 	mx_glue_key_f glue_key;         /*!< Its key form (or NULL: from glue_of). */
+	mx_glue_equal_f glue_equal;     /*!< Compared with a key form (with glue_key). */
 	mx_glue_target_f glue_target;   /*!< With lookups: the glue list first. */
 	void *glue_ctx;
 	mx_verdict_cache_t *cache;      /*!< Verdicts already made, or NULL. */
@@ -84,8 +94,9 @@ typedef struct {
 
 /*! The MX RRsets of one answer. */
 typedef struct {
-	mx_scan_rrset_t *rrsets;
+	mx_scan_rrset_t *rrsets;    /*!< The RRsets judged, but... */
 	unsigned count;
+	unsigned clean;             /*!< ...those found clean in the cache (no entry). */
 	mx_violation_t *violations;
 	unsigned violation_count;
 	unsigned violation_cap;
@@ -94,7 +105,11 @@ typedef struct {
 /*!
  * \brief Finds and judges the MX RRsets of the answer section.
  *
- * \return KNOT_EOK (\a scan->count may be 0), KNOT_ENOMEM, or KNOT_EMALF
+ * An RRset whose verdict the cache holds, made on the data knotd serves now
+ * (compared with params->glue_equal), without violations, is only counted
+ * (\a scan->clean); the others get an entry each in \a scan->rrsets.
+ *
+ * \return KNOT_EOK (\a scan->count and \a scan->clean may be 0), KNOT_ENOMEM, or KNOT_EMALF
  *         for an owner that cannot be read back from the wire.
  */
 int mx_answer_scan(const knot_pkt_t *pkt, const mx_scan_params_t *params,

@@ -76,13 +76,12 @@ static bool size_key(sized_key_t *k, const mx_verdict_key_t *key)
 	       MX_VERDICT_KEY_MAXLEN;
 }
 
-// Owner and records: they tell RRsets apart, and a reload that changes
-// neither finds its verdicts again. The rest is compared, not hashed.
+// The owner: one verdict per RRset, and one RRset of MX per owner and
+// zone. The rest is compared, not hashed.
 static uint64_t key_hash(const mx_verdict_cache_t *cache, const sized_key_t *k)
 {
 	uint64_t h = mx_hash_begin(cache->seed);
 	h = mx_hash_name_lower(h, k->key->owner, k->owner_len);
-	h = mx_hash_bytes(h, (const uint8_t *)k->key->rrs->rdata, k->key->rrs->size);
 	return mx_hash_end(h);
 }
 
@@ -112,12 +111,9 @@ static bool match_rrset(const entry_t *e, const sized_key_t *k)
 	return equal(stored, (const uint8_t *)rrs->rdata, rrs->size);
 }
 
-// All of the key.
-static bool match_key(const entry_t *e, const sized_key_t *k)
+static const uint8_t *entry_extra(const entry_t *e)
 {
-	return e->extra_len == k->key->extra_len && match_rrset(e, k) &&
-	       equal(e->key + k->zone_len + k->owner_len + e->rdata_len,
-	             k->key->extra, e->extra_len);
+	return e->key + e->zone_len + e->owner_len + e->rdata_len;
 }
 
 static void free_entry(struct rcu_head *head)
@@ -195,8 +191,8 @@ void mx_verdict_cache_free(mx_verdict_cache_t *cache)
 	free(cache);
 }
 
-bool mx_verdict_cache_get(mx_verdict_cache_t *cache, const mx_verdict_key_t *key,
-                          mx_verdict_t *out)
+bool mx_verdict_cache_find(mx_verdict_cache_t *cache, const mx_verdict_key_t *key,
+                           mx_verdict_t *out)
 {
 	sized_key_t k;
 	if (cache == NULL || !size_key(&k, key)) {
@@ -206,15 +202,25 @@ bool mx_verdict_cache_get(mx_verdict_cache_t *cache, const mx_verdict_key_t *key
 	const table_t *t = FOLLOW(cache->table);
 	const entry_t *e = FOLLOW(t->bucket[hash & t->mask]);
 	for (; e != NULL; e = FOLLOW(e->next)) {
-		if (e->hash == hash && match_key(e, &k)) {
+		if (e->hash == hash && match_rrset(e, &k)) {
 			out->count = e->count;
 			out->violations = e->violations;
+			out->extra = entry_extra(e);
+			out->extra_len = e->extra_len;
 			READ_SIDE_END();
 			return true;
 		}
 	}
 	READ_SIDE_END();
 	return false;
+}
+
+bool mx_verdict_cache_get(mx_verdict_cache_t *cache, const mx_verdict_key_t *key,
+                          mx_verdict_t *out)
+{
+	// One verdict per RRset: the one found is the only one there can be.
+	return mx_verdict_cache_find(cache, key, out) && out->extra_len == key->extra_len &&
+	       equal(out->extra, key->extra, key->extra_len);
 }
 
 /*** Writers, under the lock. ***/

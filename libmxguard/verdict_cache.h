@@ -12,8 +12,9 @@
  * of each exchange (its addresses, or what a zone lookup found), byte for
  * byte. So a verdict can never outlive the data it was computed from: a
  * change of any of it is a different key. Nothing is copied to look a key
- * up: its owner and records are hashed (seeded, word by word) and all of it
- * is compared where it lies. A hash table of bounded size that readers
+ * up: its owner is hashed (seeded, word by word) and all of it is compared
+ * where it lies, the exchanges' part by the caller if it likes
+ * (mx_verdict_cache_find). A hash table of bounded size that readers
  * search without locks or atomic writes (RCU; writers take a lock or skip
  * storing, never wait), one verdict per RRset (zone, owner, records): a
  * verdict made with other exchanges replaces the one before, whose data is
@@ -35,6 +36,8 @@ typedef struct mx_verdict_cache mx_verdict_cache_t;
 typedef struct {
 	unsigned count;
 	const mx_violation_t *violations;
+	const uint8_t *extra;        /*!< What it was judged on of the exchanges... */
+	size_t extra_len;            /*!< ...(the key's extra when it was stored). */
 } mx_verdict_t;
 
 /*!
@@ -71,6 +74,18 @@ void mx_verdict_cache_free(mx_verdict_cache_t *cache);
  */
 bool mx_verdict_cache_get(mx_verdict_cache_t *cache, const mx_verdict_key_t *key,
                           mx_verdict_t *out);
+
+/*!
+ * \brief The verdict stored for the RRset of a key (zone, owner, records),
+ *        whatever the exchanges were: the caller compares \a out->extra
+ *        with what it knows of them now, where that lies (no key to build
+ *        on a hit). \a key->extra is not read.
+ *
+ * \return true and \a out (valid until the read-side critical section ends),
+ *         or false if none is stored.
+ */
+bool mx_verdict_cache_find(mx_verdict_cache_t *cache, const mx_verdict_key_t *key,
+                           mx_verdict_t *out);
 
 /*!
  * \brief Stores a verdict (the violations are copied, their exchanges not).

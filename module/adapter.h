@@ -50,6 +50,7 @@ typedef struct {
 	mx_addr_range_t *allow;
 	mx_log_limit_t *log_limit;  // NULL when every violation is logged
 	mx_verdict_cache_t *verdicts;  // verdicts already made (NULL: none kept)
+	mx_scan_params_t scan;      // the answer scan's parameters but the query's
 	uint64_t log_seed;          // the log limiter's and the cache's keys hash from it (random)
 	bool rotate;                // answer-rotation is on
 	bool unsigned_allow;        // serve rewritten signed answers unsigned
@@ -87,8 +88,9 @@ void mxg_count(knotd_mod_t *mod, knotd_qdata_t *qdata, uint32_t ctr, uint32_t id
 /*! \brief Counts an internal failure; logs the first one of the instance. */
 void mxg_count_error(knotd_mod_t *mod, knotd_qdata_t *qdata, const char *what);
 
-/*! \brief Sets where the answer scan takes the exchanges' addresses from. */
-void mxg_exchange_source(mx_scan_params_t *params, knotd_qdata_t *qdata);
+/*! \brief Sets where the answer scan takes the exchanges' addresses from
+ *         (the callbacks get the query's knotd_qdata_t as their context). */
+void mxg_exchange_source(mx_scan_params_t *params);
 
 /*!
  * \brief Finds the zone's key stores when knotd signs the zone (sets

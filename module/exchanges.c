@@ -91,12 +91,10 @@ static bool glue_target(const knot_rrset_t *rr, uint16_t pos, mx_target_t *targe
 	return false;
 }
 
-void mxg_exchange_source(mx_scan_params_t *params, knotd_qdata_t *qdata)
+void mxg_exchange_source(mx_scan_params_t *params)
 {
 	params->lookup = lookup_exchange;
-	params->lookup_ctx = qdata;
 	params->glue_target = glue_target;
-	params->glue_ctx = qdata;
 }
 #else
 
@@ -191,10 +189,40 @@ static int glue_key(const knot_rrset_t *rr, uint8_t *buf, size_t max, void *ctx)
 	return len;
 }
 
-void mxg_exchange_source(mx_scan_params_t *params, knotd_qdata_t *qdata)
+// glue_key() compared with a key it wrote, without writing one.
+static bool glue_equal(const knot_rrset_t *rr, const uint8_t *key, size_t len, void *ctx)
+{
+	knotd_qdata_t *qdata = ctx;
+	const mxg_additional_t *add = rr->additional;
+	const uint8_t *end = key + len;
+	for (uint16_t i = 0; add != NULL && i < add->count; i++) {
+		const mxg_node_t *node = mxg_glue_node(&add->glues[i], qdata);
+		if (end - key < 3 || memcmp(key, &add->glues[i].ns_pos, 2) != 0 ||
+		    key[2] != (node != NULL)) {
+			return false;
+		}
+		key += 3;
+		for (uint16_t t = 0; node != NULL && t < node->rrset_count; t++) {
+			const mxg_rr_data_t *data = &node->rrs[t];
+			if (data->type != KNOT_RRTYPE_A && data->type != KNOT_RRTYPE_AAAA) {
+				continue;
+			}
+			uint32_t size = data->rrs.size;
+			if ((size_t)(end - key) < 4 + size || memcmp(key, &data->type, 2) != 0 ||
+			    memcmp(key + 2, &data->rrs.count, 2) != 0 ||
+			    !mx_bytes_equal(key + 4, (const uint8_t *)data->rrs.rdata, size)) {
+				return false;
+			}
+			key += 4 + size;
+		}
+	}
+	return key == end;
+}
+
+void mxg_exchange_source(mx_scan_params_t *params)
 {
 	params->glue_of = glue_of;
 	params->glue_key = glue_key;
-	params->glue_ctx = qdata;
+	params->glue_equal = glue_equal;
 }
 #endif

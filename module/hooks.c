@@ -339,25 +339,20 @@ static bool enforce(answer_run_t *run)
 
 static int scan_answer(answer_run_t *run)
 {
-	mxguard_ctx_t *ctx = run->ctx;
-	mx_scan_params_t params = {
-		.policy = &ctx->policy,
-		.no_mail = ctx->no_mail,
-		.zone = knotd_qdata_zone_name(run->qdata),
-		.cache = ctx->verdicts,
-		.log_seed = ctx->log_seed,
-		.mm = run->qdata->mm,
-	};
-	mxg_exchange_source(&params, run->qdata);
-	int ret = mx_answer_scan(run->pkt, &params, &run->scan);
-	if (ret != KNOT_EOK || run->scan.count == 0) {
-		return ret;
-	}
-	return KNOT_EOK;
+	mx_scan_params_t params = run->ctx->scan;
+	params.zone = knotd_qdata_zone_name(run->qdata);
+	params.lookup_ctx = run->qdata;
+	params.glue_ctx = run->qdata;
+	params.mm = run->qdata->mm;
+	return mx_answer_scan(run->pkt, &params, &run->scan);
 }
 
 static void report(answer_run_t *run)
 {
+	if (run->scan.clean > 0) {
+		knotd_mod_stats_incr(run->mod, run->qdata->params->thread_id, CTR_INSPECTED, 0,
+		                     run->scan.clean);
+	}
 	for (unsigned i = 0; i < run->scan.count; i++) {
 		report_rrset(run, i);
 		if (run->skip_reason != NULL && run->skip_reason[i] != NULL) {
@@ -471,6 +466,7 @@ static knotd_in_state_t answer_mx(knotd_in_state_t state, knot_pkt_t *pkt,
 		return ctx->enforces ? fail_closed(&run) : state;
 	}
 	if (run.scan.count == 0) {
+		report(&run);  // clean ones, if any
 		return state;
 	}
 	if (ctx->enforces && mx_scan_changes(&run.scan) && !enforce(&run)) {

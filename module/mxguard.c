@@ -262,6 +262,15 @@ static int mxguard_load(knotd_mod_t *mod)
 		}
 	}
 
+	ctx->scan = (mx_scan_params_t) {
+		.policy = &ctx->policy,
+		.no_mail = ctx->no_mail,
+		.one_zone = knotd_mod_zone(mod) != NULL,
+		.cache = ctx->verdicts,
+		.log_seed = ctx->log_seed,
+	};
+	mxg_exchange_source(&ctx->scan);
+
 	// Knot 3.5.4+ calls unload after a failed load only if a context is set.
 	knotd_mod_ctx_set(mod, ctx);
 
