@@ -2,7 +2,10 @@
  *  SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include <string.h>
 #include <libknot/errcode.h>
+#include <stdlib.h>
+#include <libknot/mm_ctx.h>
 #include <libknot/rrtype/rdname.h>
 
 #include "rewrite_plan.h"
@@ -78,25 +81,43 @@ bool mx_plan_keeps(const mx_plan_t *plan, uint16_t pos)
 	return plan->record[pos] < MX_ACTION_STRIP;
 }
 
+// The records kept, in one block as libknot lays an rdataset out: a part of a
+// canonically ordered set, in its order, is ordered still.
 int mx_plan_build(const mx_plan_t *plan, knot_rdataset_t *out, knot_mm_t *mm)
 {
-	if (mx_plan_null_mx(plan)) {
-		// Preference 0, exchange the root (RFC 7505).
-		uint8_t buf[knot_rdata_size(3)];
-		knot_rdata_t *rd = (knot_rdata_t *)buf;
-		const uint8_t null_mx[3] = { 0, 0, 0 };
-		knot_rdata_init(rd, sizeof(null_mx), null_mx);
-		return knot_rdataset_add(out, rd, mm);
-	}
-
-	knot_rdata_t *rd = plan->rrs->rdata;
-	for (uint16_t i = 0; i < plan->rrs->count; i++, rd = knot_rdataset_next(rd)) {
-		if (plan->record[i] >= MX_ACTION_STRIP) {
-			continue;
+	// Preference 0, exchange the root (RFC 7505).
+	static const uint8_t null_mx[3] = { 0, 0, 0 };
+	bool null = mx_plan_null_mx(plan);
+	uint16_t count = null ? 1 : 0;
+	size_t size = null ? knot_rdata_size(sizeof(null_mx)) : 0;
+	const knot_rdata_t *rd = plan->rrs->rdata;
+	for (uint16_t i = 0; !null && i < plan->rrs->count; i++, rd = knot_rdataset_next((knot_rdata_t *)rd)) {
+		if (plan->record[i] < MX_ACTION_STRIP) {
+			count++;
+			size += knot_rdata_size(rd->len);
 		}
-		int ret = knot_rdataset_add(out, rd, mm);
-		if (ret != KNOT_EOK) {
-			return ret;
+	}
+	if (count == 0) {
+		return KNOT_EOK;
+	}
+	// As libknot allocates (knot_rdataset_clear frees it).
+	uint8_t *block = (mm != NULL) ? mm->alloc(mm->ctx, size) : malloc(size);
+	if (block == NULL) {
+		return KNOT_ENOMEM;
+	}
+	out->count = count;
+	out->size = size;
+	out->rdata = (knot_rdata_t *)block;
+	if (null) {
+		knot_rdata_init(out->rdata, sizeof(null_mx), null_mx);
+		return KNOT_EOK;
+	}
+	rd = plan->rrs->rdata;
+	for (uint16_t i = 0; i < plan->rrs->count; i++, rd = knot_rdataset_next((knot_rdata_t *)rd)) {
+		if (plan->record[i] < MX_ACTION_STRIP) {
+			size_t rd_size = knot_rdata_size(rd->len);
+			memcpy(block, rd, rd_size);
+			block += rd_size;
 		}
 	}
 	return KNOT_EOK;
