@@ -37,6 +37,25 @@ static bool glue_of(const knot_rrset_t *rr, mx_glue_t **glue, size_t *count,
 	return true;
 }
 
+// Its key form: the addresses, one after another (equal exactly when they are).
+static int glue_key(const knot_rrset_t *rr, uint8_t *buf, size_t max, void *ctx)
+{
+	fixture_t *f = ctx;
+	if (max < sizeof(f->glue[0].addr) * 2) {
+		return -1;
+	}
+	memcpy(buf, &f->glue[0].addr, sizeof(f->glue[0].addr));
+	memcpy(buf + sizeof(f->glue[0].addr), &f->glue[1].addr, sizeof(f->glue[1].addr));
+	return 2 * sizeof(f->glue[0].addr);
+}
+
+static bool glue_equal(const knot_rrset_t *rr, const uint8_t *key, size_t len, void *ctx)
+{
+	uint8_t now[2 * sizeof(mx_glue_t)];
+	int n = glue_key(rr, now, sizeof(now), ctx);
+	return n >= 0 && (size_t)n == len && memcmp(now, key, len) == 0;
+}
+
 static int setup(void **state)
 {
 	fixture_t *f = calloc(1, sizeof(*f));
@@ -275,6 +294,45 @@ static void test_verdict_cached(void **state)
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
+// With the glue compared where it lies, a clean RRset judged before is only
+// counted: no entry, nothing allocated. Changed glue is judged again.
+static void test_clean_cached_counted_only(void **state)
+{
+	fixture_t *f = *state;
+	f->params.cache = mx_verdict_cache_new(8, 1);
+	f->params.glue_key = glue_key;
+	f->params.glue_equal = glue_equal;
+	start(f, "mail.example.");
+	knot_rrset_t *mx = put(f, "mail.example.", KNOT_RRTYPE_MX, 0);
+	test_add_mx(&mx->rrs, 10, "mx1.example.");
+	commit(f, mx, KNOT_COMPR_HINT_QNAME);
+
+	rcu_read_lock();
+	mx_scan_t first, again, changed;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &first), KNOT_EOK);
+	assert_int_equal(first.count, 1);
+	assert_int_equal(first.clean, 0);
+	assert_false(first.rrsets[0].cached);
+
+	size_t used = f->arena.count;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &again), KNOT_EOK);
+	assert_int_equal(again.count, 0);
+	assert_int_equal(again.clean, 1);
+	assert_null(again.rrsets);
+	assert_int_equal(f->arena.count, used);
+
+	// mx1 now resolves to loopback: the same records, another verdict.
+	f->glue[0].addr = test_addr("127.0.0.2");
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &changed), KNOT_EOK);
+	assert_int_equal(changed.clean, 0);
+	assert_int_equal(changed.count, 1);
+	assert_false(changed.rrsets[0].cached);
+	assert_int_equal(changed.rrsets[0].count, 1);
+	assert_int_equal(changed.violations[0].kind, MX_KIND_LOOPBACK);
+	rcu_read_unlock();
+	mx_verdict_cache_free(f->params.cache);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +344,7 @@ int main(void)
 		T(test_no_mail_null_mx_left_alone),
 		T(test_each_rrset_judged),
 		T(test_verdict_cached),
+		T(test_clean_cached_counted_only),
 	};
 	rcu_register_thread();
 	int ret = cmocka_run_group_tests(tests, NULL, NULL);
