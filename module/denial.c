@@ -332,12 +332,14 @@ static bool ent_proof(const denial_run_t *run, const knot_rrset_t *rr)
 knotd_in_state_t mxg_denial_authority(knotd_in_state_t state, knot_pkt_t *pkt,
                                       knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
-	if (qdata->type != KNOTD_QUERY_TYPE_NORMAL || !knot_pkt_has_dnssec(qdata->query) ||
+	// Most answers have no authority section at all: they leave first.
+	const knot_pktsection_t *auth = &pkt->sections[KNOT_AUTHORITY];
+	uint16_t qtype = knot_pkt_qtype(qdata->query);
+	if ((auth->count == 0 && qtype != KNOT_RRTYPE_NSEC) ||
+	    qdata->type != KNOTD_QUERY_TYPE_NORMAL || !knot_pkt_has_dnssec(qdata->query) ||
 	    state == KNOTD_IN_STATE_TRUNC || state == KNOTD_IN_STATE_ERROR) {
 		return state;
 	}
-	uint16_t qtype = knot_pkt_qtype(qdata->query);
-	const knot_pktsection_t *auth = &pkt->sections[KNOT_AUTHORITY];
 	const knot_pktsection_t *ans = &pkt->sections[KNOT_ANSWER];
 	uint16_t first = (qtype == KNOT_RRTYPE_NSEC) ? ans->pos : auth->pos;
 	uint16_t end = auth->pos + auth->count;
