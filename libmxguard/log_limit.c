@@ -539,14 +539,35 @@ static node_t *new_node(const lookup_t *k, uint32_t now)
 	return n;
 }
 
+// The entry of a key in the table or in those a growth fills, or NULL.
+static entry_t *find_all(mx_log_limit_t *limit, const lookup_t *k)
+{
+	const table_t *t = FOLLOW(limit->table);
+	for (;;) {
+		uintptr_t head = FOLLOW(t->bucket[k->hash & t->mask]);
+		entry_t *e = find(chain(head), k);
+		if (e != NULL || !(head & FROZEN)) {
+			return e;
+		}
+		t = FOLLOW(t->next);
+	}
+}
+
 // A key not found: inserted, unless another thread was first (see the top).
 static bool insert(mx_log_limit_t *limit, const lookup_t *k, uint32_t now,
                    uint32_t *suppressed)
 {
 	// A full table is pruned by one thread; the others log untracked.
-	if (!reserve_slot(limit) &&
-	    (!try_maintain(limit, now, true) || !reserve_slot(limit))) {
-		return true;
+	// But first: the key may have come in meanwhile (taking the last
+	// place), then it is found in the table, not pruned out of it.
+	if (!reserve_slot(limit)) {
+		entry_t *e = find_all(limit, k);
+		if (e != NULL) {
+			return entry_hit(limit, e, now, suppressed);
+		}
+		if (!try_maintain(limit, now, true) || !reserve_slot(limit)) {
+			return true;
+		}
 	}
 	node_t *n = new_node(k, now);
 	if (n == NULL) {
