@@ -32,6 +32,14 @@
  * the frozen chain, which no longer changes: still one entry per key. Old
  * tables with their nodes, and removed nodes with their entries, are freed
  * by call_rcu; mx_log_limit_free waits for them (rcu_barrier).
+ *
+ * The bound: a key takes its place in the count before it is pushed (and
+ * gives it back if it finds the key there). The thread that finds the table
+ * full prunes it down to 3/4, expired keys first, then the least recently
+ * seen (an age histogram, two passes); a thread finding it full while
+ * another prunes looks the key up once more, and logs it untracked only if
+ * it is not there: a key under that contention may log twice, as it did on
+ * cds_lfht. Hits on a known key are exact: one CAS of the entry's state.
  */
 
 #include <stdlib.h>
