@@ -368,35 +368,52 @@ static unsigned age_bin(int32_t a)
 	return EXACT_AGES + log2 - 6;
 }
 
+// One pass over the table while it is over the target. With bins: removes
+// expired entries (their next hit logs anyway), counts the others' ages.
+// Without: removes those of bin whole and older, and take of the bin before.
+static void prune_pass(mx_log_limit_t *limit, uint32_t now, size_t *bins,
+                       unsigned whole, size_t take)
+{
+	table_t *t = limit->table;  // only maintenance replaces it
+	for (size_t i = 0; i <= t->mask; i++) {
+		node_t *prev = NULL;
+		node_t *next;
+		for (node_t *n = chain(FOLLOW(t->bucket[i])); n != NULL; n = next) {
+			if (!over_target(limit)) {
+				return;
+			}
+			next = FOLLOW(n->next);
+			const entry_t *e = n->entry;
+			uint32_t seen = __atomic_load_n(&e->last_seen, __ATOMIC_RELAXED);
+			unsigned bin = age_bin(age(seen, now));
+			bool drop;
+			if (bins != NULL) {
+				uint64_t state = __atomic_load_n(&e->state, __ATOMIC_RELAXED);
+				drop = expired(limit, state, now);
+				bins[bin] += !drop;
+			} else if (bin + 1 == whole && take > 0) {
+				take--;
+				drop = true;
+			} else {
+				drop = bin >= whole;
+			}
+			if (drop) {
+				remove_node(limit, &t->bucket[i], prev, n);
+			} else {
+				prev = n;
+			}
+		}
+	}
+}
+
 /*
- * Removes entries down to prune_target: first expired ones (their next hit
- * logs anyway), then the least recently seen (ties in table order).
+ * Removes entries down to prune_target: first expired ones, then the least
+ * recently seen (ties in table order).
  */
 static void prune(mx_log_limit_t *limit, uint32_t now)
 {
 	size_t bins[AGE_BINS] = { 0 };
-	table_t *t = limit->table;  // only maintenance replaces it
-
-	for (size_t i = 0; i <= t->mask; i++) {
-		node_t *prev = NULL;
-		node_t *n = chain(FOLLOW(t->bucket[i]));
-		while (n != NULL) {
-			if (!over_target(limit)) {
-				return;
-			}
-			node_t *next = FOLLOW(n->next);
-			const entry_t *e = n->entry;
-			uint64_t state = __atomic_load_n(&e->state, __ATOMIC_RELAXED);
-			if (expired(limit, state, now)) {
-				remove_node(limit, &t->bucket[i], prev, n);
-			} else {
-				uint32_t seen = __atomic_load_n(&e->last_seen, __ATOMIC_RELAXED);
-				bins[age_bin(age(seen, now))]++;
-				prev = n;
-			}
-			n = next;
-		}
-	}
+	prune_pass(limit, now, bins, 0, 0);
 
 	size_t count = __atomic_load_n(&limit->count, __ATOMIC_RELAXED);
 	if (count <= limit->prune_target) {
@@ -409,29 +426,7 @@ static void prune(mx_log_limit_t *limit, uint32_t now)
 	while (whole > 0 && bins[whole - 1] < take) {
 		take -= bins[--whole];
 	}
-
-	for (size_t i = 0; i <= t->mask; i++) {
-		node_t *prev = NULL;
-		node_t *n = chain(FOLLOW(t->bucket[i]));
-		while (n != NULL) {
-			if (!over_target(limit)) {
-				return;
-			}
-			node_t *next = FOLLOW(n->next);
-			const entry_t *e = n->entry;
-			uint32_t seen = __atomic_load_n(&e->last_seen, __ATOMIC_RELAXED);
-			unsigned bin = age_bin(age(seen, now));
-			if (bin >= whole) {
-				remove_node(limit, &t->bucket[i], prev, n);
-			} else if (bin + 1 == whole && take > 0) {
-				take--;
-				remove_node(limit, &t->bucket[i], prev, n);
-			} else {
-				prev = n;
-			}
-			n = next;
-		}
-	}
+	prune_pass(limit, now, NULL, whole, take);
 }
 
 // Pushes n at the head of its chain in t, which no one freezes meanwhile.
@@ -672,10 +667,7 @@ static inline bool hit(mx_log_limit_t *limit, const uint8_t *key, size_t key_len
 	}
 	// The module's keys: one word, compared in the node.
 	uint64_t word = mx_read8(key);
-	const lookup_t k = {
-		.data = key, .len = WORD_LEN, .word = word,
-		.hash = hash_word(limit, word),
-	};
+	const lookup_t k = { key, WORD_LEN, word, hash_word(limit, word) };
 	return hit_key(limit, &k, now32, suppressed);
 }
 
