@@ -6,9 +6,11 @@
  * \file
  * \brief Log rate limiting: one line per key and interval, shared by threads.
  *
- * A lock-free hash table (liburcu's cds_lfht) of bounded size. Callers must
- * be registered RCU threads; the calls take the RCU read lock themselves
- * (nesting in knotd's own read-side section is fine).
+ * A hash table of bounded size that threads use without a lock or a wait
+ * (RCU; log_limit.c says how). Callers must be registered RCU threads;
+ * mx_log_limit_hit() takes the RCU read lock itself (nesting in knotd's own
+ * read-side section is fine), mx_log_limit_hit_locked() is for callers in
+ * one already. Keys of 8 bytes (the module's) take the shortest path.
  */
 
 #pragma once
