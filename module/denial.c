@@ -329,17 +329,14 @@ static bool ent_proof(const denial_run_t *run, const knot_rrset_t *rr)
 	return knot_dname_in_bailiwick(next, run->qname) > 0;
 }
 
-knotd_in_state_t mxg_denial_authority(knotd_in_state_t state, knot_pkt_t *pkt,
-                                      knotd_qdata_t *qdata, knotd_mod_t *mod)
+// The denial records of an answer that has some. Apart from the hook, whose
+// every other query then returns without the frame this one needs.
+__attribute__((noinline))
+static knotd_in_state_t rewrite_denial(knotd_in_state_t state, knot_pkt_t *pkt,
+                                       knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
-	// Most answers have no authority section at all: they leave first.
-	const knot_pktsection_t *auth = &pkt->sections[KNOT_AUTHORITY];
 	uint16_t qtype = knot_pkt_qtype(qdata->query);
-	if ((auth->count == 0 && qtype != KNOT_RRTYPE_NSEC) ||
-	    qdata->type != KNOTD_QUERY_TYPE_NORMAL || !knot_pkt_has_dnssec(qdata->query) ||
-	    state == KNOTD_IN_STATE_TRUNC || state == KNOTD_IN_STATE_ERROR) {
-		return state;
-	}
+	const knot_pktsection_t *auth = &pkt->sections[KNOT_AUTHORITY];
 	const knot_pktsection_t *ans = &pkt->sections[KNOT_ANSWER];
 	uint16_t first = (qtype == KNOT_RRTYPE_NSEC) ? ans->pos : auth->pos;
 	uint16_t end = auth->pos + auth->count;
@@ -413,4 +410,17 @@ knotd_in_state_t mxg_denial_authority(knotd_in_state_t state, knot_pkt_t *pkt,
 		mxg_count_error(mod, qdata, knot_strerror(ret));
 	}
 	return state;
+}
+
+knotd_in_state_t mxg_denial_authority(knotd_in_state_t state, knot_pkt_t *pkt,
+                                      knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	// Most answers have no authority section at all: they leave first.
+	if ((pkt->sections[KNOT_AUTHORITY].count == 0 &&
+	     knot_pkt_qtype(qdata->query) != KNOT_RRTYPE_NSEC) ||
+	    qdata->type != KNOTD_QUERY_TYPE_NORMAL || !knot_pkt_has_dnssec(qdata->query) ||
+	    state == KNOTD_IN_STATE_TRUNC || state == KNOTD_IN_STATE_ERROR) {
+		return state;
+	}
+	return rewrite_denial(state, pkt, qdata, mod);
 }
