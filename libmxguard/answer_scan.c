@@ -244,6 +244,7 @@ static void look_up_cached(const mx_scan_params_t *p, const knot_rrset_t *rr,
 		.owner = owner,
 		.owner_size = owner_size,
 		.rrs = &rr->rrs,
+		.owner_suffix = p->one_zone ? p->zone_size : 0,
 	};
 	c->found = mx_verdict_cache_find(p->cache, &vkey, &c->verdict);
 	c->current = c->found && p->lookup == NULL && p->glue_equal != NULL &&
@@ -291,6 +292,7 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 			.owner = job->owner,
 			.owner_size = owner_size,
 			.rrs = view->rrs,
+			.owner_suffix = p->one_zone ? p->zone_size : 0,
 			.extra = key.buf,
 			.extra_len = key.len,
 		};
@@ -343,10 +345,21 @@ static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
 	return KNOT_EOK;
 }
 
-// One allocation: violations, RRsets, then each record's action.
-static int scan_alloc(mx_scan_t *scan, const mx_scan_params_t *p, unsigned rrsets,
-                      unsigned records, mx_action_t **record)
+// One allocation for the MX RRsets of the answer: violations, RRsets, then
+// each record's action.
+static int scan_alloc(mx_scan_t *scan, const knot_pkt_t *pkt, const mx_scan_params_t *p,
+                      mx_action_t **record)
 {
+	const knot_pktsection_t *answer = knot_pkt_section(pkt, KNOT_ANSWER);
+	unsigned rrsets = 0;
+	unsigned records = 0;
+	for (uint16_t i = 0; i < answer->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(answer, i);
+		if (rr->type == KNOT_RRTYPE_MX) {
+			rrsets++;
+			records += rr->rrs.count;
+		}
+	}
 	// At most one violation of each kind per record, one override per RRset.
 	scan->violation_cap = records * MX_KIND_COUNT + rrsets;
 	size_t violations = scan->violation_cap * sizeof(*scan->violations);
@@ -366,18 +379,8 @@ int mx_answer_scan(const knot_pkt_t *pkt, const mx_scan_params_t *params,
 {
 	memset(scan, 0, sizeof(*scan));
 	const knot_pktsection_t *answer = knot_pkt_section(pkt, KNOT_ANSWER);
-	unsigned rrsets = 0;
-	unsigned records = 0;
-	for (uint16_t i = 0; i < answer->count; i++) {
-		const knot_rrset_t *rr = knot_pkt_rr(answer, i);
-		if (rr->type == KNOT_RRTYPE_MX) {
-			rrsets++;
-			records += rr->rrs.count;
-		}
-	}
-
 	mx_action_t *record = NULL;
-	for (uint16_t i = 0; i < answer->count && rrsets > 0; i++) {
+	for (uint16_t i = 0; i < answer->count; i++) {
 		uint16_t rr_pos = answer->pos + i;
 		const knot_rrset_t *rr = &pkt->rr[rr_pos];
 		if (rr->type != KNOT_RRTYPE_MX) {
@@ -397,8 +400,7 @@ int mx_answer_scan(const knot_pkt_t *pkt, const mx_scan_params_t *params,
 			scan->clean++;
 			continue;
 		}
-		if (scan->rrsets == NULL &&
-		    scan_alloc(scan, params, rrsets, records, &record) != KNOT_EOK) {
+		if (scan->rrsets == NULL && scan_alloc(scan, pkt, params, &record) != KNOT_EOK) {
 			return KNOT_ENOMEM;
 		}
 		int ret = scan_rrset(pkt, params, scan, rr_pos, owner, owner_size, &cached, record);

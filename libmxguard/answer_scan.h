@@ -68,6 +68,7 @@ typedef struct {
 	const mx_name_list_t *no_mail;  /*!< No-mail names (or NULL). */
 	const knot_dname_t *zone;       /*!< Apex of the zone answering. */
 	bool one_zone;                  /*!< The cache serves this zone only (not in its keys). */
+	size_t zone_size;               /*!< With one_zone: the size of \a zone. */
 	mx_lookup_f lookup;             /*!< Exact lookups (Knot 3.4+), or NULL. */
 	void *lookup_ctx;
 	mx_glue_of_f glue_of;           /*!< Otherwise the glue, or NULL: none. */

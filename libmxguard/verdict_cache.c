@@ -77,11 +77,15 @@ static bool size_key(sized_key_t *k, const mx_verdict_key_t *key)
 }
 
 // The owner: one verdict per RRset, and one RRset of MX per owner and
-// zone. The rest is compared, not hashed.
+// zone. The rest is compared, not hashed; so is a suffix all owners share.
 static uint64_t key_hash(const mx_verdict_cache_t *cache, const sized_key_t *k)
 {
+	size_t len = k->owner_len;
+	if (len > k->key->owner_suffix) {
+		len -= k->key->owner_suffix;
+	}
 	uint64_t h = mx_hash_begin(cache->seed);
-	h = mx_hash_name_lower(h, k->key->owner, k->owner_len);
+	h = mx_hash_name_lower(h, k->key->owner, len);
 	return mx_hash_end(h);
 }
 

@@ -49,6 +49,8 @@ typedef struct {
 	const knot_dname_t *owner;   /*!< Owner of the RRset as served. */
 	size_t owner_size;           /*!< Its size if known, or 0. */
 	const knot_rdataset_t *rrs;  /*!< The MX records. */
+	size_t owner_suffix;         /*!< Bytes at the end of every owner the cache
+	                                  sees (its zone's name), left out of the hash. */
 	const uint8_t *extra;        /*!< What is known of their exchanges... */
 	size_t extra_len;            /*!< ...in any form equal exactly when it is. */
 } mx_verdict_key_t;

@@ -340,7 +340,9 @@ static bool enforce(answer_run_t *run)
 static int scan_answer(answer_run_t *run)
 {
 	mx_scan_params_t params = run->ctx->scan;
-	params.zone = knotd_qdata_zone_name(run->qdata);
+	if (!params.one_zone) {
+		params.zone = knotd_qdata_zone_name(run->qdata);
+	}
 	params.lookup_ctx = run->qdata;
 	params.glue_ctx = run->qdata;
 	params.mm = run->qdata->mm;

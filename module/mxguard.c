@@ -265,6 +265,9 @@ static int mxguard_load(knotd_mod_t *mod)
 	ctx->scan = (mx_scan_params_t) {
 		.policy = &ctx->policy,
 		.no_mail = ctx->no_mail,
+		// A zone's instance answers for its zone only.
+		.zone = knotd_mod_zone(mod),
+		.zone_size = knotd_mod_zone(mod) ? knot_dname_size(knotd_mod_zone(mod)) : 0,
 		.one_zone = knotd_mod_zone(mod) != NULL,
 		.cache = ctx->verdicts,
 		.log_seed = ctx->log_seed,

@@ -161,6 +161,38 @@ static void test_replaced(void **state)
 	mx_verdict_cache_free(cache);
 }
 
+// Owners hashed without the suffix they share (the zone's name) are still
+// told apart by all of their bytes, the suffix's too; find ignores the extra.
+static void test_owner_suffix_not_hashed(void **state)
+{
+	mx_verdict_cache_t *cache = mx_verdict_cache_new(16, 1);
+	mx_violation_t loop = violation(MX_KIND_LOOPBACK, 0);
+	test_key_t *a = key_new(NULL, "a.example.", "mx.example.", "x");
+	test_key_t *b = key_new(NULL, "a.exampla.", "mx.example.", "x");
+	test_key_t *c = key_new(NULL, "A.EXAMPLE.", "mx.example.", "y");
+	a->key.owner_suffix = b->key.owner_suffix = c->key.owner_suffix = 9;  // "example."
+	rcu_read_lock();
+	mx_verdict_cache_put(cache, &a->key, &loop, 1);
+	mx_verdict_cache_put(cache, &b->key, NULL, 0);
+	assert_int_equal(mx_verdict_cache_size(cache), 2);
+	mx_verdict_t v;
+	assert_true(mx_verdict_cache_get(cache, &a->key, &v));
+	assert_int_equal(v.count, 1);
+	assert_true(mx_verdict_cache_get(cache, &b->key, &v));
+	assert_int_equal(v.count, 0);
+	// The same RRset (owner in any case): found, with what it was judged on.
+	assert_false(mx_verdict_cache_get(cache, &c->key, &v));
+	assert_true(mx_verdict_cache_find(cache, &c->key, &v));
+	assert_int_equal(v.count, 1);
+	assert_int_equal(v.extra_len, 1);
+	assert_memory_equal(v.extra, "x", 1);
+	rcu_read_unlock();
+	key_free(a);
+	key_free(b);
+	key_free(c);
+	mx_verdict_cache_free(cache);
+}
+
 static void test_bounded(void **state)
 {
 	const size_t max = 8;
@@ -424,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_get_what_was_put),
 		cmocka_unit_test(test_key_exact),
 		cmocka_unit_test(test_replaced),
+		cmocka_unit_test(test_owner_suffix_not_hashed),
 		cmocka_unit_test(test_bounded),
 		cmocka_unit_test(test_long_key_not_kept),
 		cmocka_unit_test(test_grows_and_evicts),
