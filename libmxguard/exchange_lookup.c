@@ -17,10 +17,35 @@ static const knot_dname_t *parent_of(const knot_dname_t *name)
 	return name[0] == '\0' ? NULL : name + 1 + name[0];
 }
 
-// The zone holding the name: its ancestors as apexes, longest first.
-static bool find_zone(zone_t *z, const knot_dname_t *name)
+// Whether NAME (of SIZE bytes, lower case) is the memo's name or one of
+// its ancestors: then no zone holds it.
+static bool known_no_zone(const mx_lookup_memo_t *memo, const knot_dname_t *name,
+                          size_t size)
 {
+	if (memo == NULL || memo->size == 0 || size > memo->size) {
+		return false;
+	}
+	// Label by label, so that a match is a whole name, not bytes inside one.
+	const uint8_t *p = memo->no_zone;
+	while (memo->size - (size_t)(p - memo->no_zone) > size) {
+		p += 1 + p[0];
+	}
+	return memo->size - (size_t)(p - memo->no_zone) == size && memcmp(p, name, size) == 0;
+}
+
+// The zone holding the name (SIZE bytes, lower case): its ancestors as
+// apexes, longest first.
+static bool find_zone(zone_t *z, const knot_dname_t *name, size_t size,
+                      mx_lookup_memo_t *memo)
+{
+	size_t apex_size = size;
 	for (const knot_dname_t *apex = name; apex != NULL; apex = parent_of(apex)) {
+		if (known_no_zone(memo, apex, apex_size)) {
+			if (apex == name) {
+				return false;  // the name learnt or one of its ancestors
+			}
+			break;  // nor any of its ancestors
+		}
 		knot_rrset_t soa;
 		int ret = z->get(z->ctx, apex, apex, KNOT_RRTYPE_SOA, &soa);
 		if (ret == KNOT_EOK && !knot_rrset_empty(&soa)) {
@@ -30,6 +55,12 @@ static bool find_zone(zone_t *z, const knot_dname_t *name)
 		if (ret != KNOT_ENOZONE && ret != KNOT_ENONODE && ret != KNOT_EOK) {
 			return false;  // e.g. a zone without contents yet
 		}
+		apex_size -= 1 + apex[0];
+	}
+	// The name last asked about stands for its ancestors too.
+	if (memo != NULL) {
+		memcpy(memo->no_zone, name, size);
+		memo->size = size;
 	}
 	return false;
 }
@@ -95,17 +126,19 @@ static void judge_node(const zone_t *z, const knot_dname_t *name, mx_target_t *t
 }
 
 void mx_exchange_lookup(const knot_dname_t *exchange, mx_target_t *target,
-                        mx_rrset_get_f get, void *ctx, knot_mm_t *mm)
+                        mx_rrset_get_f get, void *ctx, knot_mm_t *mm,
+                        mx_lookup_memo_t *memo)
 {
 	memset(target, 0, sizeof(*target));
 	knot_dname_storage_t name;
-	if (exchange == NULL || knot_dname_to_wire(name, exchange, sizeof(name)) <= 0) {
+	int size = (exchange != NULL) ? knot_dname_to_wire(name, exchange, sizeof(name)) : -1;
+	if (size <= 0) {
 		return;
 	}
 	knot_dname_to_lower(name);
 
 	zone_t z = { .get = get, .ctx = ctx };
-	if (!find_zone(&z, name)) {
+	if (!find_zone(&z, name, size, memo)) {
 		return;
 	}
 

@@ -21,6 +21,7 @@
 #include "address.h"
 #include "answer_scan.h"
 #include "bounded_table.h"
+#include "exchange_lookup.h"
 #include "log_limit.h"
 #include "log_line.h"
 #include "name_list.h"
@@ -88,8 +89,14 @@ void mxg_count(knotd_mod_t *mod, knotd_qdata_t *qdata, uint32_t ctr, uint32_t id
 /*! \brief Counts an internal failure; logs the first one of the instance. */
 void mxg_count_error(knotd_mod_t *mod, knotd_qdata_t *qdata, const char *what);
 
+/*! The exchange lookups of one answer (Knot 3.4+): the query, what they learnt. */
+typedef struct {
+	knotd_qdata_t *qdata;
+	mx_lookup_memo_t memo;
+} mxg_lookups_t;
+
 /*! \brief Sets where the answer scan takes the exchanges' addresses from
- *         (the callbacks get the query's knotd_qdata_t as their context). */
+ *         (the lookups get an mxg_lookups_t, the rest the query's knotd_qdata_t). */
 void mxg_exchange_source(mx_scan_params_t *params);
 
 /*!

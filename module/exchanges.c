@@ -61,8 +61,8 @@ static int zone_get(void *ctx, const knot_dname_t *zone, const knot_dname_t *nam
 
 static void lookup_exchange(const knot_dname_t *exchange, mx_target_t *target, void *ctx)
 {
-	knotd_qdata_t *qdata = ctx;
-	mx_exchange_lookup(exchange, target, zone_get, qdata, qdata->mm);
+	mxg_lookups_t *run = ctx;
+	mx_exchange_lookup(exchange, target, zone_get, run->qdata, run->qdata->mm, &run->memo);
 }
 
 // An in-zone exchange in the RRset's glue list needs no lookup: its node is

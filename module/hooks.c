@@ -343,7 +343,10 @@ static int scan_answer(answer_run_t *run)
 	if (!params.one_zone) {
 		params.zone = knotd_qdata_zone_name(run->qdata);
 	}
-	params.lookup_ctx = run->qdata;
+	mxg_lookups_t lookups;  // the memo's name is not cleared: its size is
+	lookups.qdata = run->qdata;
+	lookups.memo.size = 0;
+	params.lookup_ctx = &lookups;
 	params.glue_ctx = run->qdata;
 	params.mm = run->qdata->mm;
 	return mx_answer_scan(run->pkt, &params, &run->scan);
