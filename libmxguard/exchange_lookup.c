@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "exchange_lookup.h"
+#include "hash.h"
 
 typedef struct {
 	mx_rrset_get_f get;
@@ -15,6 +16,25 @@ typedef struct {
 static const knot_dname_t *parent_of(const knot_dname_t *name)
 {
 	return name[0] == '\0' ? NULL : name + 1 + name[0];
+}
+
+// The size of an uncompressed name, or 0 when it is not one.
+static size_t name_size(const knot_dname_t *name)
+{
+	if (name == NULL) {
+		return 0;
+	}
+	size_t size = 0;
+	while (name[size] != 0) {
+		if (name[size] > KNOT_DNAME_MAXLABELLEN) {
+			return 0;  // a compression pointer, or no label length
+		}
+		size += 1 + name[size];
+		if (size >= KNOT_DNAME_MAXLEN) {
+			return 0;
+		}
+	}
+	return size + 1;
 }
 
 // Whether NAME (of SIZE bytes, lower case) is the memo's name or one of
@@ -131,11 +151,11 @@ void mx_exchange_lookup(const knot_dname_t *exchange, mx_target_t *target,
 {
 	memset(target, 0, sizeof(*target));
 	knot_dname_storage_t name;
-	int size = (exchange != NULL) ? knot_dname_to_wire(name, exchange, sizeof(name)) : -1;
-	if (size <= 0) {
+	size_t size = name_size(exchange);
+	if (size == 0) {
 		return;
 	}
-	knot_dname_to_lower(name);
+	mx_name_copy_lower(name, exchange, size);
 
 	zone_t z = { .get = get, .ctx = ctx };
 	if (!find_zone(&z, name, size, memo)) {

@@ -218,6 +218,27 @@ static inline bool mx_bytes_equal_lower(const uint8_t *a, const uint8_t *b, size
 }
 
 /*!
+ * \brief Copies a wire-format name (uncompressed) of \a size bytes in lower
+ *        case, eight bytes at a time (length octets are below 'A').
+ */
+static inline void mx_name_copy_lower(uint8_t *dst, const uint8_t *src, size_t size)
+{
+	if (size < 8) {
+		for (size_t i = 0; i < size; i++) {
+			uint8_t c = src[i];
+			dst[i] = (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+		}
+		return;
+	}
+	uint64_t last = mx_lower8(mx_read8(src + size - 8));
+	for (size_t i = 0; i + 8 < size; i += 8) {
+		uint64_t w = mx_lower8(mx_read8(src + i));
+		__builtin_memcpy(dst + i, &w, 8);
+	}
+	__builtin_memcpy(dst + size - 8, &last, 8);
+}
+
+/*!
  * \brief Copies \a len bytes, words in place with no call for short ones
  *        (the verdict cache's keys are made of many short pieces).
  */

@@ -405,6 +405,33 @@ static void test_lower8(void **state)
 	}
 }
 
+// A name copied in lower case eight bytes at a time: as libknot lowers it.
+static void test_name_copy_lower(void **state)
+{
+	srand(7);
+	for (unsigned round = 0; round < 2000; round++) {
+		// Labels of 1 to 12 bytes, any byte in them, up to about 60 bytes.
+		uint8_t name[KNOT_DNAME_MAXLEN];
+		size_t size = 0;
+		unsigned labels = rand() % 6;
+		for (unsigned l = 0; l < labels; l++) {
+			uint8_t len = 1 + rand() % 12;
+			name[size++] = len;
+			for (unsigned i = 0; i < len; i++) {
+				name[size++] = (rand() % 3 == 0) ? 'A' + rand() % 26 : rand() % 256;
+			}
+		}
+		name[size++] = 0;
+		uint8_t want[KNOT_DNAME_MAXLEN], got[KNOT_DNAME_MAXLEN + 8];
+		memcpy(want, name, size);
+		knot_dname_to_lower(want);
+		memset(got, 0xee, sizeof(got));
+		mx_name_copy_lower(got, name, size);
+		assert_memory_equal(got, want, size);
+		assert_int_equal(got[size], 0xee);  // nothing written past it
+	}
+}
+
 static void test_hash(void **state)
 {
 	uint8_t data[40] = { 0 }, name[40];
@@ -463,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_bytes_equal),
 		cmocka_unit_test(test_lower8),
+		cmocka_unit_test(test_name_copy_lower),
 		cmocka_unit_test(test_hash),
 	};
 	int ret = cmocka_run_group_tests(tests, NULL, NULL);
