@@ -20,30 +20,8 @@
 #include <string.h>
 #include <urcu.h>
 
-#include "log_limit.h"
+#include "log_limit_fixture.h"
 
-#define THREADS 8
-#define THREAD_KEYS 100000
-
-// As in test_log_limit.c: one call_rcu thread, stopped at the end.
-static struct call_rcu_data *call_rcu_worker;
-
-static bool hit_num(mx_log_limit_t *limit, uint32_t n, uint64_t now,
-                    uint32_t *suppressed)
-{
-	char key[16];
-	*suppressed = UINT32_MAX;  // must be overwritten
-	int len = snprintf(key, sizeof(key), "key%u", n);
-	return mx_log_limit_hit(limit, (const uint8_t *)key, len, now, suppressed);
-}
-
-// Logged with exactly this suppressed count (a pointer: read after the hit).
-static void assert_logged(bool logged, const uint32_t *suppressed,
-                          uint32_t expected)
-{
-	assert_true(logged);
-	assert_int_equal(*suppressed, expected);
-}
 
 // The module's keys: 8 bytes, a uint64 hash.
 static bool hit_word(mx_log_limit_t *limit, uint64_t key, uint64_t now,
@@ -145,107 +123,30 @@ static void test_growth(void **state)
 	mx_log_limit_free(limit);
 }
 
+static bool hit_word_num(mx_log_limit_t *limit, uint32_t n, uint64_t now,
+                         uint32_t *suppressed)
+{
+	return hit_word(limit, n, now, suppressed);
+}
+
 // 8-byte keys past growths and prunings: never more than max_keys, and
 // down to the target after each pruning.
 static void test_bound_word_keys(void **state)
 {
-	const size_t max = 1000;
-	const size_t target = max - max / 4;
-	mx_log_limit_t *limit = mx_log_limit_new(60, max);
-	assert_non_null(limit);
-	uint32_t supp;
-
-	bool full = false;
-	unsigned prunings = 0;
-	for (uint64_t i = 0; i < 10 * max; i++) {
-		uint64_t now = 1000 + i / 50;
-		assert_logged(hit_word(limit, i, now, &supp), &supp, 0);
-		size_t size = mx_log_limit_size(limit);
-		assert_true(size <= max);
-		if (size == max) {
-			full = true;
-		} else if (full) {
-			assert_int_equal(size, target + 1);
-			full = false;
-			prunings++;
-		}
-		assert_false(hit_word(limit, i, now, &supp));
-	}
-	assert_true(prunings >= 10);
-
-	mx_log_limit_free(limit);
+	assert_true(check_bound(1000, 50, hit_word_num) >= 10);
 }
 
-/* Threads. */
-
-typedef struct {
-	mx_log_limit_t *limit;
-	pthread_barrier_t *start;
-	size_t max_keys;
-	// Results.
-	uint64_t logged;
-	uint64_t suppressed;
-	uint64_t over_bound;
-} worker_t;
-
-// Key n: one in two of 8 bytes, the others longer.
-static size_t make_key(uint8_t *key, uint32_t n)
-{
-	if (n % 2 == 0) {
-		uint64_t word = (uint64_t)n * 0x9e3779b97f4a7c15ULL;
-		memcpy(key, &word, sizeof(word));
-		return sizeof(word);
-	}
-	key[0] = 'k';
-	memcpy(key + 1, &n, sizeof(n));
-	return 1 + sizeof(n);
-}
-
-// Every key new to all the threads at about the same time.
-static void *worker(void *arg)
-{
-	worker_t *w = arg;
-	rcu_register_thread();
-	set_thread_call_rcu_data(call_rcu_worker);
-	pthread_barrier_wait(w->start);
-
-	for (uint32_t i = 0; i < THREAD_KEYS; i++) {
-		uint8_t key[8];
-		size_t len = make_key(key, i);
-		uint32_t supp = 0;
-		if (mx_log_limit_hit(w->limit, key, len, 1000, &supp)) {
-			w->logged++;
-			w->suppressed += supp;
-		}
-		if (mx_log_limit_size(w->limit) > w->max_keys) {
-			w->over_bound++;
-		}
-	}
-
-	rcu_unregister_thread();
-	return NULL;
-}
+/* Threads (log_limit_fixture.h). */
 
 static void test_threads_same_new_keys(void **state)
 {
 	// Room for all, and for the places threads take before they find a
 	// key in: no pruning. The table doubles again and again meanwhile.
-	const size_t max = 2 * THREAD_KEYS;
+	const size_t max = 2 * THREAD_HITS;
 	mx_log_limit_t *limit = mx_log_limit_new(3600, max);
 	assert_non_null(limit);
-
-	pthread_t threads[THREADS];
 	worker_t workers[THREADS];
-	pthread_barrier_t start;
-	assert_int_equal(pthread_barrier_init(&start, NULL, THREADS), 0);
-	for (int i = 0; i < THREADS; i++) {
-		workers[i] = (worker_t) { .limit = limit, .start = &start, .max_keys = max };
-		assert_int_equal(pthread_create(&threads[i], NULL, worker, &workers[i]), 0);
-	}
-	for (int i = 0; i < THREADS; i++) {
-		assert_int_equal(pthread_join(threads[i], NULL), 0);
-	}
-	pthread_barrier_destroy(&start);
+	run_workers(limit, RUN_SAME_NEW, max, workers);
 
 	// One line per key over all the threads, not one per thread.
 	uint64_t logged = 0;
@@ -254,45 +155,19 @@ static void test_threads_same_new_keys(void **state)
 		assert_int_equal(workers[i].suppressed, 0);
 		assert_int_equal(workers[i].over_bound, 0);
 	}
-	assert_int_equal(logged, THREAD_KEYS);
-	assert_int_equal(mx_log_limit_size(limit), THREAD_KEYS);
+	assert_int_equal(logged, THREAD_HITS);
+	assert_int_equal(mx_log_limit_size(limit), THREAD_HITS);
 
 	// Each key counted every other thread's hit.
-	for (uint32_t i = 0; i < THREAD_KEYS; i++) {
+	for (uint32_t i = 0; i < THREAD_HITS; i++) {
 		uint8_t key[8];
-		size_t len = make_key(key, i);
+		size_t len = make_new_key(key, i);
 		uint32_t supp;
 		assert_true(mx_log_limit_hit(limit, key, len, 1000 + 3600, &supp));
 		assert_int_equal(supp, THREADS - 1);
 	}
 
 	mx_log_limit_free(limit);
-}
-
-static int group_setup(void **state)
-{
-	rcu_register_thread();
-	call_rcu_worker = create_call_rcu_data(0, -1);
-	if (call_rcu_worker == NULL) {
-		return -1;
-	}
-	set_thread_call_rcu_data(call_rcu_worker);
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	// Every table was freed, so no callbacks are pending (rcu_barrier).
-	set_thread_call_rcu_data(NULL);
-	pthread_t thread = get_call_rcu_thread(call_rcu_worker);
-	call_rcu_data_free(call_rcu_worker);
-#if !__has_include(<urcu/urcu-poll.h>)
-	pthread_join(thread, NULL);
-#else
-	(void)thread;
-#endif
-	rcu_unregister_thread();
-	return 0;
 }
 
 int main(void)
