@@ -236,16 +236,24 @@ typedef struct {
 	mx_verdict_t verdict;
 } cached_t;
 
-static void look_up_cached(const mx_scan_params_t *p, const knot_rrset_t *rr,
-                           const knot_dname_t *owner, size_t owner_size, cached_t *c)
+// The cache's key of an RRset, the exchanges' part not yet set. A zone's
+// instance needs no zone in it, and its owners all end in the zone's name.
+static mx_verdict_key_t verdict_key(const mx_scan_params_t *p, const knot_dname_t *owner,
+                                    size_t owner_size, const knot_rdataset_t *rrs)
 {
-	mx_verdict_key_t vkey = {
+	return (mx_verdict_key_t) {
 		.zone = p->one_zone ? NULL : p->zone,
 		.owner = owner,
 		.owner_size = owner_size,
-		.rrs = &rr->rrs,
+		.rrs = rrs,
 		.owner_suffix = p->one_zone ? p->zone_size : 0,
 	};
+}
+
+static void look_up_cached(const mx_scan_params_t *p, const knot_rrset_t *rr,
+                           const knot_dname_t *owner, size_t owner_size, cached_t *c)
+{
+	mx_verdict_key_t vkey = verdict_key(p, owner, owner_size, &rr->rrs);
 	c->found = mx_verdict_cache_find(p->cache, &vkey, &c->verdict);
 	c->current = c->found && p->lookup == NULL && p->glue_equal != NULL &&
 	             p->glue_equal(rr, c->verdict.extra, c->verdict.extra_len, p->glue_ctx);
@@ -287,15 +295,9 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 		                        MX_LOG_VIOLATION, v->kind);
 	}
 	if (!key.full && scan->violation_count < scan->violation_cap) {
-		mx_verdict_key_t vkey = {
-			.zone = p->one_zone ? NULL : p->zone,
-			.owner = job->owner,
-			.owner_size = owner_size,
-			.rrs = view->rrs,
-			.owner_suffix = p->one_zone ? p->zone_size : 0,
-			.extra = key.buf,
-			.extra_len = key.len,
-		};
+		mx_verdict_key_t vkey = verdict_key(p, job->owner, owner_size, view->rrs);
+		vkey.extra = key.buf;
+		vkey.extra_len = key.len;
 		mx_verdict_cache_put(p->cache, &vkey, scan->violations + job->first,
 		                     scan->violation_count - job->first);
 	}

@@ -6,9 +6,10 @@
  * The hooks: judge the MX RRsets of an answer when knotd has written the
  * answer section (libmxguard/answer_scan.c), rewrite what the policy says
  * (rewrite_plan.c, answer_rebuild.c) before knotd adds the glue, log and
- * count; synthesise null MX answers for no-mail names. Nothing is kept from
- * one query to the next: each instance judges every answer on its own, so
- * stacked instances and a global observer never depend on each other.
+ * count; synthesise null MX answers for no-mail names. What an instance
+ * keeps from one query to the next is its own (verdicts, signatures, log
+ * limiter), so stacked instances and a global observer never depend on each
+ * other.
  */
 
 #include <stdio.h>
