@@ -252,6 +252,29 @@ static void test_memo_whole_labels(void **state)
 	assert_int_equal(look_up("test.", &memo, MX_TARGET_UNKNOWN), 0);
 }
 
+// Not a name to look up (a compression pointer, more than 255 bytes):
+// nothing is asked, nothing is judged.
+static void test_bad_names_not_asked(void **state)
+{
+	store_t s = { 0 };
+	knot_mm_t mm = { .ctx = NULL, .alloc = plain_alloc };
+	mx_target_t target;
+	const uint8_t pointer[] = { 3, 'm', 'x', '1', 0xc0, 12 };
+	mx_exchange_lookup(pointer, &target, get, &s, &mm, NULL);
+	assert_int_equal(target.state, MX_TARGET_UNKNOWN);
+	uint8_t long_name[300];
+	for (size_t i = 0; i + 64 < sizeof(long_name); i += 64) {
+		long_name[i] = 63;
+		memset(long_name + i + 1, 'a', 63);
+	}
+	long_name[256] = 0;
+	mx_exchange_lookup(long_name, &target, get, &s, &mm, NULL);
+	assert_int_equal(target.state, MX_TARGET_UNKNOWN);
+	mx_exchange_lookup(NULL, &target, get, &s, &mm, NULL);
+	assert_int_equal(target.state, MX_TARGET_UNKNOWN);
+	assert_int_equal(s.calls, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_not_the_zones_data),
 		cmocka_unit_test(test_memo_no_zone),
 		cmocka_unit_test(test_memo_whole_labels),
+		cmocka_unit_test(test_bad_names_not_asked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
