@@ -156,67 +156,71 @@ static bool glue_of(const knot_rrset_t *rr, mx_glue_t **glue, size_t *count,
 	return true;
 }
 
-// What glue_of() gives, as the verdict cache's key: each glue node's A and
-// AAAA records as knotd holds them, by the record they belong to.
-static int glue_key(const knot_rrset_t *rr, uint8_t *buf, size_t max, void *ctx)
+// A key being written (\a cmp NULL) or compared with one written before.
+typedef struct {
+	uint8_t *buf;
+	const uint8_t *cmp;
+	size_t len;
+	size_t max;
+} glue_key_t;
+
+// Adds a piece of the key; false when it does not fit or differs. Inlined
+// where the walk is, so that each caller's walk only writes or compares.
+static inline __attribute__((always_inline)) bool key_piece(glue_key_t *k, const void *data, size_t size)
 {
-	knotd_qdata_t *qdata = ctx;
-	const mxg_additional_t *add = rr->additional;
-	size_t len = 0;
-	for (uint16_t i = 0; add != NULL && i < add->count; i++) {
-		const mxg_node_t *node = mxg_glue_node(&add->glues[i], qdata);
-		if (len + 3 > max) {
-			return -1;
-		}
-		memcpy(buf + len, &add->glues[i].ns_pos, 2);
-		buf[len + 2] = (node != NULL);
-		len += 3;
-		for (uint16_t t = 0; node != NULL && t < node->rrset_count; t++) {
-			const mxg_rr_data_t *data = &node->rrs[t];
-			if (data->type != KNOT_RRTYPE_A && data->type != KNOT_RRTYPE_AAAA) {
-				continue;
-			}
-			uint32_t size = data->rrs.size;
-			if (len + 4 + size > max) {
-				return -1;
-			}
-			memcpy(buf + len, &data->type, 2);
-			memcpy(buf + len + 2, &data->rrs.count, 2);
-			mx_bytes_copy(buf + len + 4, (const uint8_t *)data->rrs.rdata, size);
-			len += 4 + size;
-		}
+	if (k->len + size > k->max) {
+		return false;
 	}
-	return len;
+	// Fixed sizes compile to loads, the records' to word compares.
+	bool fixed = __builtin_constant_p(size);
+	if (k->cmp != NULL && (fixed ? memcmp(k->cmp + k->len, data, size) != 0 :
+	                                !mx_bytes_equal(k->cmp + k->len, data, size))) {
+		return false;
+	}
+	if (k->cmp == NULL) {
+		mx_bytes_copy(k->buf + k->len, data, size);
+	}
+	k->len += size;
+	return true;
 }
 
-// glue_key() compared with a key it wrote, without writing one.
-static bool glue_equal(const knot_rrset_t *rr, const uint8_t *key, size_t len, void *ctx)
+// What glue_of() gives, as the verdict cache's key: each glue node's A and
+// AAAA records as knotd holds them, by the record they belong to.
+static inline __attribute__((always_inline))
+bool glue_walk(const knot_rrset_t *rr, knotd_qdata_t *qdata, glue_key_t *k)
 {
-	knotd_qdata_t *qdata = ctx;
 	const mxg_additional_t *add = rr->additional;
-	const uint8_t *end = key + len;
 	for (uint16_t i = 0; add != NULL && i < add->count; i++) {
 		const mxg_node_t *node = mxg_glue_node(&add->glues[i], qdata);
-		if (end - key < 3 || memcmp(key, &add->glues[i].ns_pos, 2) != 0 ||
-		    key[2] != (node != NULL)) {
+		uint8_t found = (node != NULL);
+		if (!key_piece(k, &add->glues[i].ns_pos, 2) || !key_piece(k, &found, 1)) {
 			return false;
 		}
-		key += 3;
 		for (uint16_t t = 0; node != NULL && t < node->rrset_count; t++) {
 			const mxg_rr_data_t *data = &node->rrs[t];
 			if (data->type != KNOT_RRTYPE_A && data->type != KNOT_RRTYPE_AAAA) {
 				continue;
 			}
-			uint32_t size = data->rrs.size;
-			if ((size_t)(end - key) < 4 + size || memcmp(key, &data->type, 2) != 0 ||
-			    memcmp(key + 2, &data->rrs.count, 2) != 0 ||
-			    !mx_bytes_equal(key + 4, (const uint8_t *)data->rrs.rdata, size)) {
+			if (!key_piece(k, &data->type, 2) || !key_piece(k, &data->rrs.count, 2) ||
+			    !key_piece(k, data->rrs.rdata, data->rrs.size)) {
 				return false;
 			}
-			key += 4 + size;
 		}
 	}
-	return key == end;
+	return true;
+}
+
+static int glue_key(const knot_rrset_t *rr, uint8_t *buf, size_t max, void *ctx)
+{
+	glue_key_t k = { .buf = buf, .max = max };
+	return glue_walk(rr, ctx, &k) ? (int)k.len : -1;
+}
+
+// The same data as a key glue_key() wrote, without writing one.
+static bool glue_equal(const knot_rrset_t *rr, const uint8_t *key, size_t len, void *ctx)
+{
+	glue_key_t k = { .cmp = key, .max = len };
+	return glue_walk(rr, ctx, &k) && k.len == len;
 }
 
 void mxg_exchange_source(mx_scan_params_t *params)

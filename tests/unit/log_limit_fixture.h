@@ -45,6 +45,26 @@ static inline void assert_logged(bool logged, const uint32_t *suppressed,
 	assert_int_equal(*suppressed, expected);
 }
 
+// Key bytes spelt out, zero bytes included.
+typedef struct {
+	const char *data;
+	size_t len;
+} raw_key_t;
+
+// Each key's first hit at time 100 logs, with nothing suppressed: the
+// table then holds them all, each on its own.
+static inline void check_first_hits(mx_log_limit_t *limit, const raw_key_t *keys,
+                                    size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		uint32_t supp = UINT32_MAX;
+		assert_true(mx_log_limit_hit(limit, (const uint8_t *)keys[i].data,
+		                             keys[i].len, 100, &supp));
+		assert_int_equal(supp, 0);
+	}
+	assert_int_equal(mx_log_limit_size(limit), count);
+}
+
 // A hit of key number n, of some kind.
 typedef bool (*hit_n_f)(mx_log_limit_t *limit, uint32_t n, uint64_t now,
                         uint32_t *suppressed);

@@ -131,10 +131,7 @@ static void test_similar_keys_distinct(void **state)
 	mx_log_limit_t *limit = mx_log_limit_new(10, 16);
 	assert_non_null(limit);
 
-	static const struct {
-		const char *data;
-		size_t len;
-	} keys[] = {
+	static const raw_key_t keys[] = {
 		{ "", 0 },
 		{ "abc", 3 },
 		{ "ab", 2 },        // prefix
@@ -145,14 +142,7 @@ static void test_similar_keys_distinct(void **state)
 		{ "abc\x80", 4 },   // high bit
 	};
 	const size_t count = sizeof(keys) / sizeof(keys[0]);
-
-	for (size_t i = 0; i < count; i++) {
-		uint32_t supp = UINT32_MAX;
-		assert_true(mx_log_limit_hit(limit, (const uint8_t *)keys[i].data,
-		                             keys[i].len, 100, &supp));
-		assert_int_equal(supp, 0);
-	}
-	assert_int_equal(mx_log_limit_size(limit), count);
+	check_first_hits(limit, keys, count);
 	// Each is now remembered on its own: repeats are suppressed once each.
 	for (size_t i = 0; i < count; i++) {
 		assert_false(mx_log_limit_hit(limit, (const uint8_t *)keys[i].data,

@@ -39,10 +39,7 @@ static void test_word_keys(void **state)
 	mx_log_limit_t *limit = mx_log_limit_new(10, 64);
 	assert_non_null(limit);
 
-	static const struct {
-		const char *data;
-		size_t len;
-	} keys[] = {
+	static const raw_key_t keys[] = {
 		{ "abcdefgh", 8 },
 		{ "abcdefgi", 8 },           // last byte differs
 		{ "bbcdefgh", 8 },           // first byte differs
@@ -53,14 +50,7 @@ static void test_word_keys(void **state)
 		{ "", 0 },
 	};
 	const size_t count = sizeof(keys) / sizeof(keys[0]);
-
-	for (size_t i = 0; i < count; i++) {
-		uint32_t supp = UINT32_MAX;
-		assert_true(mx_log_limit_hit(limit, (const uint8_t *)keys[i].data,
-		                             keys[i].len, 100, &supp));
-		assert_int_equal(supp, 0);
-	}
-	assert_int_equal(mx_log_limit_size(limit), count);
+	check_first_hits(limit, keys, count);
 	for (size_t i = 0; i < count; i++) {
 		for (size_t n = 0; n <= i; n++) {
 			assert_false(mx_log_limit_hit(limit, (const uint8_t *)keys[i].data,
