@@ -277,8 +277,7 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 	if (ret != KNOT_EOK) {
 		return ret;
 	}
-	if (c->found && !key.full && c->verdict.extra_len == key.len &&
-	    memcmp(c->verdict.extra, key.buf, key.len) == 0) {
+	if (c->found && !key.full && mx_verdict_made_on(&c->verdict, key.buf, key.len)) {
 		take_verdict(scan, view->rrs, &c->verdict);
 		job->cached = true;
 		return KNOT_EOK;

@@ -219,12 +219,17 @@ bool mx_verdict_cache_find(mx_verdict_cache_t *cache, const mx_verdict_key_t *ke
 	return false;
 }
 
+bool mx_verdict_made_on(const mx_verdict_t *verdict, const uint8_t *extra, size_t extra_len)
+{
+	return verdict->extra_len == extra_len && equal(verdict->extra, extra, extra_len);
+}
+
 bool mx_verdict_cache_get(mx_verdict_cache_t *cache, const mx_verdict_key_t *key,
                           mx_verdict_t *out)
 {
 	// One verdict per RRset: the one found is the only one there can be.
-	return mx_verdict_cache_find(cache, key, out) && out->extra_len == key->extra_len &&
-	       equal(out->extra, key->extra, key->extra_len);
+	return mx_verdict_cache_find(cache, key, out) &&
+	       mx_verdict_made_on(out, key->extra, key->extra_len);
 }
 
 /*** Writers, under the lock. ***/

@@ -90,6 +90,12 @@ bool mx_verdict_cache_find(mx_verdict_cache_t *cache, const mx_verdict_key_t *ke
                            mx_verdict_t *out);
 
 /*!
+ * \brief Tells whether a verdict found was made on these exchanges' data
+ *        (\a extra, as a key's extra holds it).
+ */
+bool mx_verdict_made_on(const mx_verdict_t *verdict, const uint8_t *extra, size_t extra_len);
+
+/*!
  * \brief Stores a verdict (the violations are copied, their exchanges not).
  *
  * A verdict of the same zone, owner and records with other \a extra is
