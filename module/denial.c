@@ -313,10 +313,13 @@ static bool needs_mx(denial_run_t *run, const knot_rrset_t *rr)
 }
 
 // Whether an NSEC record proves that the query name is an empty
-// non-terminal: it precedes the name and its next name lies below it.
+// non-terminal: it precedes the name and its next name lies below it. An
+// NSEC owned by the name itself (the apex's, say) proves the name exists:
+// its own bitmap, which needs_mx() completes, is what resolvers read.
 static bool ent_proof(const denial_run_t *run, const knot_rrset_t *rr)
 {
-	if (rr->type != KNOT_RRTYPE_NSEC || rr->rrs.count == 0) {
+	if (rr->type != KNOT_RRTYPE_NSEC || rr->rrs.count == 0 ||
+	    knot_dname_is_case_equal(rr->owner, run->qname)) {
 		return false;
 	}
 	const knot_rdata_t *rd = rr->rrs.rdata;

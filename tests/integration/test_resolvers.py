@@ -11,6 +11,7 @@ resolver's cache (a NODATA answer for AAAA, an NXDOMAIN below it, a
 wildcard), an MX query must still give "0 ." with AD.
 """
 
+import re
 import time
 
 import dns.dnssec
@@ -258,3 +259,28 @@ def test_empty_non_terminal_is_logged(signed, zone):
     signed.raw_query(q.to_wire(), True)
     time.sleep(0.3)
     assert f"owner a.cdn.{zone}., action null-mx, reason empty" not in signed.log_text()
+
+
+def _skipped(server, zone):
+    out = server.knotc("zone-stats", zone, "mod-mxguard").stdout
+    m = re.search(r"mod-mxguard\.skipped = (\d+)", out)
+    return int(m.group(1)) if m else 0
+
+
+@pytest.mark.parametrize("rdtype", ("TXT", "AAAA"))
+def test_apex_nodata_is_no_empty_non_terminal(signed, rdtype):
+    """With null-mx-implicit the apex's own NSEC lists MX (the module adds
+    it): a NODATA there is no empty non-terminal, logs no 'not enforced'
+    line and adds nothing to 'skipped'."""
+    zone = "impl.test"
+    before = _skipped(signed, zone)
+    mark = signed.log_mark()
+    q = dns.message.make_query(f"{zone}.", rdtype, want_dnssec=True)
+    r = dns.message.from_wire(signed.raw_query(q.to_wire(), True))
+    assert r.rcode() == dns.rcode.NOERROR and not r.answer, r
+    nsec = [rr for rr in r.authority if rr.rdtype == dns.rdatatype.NSEC]
+    assert nsec and nsec[0].name == dns.name.from_text(f"{zone}."), r
+    assert "MX" in {dns.rdatatype.to_text(t) for rd in nsec[0] for t in _bitmap_types(rd)}
+    time.sleep(0.3)
+    assert "not enforced" not in signed.log_text()[mark:], signed.log_text()[mark:]
+    assert _skipped(signed, zone) == before
