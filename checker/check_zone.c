@@ -1,0 +1,405 @@
+/*  mxguard: an MX policy module for the Knot DNS server.
+ *  SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libknot/errcode.h>
+#include <libknot/rdataset.h>
+#include <libknot/rrtype/rdname.h>
+#include <libknot/wire.h>
+
+#include "check_zone.h"
+#include "config_rules.h"
+#include "log_line.h"
+#include "mx_check.h"
+#include "zone_index.h"
+#include "zone_load.h"
+
+// Findings of the checker alone, not kinds of the module.
+enum {
+	EXTRA_NULL_MX_MISSING = MX_KIND_COUNT,
+	EXTRA_IMPLICIT_MX,
+	ALL_KINDS
+};
+
+static const char *extra_names[] = {
+	[EXTRA_NULL_MX_MISSING - MX_KIND_COUNT] = "null-mx-missing",
+	[EXTRA_IMPLICIT_MX - MX_KIND_COUNT] = "implicit-mx",
+};
+
+// One zone being checked.
+typedef struct {
+	const check_options_t *opt;
+	const mx_policy_t *policy;
+	const policy_instance_t *instance;  // NULL without -c.
+	mx_name_list_t *no_mail;   // The instance's list, or NULL.
+	bool implicit;
+	unsigned fail_on;
+	zone_index_t *idx;
+	char zone_txt[KNOT_DNAME_TXT_MAXLEN + 1];
+	const zone_node_t *node;   // The MX RRset's owner.
+	const uint32_t *rr_line;   // Line and file of each record of the RRset.
+	const uint16_t *rr_file;
+	unsigned count[ALL_KINDS];
+	unsigned findings;
+	unsigned failing;
+	unsigned rrsets;
+	unsigned skipped;
+} run_t;
+
+static void print_json_string(const char *text)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			printf("\\%c", *p);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			// Other octets pass as they are: names are ASCII, paths UTF-8.
+			printf("\\u%04x", *p);
+		} else {
+			putchar(*p);
+		}
+	}
+	putchar('"');
+}
+
+static void json_key(const char *key, const char *value, bool first)
+{
+	printf("%s\"%s\": ", first ? "{" : ", ", key);
+	print_json_string(value);
+}
+
+static const char *name_txt(const knot_dname_t *name, char *buf)
+{
+	if (knot_dname_to_str(buf, name, KNOT_DNAME_TXT_MAXLEN + 1) == NULL) {
+		strcpy(buf, "?");
+	}
+	return buf;
+}
+
+static void count_finding(run_t *run, unsigned kind, mx_action_t action)
+{
+	run->count[kind]++;
+	run->findings++;
+	if (action >= run->fail_on) {
+		run->failing++;
+	}
+}
+
+// The violations of one RRset, gathered to be written in record order.
+typedef struct {
+	mx_violation_t *v;
+	size_t count;
+	size_t cap;
+	bool failed;
+} found_t;
+
+static void collect_finding(const mx_violation_t *v, void *ctx)
+{
+	found_t *found = ctx;
+	if (found->count == found->cap) {
+		size_t cap = found->cap ? 2 * found->cap : 16;
+		mx_violation_t *grown = realloc(found->v, cap * sizeof(*grown));
+		if (grown == NULL) {
+			found->failed = true;
+			return;
+		}
+		found->v = grown;
+		found->cap = cap;
+	}
+	found->v[found->count++] = *v;
+}
+
+static void on_violation(const mx_violation_t *v, void *ctx)
+{
+	run_t *run = ctx;
+	mx_action_t action = run->policy->action[v->kind];
+	const char *file = zone_index_file(run->idx, run->rr_file[v->rr_index]);
+	uint32_t line = run->rr_line[v->rr_index];
+	count_finding(run, v->kind, action);
+
+	if (!run->opt->json) {
+		char text[1024];
+		if (mx_log_line(text, sizeof(text), run->node->name, v,
+		                mx_action_name(action), 0) < 0) {
+			strcpy(text, "violation ?");
+		}
+		printf("%s:%u: %s\n", file, line, text);
+		return;
+	}
+
+	char name[KNOT_DNAME_TXT_MAXLEN + 1];
+	json_key("file", file, true);
+	printf(", \"line\": %u", line);
+	json_key("zone", run->zone_txt, false);
+	json_key("violation", mx_kind_name(v->kind), false);
+	json_key("owner", name_txt(run->node->name, name), false);
+	json_key("exchange", name_txt(v->exchange, name), false);
+	printf(", \"preference\": %u", v->preference);
+	if (v->has_addr) {
+		char addr[MX_ADDR_STRLEN];
+		json_key("address", mx_addr_to_str(&v->addr, addr, sizeof(addr)), false);
+	}
+	if (v->provider != NULL) {
+		json_key("provider", v->provider, false);
+	}
+	json_key("action", mx_action_name(action), false);
+	printf("}\n");
+}
+
+// A finding of the checker alone: a name, no record.
+static void report_name(run_t *run, unsigned kind, const zone_node_t *node,
+                        uint16_t file, uint32_t line, mx_action_t action)
+{
+	const char *kind_name = extra_names[kind - MX_KIND_COUNT];
+	count_finding(run, kind, action);
+
+	char name[KNOT_DNAME_TXT_MAXLEN + 1];
+	name_txt(node->name, name);
+	const char *file_name = zone_index_file(run->idx, file);
+	if (!run->opt->json) {
+		printf("%s:%u: violation %s, owner %s, action %s\n", file_name, line,
+		       kind_name, name, mx_action_name(action));
+		return;
+	}
+	json_key("file", file_name, true);
+	printf(", \"line\": %u", line);
+	json_key("zone", run->zone_txt, false);
+	json_key("violation", kind_name, false);
+	json_key("owner", name, false);
+	json_key("action", mx_action_name(action), false);
+	printf("}\n");
+}
+
+// Checks the MX RRset of a node, each record with the line it came from.
+static int check_mx(run_t *run, const zone_node_t *node)
+{
+	knot_rdataset_t rrs;
+	knot_rdataset_init(&rrs);
+	uint8_t buf[knot_rdata_size(UINT16_MAX)];
+	knot_rdata_t *rd = (knot_rdata_t *)buf;
+	for (uint32_t i = node->mx_head; i != ZONE_NONE; ) {
+		const zone_mx_t *mx = zone_index_mx(run->idx, i);
+		knot_rdata_init(rd, mx->rdlen, mx->rdata);
+		if (knot_rdataset_add(&rrs, rd, NULL) != KNOT_EOK) {
+			knot_rdataset_clear(&rrs, NULL);
+			return KNOT_ENOMEM;
+		}
+		i = mx->next;
+	}
+
+	// The set is in canonical order without duplicates: find each record's
+	// first occurrence.
+	uint32_t lines[rrs.count];
+	uint16_t files[rrs.count];
+	knot_rdata_t *r = rrs.rdata;
+	for (uint16_t k = 0; k < rrs.count; k++, r = knot_rdataset_next(r)) {
+		lines[k] = node->line;
+		files[k] = node->file;
+		for (uint32_t i = node->mx_head; i != ZONE_NONE; ) {
+			const zone_mx_t *mx = zone_index_mx(run->idx, i);
+			if (mx->rdlen == r->len && memcmp(mx->rdata, r->data, r->len) == 0) {
+				lines[k] = mx->line;
+				files[k] = mx->file;
+				break;
+			}
+			i = mx->next;
+		}
+	}
+
+	mx_rrset_view_t view = {
+		.zone = zone_index_apex(run->idx),
+		.owner = node->name,
+		.rrs = &rrs,
+		.lookup = zone_index_lookup,
+		.lookup_ctx = run->idx,
+	};
+	run->node = node;
+	run->rr_line = lines;
+	run->rr_file = files;
+	run->rrsets++;
+	// The rules report provider-mix after the other kinds: findings are
+	// written in the records' order (kinds in the rules' order within one).
+	found_t found = { 0 };
+	(void)mx_check_rrset(&view, run->policy, collect_finding, &found);
+	for (uint16_t k = 0; k < rrs.count; k++) {
+		for (size_t i = 0; i < found.count; i++) {
+			if (found.v[i].rr_index == k) {
+				on_violation(&found.v[i], run);
+			}
+		}
+	}
+	free(found.v);
+	knot_rdataset_clear(&rrs, NULL);
+	if (found.failed) {
+		return KNOT_ENOMEM;
+	}
+	return KNOT_EOK;
+}
+
+// "mod-mxguard/ID", or "mod-mxguard" for the defaults.
+static const char *instance_ref(const policy_instance_t *inst, char *buf, size_t len)
+{
+	snprintf(buf, len, MX_CONF_SECTION "%s%s", inst->id ? "/" : "",
+	         inst->id ? inst->id : "");
+	return buf;
+}
+
+static void print_summary(const run_t *run, const char *path, size_t records)
+{
+	if (run->opt->quiet) {
+		return;
+	}
+	char ref[512] = "";
+	if (run->instance != NULL) {
+		instance_ref(run->instance, ref, sizeof(ref));
+	}
+	if (run->opt->json) {
+		json_key("file", path, true);
+		json_key("zone", run->zone_txt, false);
+		if (ref[0] != '\0') {
+			json_key("module", ref, false);
+		}
+		printf(", \"records\": %zu, \"rrsets\": %u, \"not_served\": %u, "
+		       "\"findings\": %u}\n", records, run->rrsets, run->skipped,
+		       run->findings);
+		return;
+	}
+	fprintf(stderr, "%s: zone %s", path, run->zone_txt);
+	if (ref[0] != '\0') {
+		fprintf(stderr, ", module %s", ref);
+	}
+	fprintf(stderr, ": %zu records, %u MX RRsets checked", records, run->rrsets);
+	if (run->skipped > 0) {
+		fprintf(stderr, " (%u not served: outside the zone, at or below a "
+		        "delegation or a DNAME)", run->skipped);
+	}
+	fprintf(stderr, ", %u finding%s", run->findings, run->findings == 1 ? "" : "s");
+	const char *sep = " (";
+	for (unsigned k = 0; k < ALL_KINDS; k++) {
+		if (run->count[k] == 0) {
+			continue;
+		}
+		fprintf(stderr, "%s%s %u", sep,
+		        k < MX_KIND_COUNT ? mx_kind_name(k) : extra_names[k - MX_KIND_COUNT],
+		        run->count[k]);
+		sep = ", ";
+	}
+	fprintf(stderr, "%s\n", sep[0] == ',' ? ")" : "");
+}
+
+/*
+ * The instance a zone is checked with: --module-id's; else, with -c, the
+ * one knotd serves the zone with (zone, template or global module), else
+ * the section "default", else the module's defaults.
+ */
+static const policy_instance_t *zone_instance(const check_options_t *opt, const char *zone)
+{
+	if (opt->instance != NULL || opt->conf == NULL) {
+		return opt->instance;
+	}
+	const policy_zone_t *served = policy_conf_zone(opt->conf, zone);
+	if (served != NULL) {
+		return served->instance;
+	}
+	const policy_instance_t *inst = policy_conf_find(opt->conf, "default");
+	return inst != NULL ? inst : &opt->conf->defaults;
+}
+
+static bool policy_rewrites(const mx_policy_t *policy)
+{
+	for (unsigned k = 0; k < MX_KIND_COUNT; k++) {
+		if (policy->action[k] >= MX_ACTION_STRIP) {
+			return true;
+		}
+	}
+	return false;
+}
+
+// Checks one zone file; returns its exit status.
+int check_zone_file(const check_options_t *opt, const char *path,
+                    const knot_dname_t *origin, const policy_instance_t *instance)
+{
+	zone_index_t *idx = zone_index_new();
+	if (idx == NULL) {
+		fprintf(stderr, "%s: error: out of memory\n", path);
+		return EXIT_TROUBLE;
+	}
+	size_t records = 0;
+	int ret = zone_load(idx, path, origin, stderr, &records);
+	if (ret != KNOT_EOK) {
+		if (ret == KNOT_ENOMEM) {
+			fprintf(stderr, "%s: error: out of memory\n", path);
+		}
+		zone_index_free(idx);
+		return EXIT_TROUBLE;
+	}
+
+	run_t run = { .opt = opt, .idx = idx, .implicit = opt->implicit };
+	name_txt(zone_index_apex(idx), run.zone_txt);
+	mx_policy_t fallback;
+	mx_policy_init(&fallback, MX_ACTION_LOG);
+	run.instance = (instance != NULL) ? instance : zone_instance(opt, run.zone_txt);
+	run.policy = (run.instance != NULL) ? &run.instance->policy : &fallback;
+	if (run.instance != NULL) {
+		run.no_mail = run.instance->no_mail;
+		run.implicit = run.implicit || run.instance->implicit;
+	}
+	// By default, fail on what the server would change, else on anything.
+	run.fail_on = opt->fail_on;
+	if (run.fail_on == FAIL_UNSET) {
+		run.fail_on = policy_rewrites(run.policy) ? MX_ACTION_STRIP : MX_ACTION_LOG;
+	}
+
+	int status = EXIT_CLEAN;
+	size_t count = zone_index_count(idx);
+	for (uint32_t n = 0; n < count; n++) {
+		const zone_node_t *node = zone_index_node(idx, n);
+		if (!(node->flags & ZONE_HAS_DATA)) {
+			continue;
+		}
+		if (!node->in_zone) {
+			char name[KNOT_DNAME_TXT_MAXLEN + 1];
+			fprintf(stderr, "%s:%u: warning: %s is outside the zone %s, ignored\n",
+			        zone_index_file(idx, node->file), node->line,
+			        name_txt(node->name, name), run.zone_txt);
+			run.skipped += (node->flags & ZONE_HAS_MX) ? 1 : 0;
+			continue;
+		}
+		// Data below a cut is not what the server answers with.
+		if (!zone_index_authoritative(idx, node)) {
+			run.skipped += (node->flags & ZONE_HAS_MX) ? 1 : 0;
+			continue;
+		}
+		if ((node->flags & ZONE_HAS_MX) && check_mx(&run, node) != KNOT_EOK) {
+			fprintf(stderr, "%s: error: out of memory\n", path);
+			status = EXIT_TROUBLE;
+			break;
+		}
+		// The server answers a name of its own list with a null MX; a name
+		// of --no-mail is only reported.
+		bool served_list = run.no_mail != NULL &&
+		                   mx_name_list_match(run.no_mail, node->name);
+		if (!(node->flags & (ZONE_NULL_MX | ZONE_HAS_CNAME)) && (served_list ||
+		    (opt->no_mail != NULL && mx_name_list_match(opt->no_mail, node->name)))) {
+			report_name(&run, EXTRA_NULL_MX_MISSING, node, node->file, node->line,
+			            served_list ? MX_ACTION_NULL_MX : MX_ACTION_LOG);
+		}
+		if (run.implicit && (node->flags & ZONE_HAS_ADDR) &&
+		    !(node->flags & ZONE_HAS_MX)) {
+			const zone_addr_t *addr = zone_index_addr(idx, node->addr_head);
+			bool served = run.instance != NULL && run.instance->implicit;
+			report_name(&run, EXTRA_IMPLICIT_MX, node, addr->file, addr->line,
+			            served ? MX_ACTION_NULL_MX : MX_ACTION_LOG);
+		}
+	}
+
+	print_summary(&run, path, records);
+	zone_index_free(idx);
+	if (status == EXIT_CLEAN && run.failing > 0) {
+		status = EXIT_FINDINGS;
+	}
+	return status;
+}
