@@ -193,13 +193,19 @@ static int exchanges_key(const mx_scan_params_t *p, const knot_rrset_t *rr,
 {
 	if (p->lookup != NULL) {
 		// Once per record, and replayed to the rules (also without a cache:
-		// the same verdicts either way).
-		if (!look_up_all(r, rr, key, p->mm)) {
+		// the same verdicts either way). Where knotd's glue list decides
+		// every answer (Knot 3.2), the list itself is the key.
+		verdict_key_t unused = { .full = true };
+		if (!look_up_all(r, rr, p->glue_key != NULL ? &unused : key, p->mm)) {
 			return KNOT_ENOMEM;
 		}
 		view->lookup = replay;
 		view->lookup_ctx = r;
-	} else if (p->glue_key != NULL && !key->full) {
+	}
+	if (p->lookup != NULL && p->glue_key == NULL) {
+		return KNOT_EOK;
+	}
+	if (p->glue_key != NULL && !key->full) {
 		int len = p->glue_key(rr, key->buf + key->len, max - key->len, p->glue_ctx);
 		key->full = (len < 0);
 		key->len += (len < 0) ? 0 : len;
@@ -255,7 +261,7 @@ static void look_up_cached(const mx_scan_params_t *p, const knot_rrset_t *rr,
 {
 	mx_verdict_key_t vkey = verdict_key(p, owner, owner_size, &rr->rrs);
 	c->found = mx_verdict_cache_find(p->cache, &vkey, &c->verdict);
-	c->current = c->found && p->lookup == NULL && p->glue_equal != NULL &&
+	c->current = c->found && p->glue_equal != NULL &&
 	             p->glue_equal(rr, c->verdict.extra, c->verdict.extra_len, p->glue_ctx);
 }
 
@@ -338,8 +344,13 @@ static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
 
 	mx_plan_init(&job->plan, &rr->rrs, record);
 	for (unsigned v = job->first; v < scan->violation_count; v++) {
-		mx_kind_t kind = scan->violations[v].kind;
-		mx_plan_add(&job->plan, &scan->violations[v], p->policy->action[kind]);
+		const mx_violation_t *viol = &scan->violations[v];
+		mx_action_t action = p->policy->action[viol->kind];
+		// Only what is proven is enforced.
+		if (viol->inferred && action > MX_ACTION_LOG) {
+			action = MX_ACTION_LOG;
+		}
+		mx_plan_add(&job->plan, viol, action);
 	}
 	find_rrsig(pkt, job);
 	scan->count++;

@@ -55,7 +55,7 @@ typedef bool (*mx_glue_equal_f)(const knot_rrset_t *rr, const uint8_t *key, size
 
 /*!
  * What knotd's glue list says of the exchange of record \a pos, as a lookup
- * would say it (Knot 3.4+: cheaper than the lookup).
+ * would say it (Knot 3.2: all there is; 3.4+: cheaper than the lookup).
  *
  * \return false when it cannot tell (the lookup is made then).
  */
@@ -69,7 +69,7 @@ typedef struct {
 	const knot_dname_t *zone;       /*!< Apex of the zone answering. */
 	bool one_zone;                  /*!< The cache serves this zone only (not in its keys). */
 	size_t zone_size;               /*!< With one_zone: the size of \a zone. */
-	mx_lookup_f lookup;             /*!< Exact lookups (Knot 3.4+), or NULL. */
+	mx_lookup_f lookup;             /*!< Lookups (exact on Knot 3.4+), or NULL. */
 	void *lookup_ctx;
 	mx_glue_of_f glue_of;           /*!< Otherwise the glue, or NULL: none. */
 	mx_glue_key_f glue_key;         /*!< Its key form (or NULL: from glue_of). */

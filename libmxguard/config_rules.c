@@ -41,11 +41,23 @@ bool mx_conf_kind_accepts(mx_kind_t kind, mx_action_t action)
 	    mx_conf_kind_items[kind] == NULL) {
 		return false;
 	}
+	return action <= MX_ACTION_LOG || !mx_kind_log_only(kind);
+}
+
+bool mx_kind_log_only(mx_kind_t kind)
+{
+	switch (kind) {
 	// No record is wrong by itself in a provider mix: nothing to strip.
-	if (kind == MX_KIND_PROVIDER_MIX) {
-		return action <= MX_ACTION_LOG;
+	case MX_KIND_PROVIDER_MIX:
+	// Mail to these exchanges can be delivered: MTAs follow a CNAME (RFC
+	// 5321 §5.1), and a domain's own host may run its mail server. Removing
+	// them, or "no mail" in their place, would harm mail that works.
+	case MX_KIND_CNAME_EXCHANGE:
+	case MX_KIND_SELF_EXCHANGE:
+		return true;
+	default:
+		return false;
 	}
-	return true;
 }
 
 int mx_conf_check_action(mx_kind_t kind, mx_action_t action, char *err, size_t err_len)
@@ -53,9 +65,14 @@ int mx_conf_check_action(mx_kind_t kind, mx_action_t action, char *err, size_t e
 	if (mx_conf_kind_accepts(kind, action)) {
 		return KNOT_EOK;
 	}
-	if (kind == MX_KIND_PROVIDER_MIX) {
-		snprintf(err, err_len, "invalid %s '%s', it takes only 'off' or 'log'",
-		         mx_kind_name(kind), mx_action_name(action));
+	static const char *why[MX_KIND_COUNT] = {
+		[MX_KIND_PROVIDER_MIX] = "",
+		[MX_KIND_CNAME_EXCHANGE] = " (mail to a CNAME exchange is delivered)",
+		[MX_KIND_SELF_EXCHANGE] = " (the domain's own host may receive its mail)",
+	};
+	if ((unsigned)kind < MX_KIND_COUNT && mx_kind_log_only(kind)) {
+		snprintf(err, err_len, "invalid %s '%s', it takes only 'off' or 'log'%s",
+		         mx_kind_name(kind), mx_action_name(action), why[kind]);
 	} else {
 		snprintf(err, err_len, "invalid %s '%s'", mx_kind_name(kind),
 		         mx_action_name(action));

@@ -126,8 +126,15 @@ extern const yp_name_t *const mx_conf_kind_items[MX_KIND_COUNT];
 	"global modules only around the answer); use 'module:' in a zone or " \
 	"template instead"
 
-/*! \brief Tells whether \a kind may be given \a action (provider-mix takes
- *         only off and log; null-mx-override is no item). */
+/*!
+ * \brief Tells whether a kind takes only 'off' or 'log': provider-mix (no
+ *        record is wrong by itself), cname-exchange and self-exchange (mail
+ *        to such an exchange can be delivered; enforcing would harm it).
+ */
+bool mx_kind_log_only(mx_kind_t kind);
+
+/*! \brief Tells whether \a kind may be given \a action (the log-only kinds
+ *         take only off and log; null-mx-override is no item). */
 bool mx_conf_kind_accepts(mx_kind_t kind, mx_action_t action);
 
 /*!

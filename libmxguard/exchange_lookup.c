@@ -168,9 +168,9 @@ void mx_exchange_lookup(const knot_dname_t *exchange, mx_target_t *target,
 		judge_node(&z, z.zone, target, mm);
 		return;
 	}
+	// Below a DNAME the name is another's (out of zone, as below a cut).
 	knot_rrset_t dname;
 	if (has(&z, z.zone, KNOT_RRTYPE_DNAME, &dname)) {
-		target->state = MX_TARGET_CNAME;
 		return;
 	}
 	const knot_dname_t *encloser = z.zone;
@@ -193,7 +193,6 @@ void mx_exchange_lookup(const knot_dname_t *exchange, mx_target_t *target,
 			return;
 		}
 		if (d > 1 && has(&z, node, KNOT_RRTYPE_DNAME, &rr)) {
-			target->state = MX_TARGET_CNAME;
 			return;
 		}
 		encloser = node;

@@ -48,7 +48,7 @@ typedef struct {
  *
  * \param exchange  The exchange (any case).
  * \param target    Output: UNKNOWN (no zone holds it, or it is at or below a
- *                  delegation), CNAME (an alias, or below a DNAME), or FOUND
+ *                  delegation or a DNAME), CNAME (an alias), or FOUND
  *                  with all its A/AAAA addresses (none when the name does not
  *                  exist, is an empty non-terminal, or has no address).
  * \param get       Exact lookup.

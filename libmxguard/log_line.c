@@ -97,6 +97,9 @@ int mx_log_line(char *buf, size_t len, const knot_dname_t *owner,
 		append(&t, ", provider %s", violation->provider);
 	}
 	append(&t, ", action %s", action);
+	if (violation->inferred) {
+		append(&t, ", verdict inferred");
+	}
 	return finish(&t, suppressed);
 }
 

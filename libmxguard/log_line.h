@@ -34,11 +34,14 @@ uint64_t mx_log_key(uint64_t seed, const knot_dname_t *zone, const knot_dname_t 
  * \brief Writes the log text of a violation.
  *
  * "violation KIND, owner NAME, exchange NAME, preference N[, address A]
- *  [, provider P], action ACTION[, suppressed N]"
+ *  [, provider P], action ACTION[, verdict inferred][, suppressed N]"
  *
  * Names are written in canonical form, lower case (RFC 4034 §6.2), however
  * the query spelt them. The suppressed key is written only when
  * \a suppressed is not zero.
+ * A missing-address that is only inferred (Knot 3.2/3.3: the zone has no
+ * name for the exchange, which may also lie below a zone cut or a DNAME)
+ * carries "verdict inferred"; it is never enforced, so ACTION is log.
  *
  * \return Length written, or -1 if \a buf is too small (then it holds "").
  */

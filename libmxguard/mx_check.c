@@ -124,14 +124,21 @@ static void summarise_addrs(const check_run_t *run, const knot_dname_t *exchange
 	}
 }
 
+// Whether the exchange has no address: proven (an authoritative name without
+// one), inferred (\a inferred: no name at hand, which may also be one below
+// a zone cut or a DNAME), or not known.
 static bool address_missing(const check_run_t *run, const knot_dname_t *exchange,
-                            const mx_target_t *target, const addr_summary_t *sum)
+                            const mx_target_t *target, const addr_summary_t *sum,
+                            bool *inferred)
 {
 	const mx_rrset_view_t *view = run->view;
 	if (view->lookup != NULL) {
-		return target->state == MX_TARGET_FOUND && target->addr_count == 0;
+		*inferred = (target->state == MX_TARGET_ABSENT);
+		return *inferred ||
+		       (target->state == MX_TARGET_FOUND && target->addr_count == 0);
 	}
-	// Without every address the server holds, absence proves nothing.
+	// Glue alone never proves an absence.
+	*inferred = true;
 	return !sum->any && view->glue_complete && view->zone != NULL &&
 	       knot_dname_in_bailiwick(exchange, view->zone) >= 0;
 }
@@ -167,9 +174,12 @@ static void check_exchange(check_run_t *run, mx_violation_t *v)
 		report(run, v, MX_KIND_SPECIAL_ADDRESS, sum.special, NULL);
 	}
 
+	bool inferred = false;
 	if (checked(run, MX_KIND_MISSING_ADDRESS) && !literal &&
-	    address_missing(run, exchange, &target, &sum)) {
+	    address_missing(run, exchange, &target, &sum, &inferred)) {
+		v->inferred = inferred;
 		report(run, v, MX_KIND_MISSING_ADDRESS, NULL, NULL);
+		v->inferred = false;
 	}
 
 	if (checked(run, MX_KIND_SELF_EXCHANGE) &&

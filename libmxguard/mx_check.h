@@ -30,7 +30,11 @@ typedef enum {
 	MX_TARGET_UNKNOWN = 0,  /*!< Not data the lookup can judge (another
 	                             server's zone, below a delegation). */
 	MX_TARGET_FOUND,        /*!< Authoritative name: its addresses, maybe none. */
-	MX_TARGET_CNAME,        /*!< An alias: a CNAME, or below a DNAME. */
+	MX_TARGET_CNAME,        /*!< An alias (CNAME). */
+	MX_TARGET_ABSENT,       /*!< In the zone's bailiwick, but the data at hand
+	                             has no node for it: missing, or below a zone
+	                             cut or a DNAME; missing-address is only
+	                             inferred (Knot 3.2/3.3). */
 } mx_target_state_t;
 
 /*! An exchange as an exact lookup sees it. */
@@ -108,6 +112,7 @@ typedef struct {
 	bool has_addr;                  /*!< \a addr is the offending address. */
 	mx_addr_t addr;
 	const char *provider;           /*!< Provider name (provider-mix only). */
+	bool inferred;                  /*!< Not proven: logged, never enforced. */
 	uint64_t log_key;               /*!< The log limiter's key (answer_scan.c). */
 } mx_violation_t;
 

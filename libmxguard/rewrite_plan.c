@@ -27,6 +27,7 @@ void mx_plan_init(mx_plan_t *plan, const knot_rdataset_t *rrs, mx_action_t *reco
 	plan->rrs = rrs;
 	plan->record = record;
 	plan->strongest = MX_ACTION_OFF;
+	plan->whole = false;
 	for (uint16_t i = 0; i < rrs->count; i++) {
 		record[i] = MX_ACTION_OFF;
 	}
@@ -39,6 +40,10 @@ void mx_plan_add(mx_plan_t *plan, const mx_violation_t *violation, mx_action_t a
 		return;
 	}
 	raise_to(&plan->strongest, action);
+	// The no-mail list speaks for the name, not for one record.
+	if (violation->kind == MX_KIND_NULL_MX_OVERRIDE && action == MX_ACTION_NULL_MX) {
+		plan->whole = true;
+	}
 
 	// "0 ." beside other records: the others are what contradicts it.
 	if (violation->kind == MX_KIND_NULL_MX_CONFLICT && violation->preference == 0) {
@@ -69,8 +74,8 @@ static uint16_t kept_count(const mx_plan_t *plan)
 
 bool mx_plan_null_mx(const mx_plan_t *plan)
 {
-	return plan->strongest == MX_ACTION_NULL_MX ||
-	       (plan->strongest == MX_ACTION_STRIP && kept_count(plan) == 0);
+	return plan->whole ||
+	       (plan->strongest >= MX_ACTION_STRIP && kept_count(plan) == 0);
 }
 
 bool mx_plan_keeps(const mx_plan_t *plan, uint16_t pos)

@@ -6,13 +6,15 @@
  * \file
  * \brief What a rewrite leaves of an MX RRset, given its violations.
  *
- * Each record gets the strongest action of its violations. The RRset is
- * replaced with a null MX (RFC 7505) when any record asks for null-mx, or
- * when stripping would leave nothing (an empty MX answer sends mail to the
- * domain's A/AAAA records, RFC 5321 §5.1). Otherwise strip removes exactly
- * the records whose own action is strip. A null-mx-conflict of a null MX
- * with preference 0 targets the other records (the publisher said "no
- * mail"); of one with another preference, the null MX itself.
+ * Each record gets the strongest action of its violations; strip and
+ * null-mx remove exactly the records that have one. The RRset becomes a
+ * null MX (RFC 7505) only when no record is left (an empty MX answer sends
+ * mail to the domain's A/AAAA records, RFC 5321 §5.1), never while a record
+ * that may take mail stays: "no mail" for a domain that takes mail bounces
+ * it. The no-mail list (null-mx-override) replaces the whole RRset: it
+ * speaks for the name. A null-mx-conflict of a null MX with preference 0
+ * targets the other records (the publisher said "no mail"); of one with
+ * another preference, the null MX itself.
  */
 
 #pragma once
@@ -29,6 +31,7 @@ typedef struct {
 	const knot_rdataset_t *rrs;  /*!< The RRset planned for. */
 	mx_action_t *record;         /*!< Strongest action of each record. */
 	mx_action_t strongest;       /*!< Strongest action of the RRset. */
+	bool whole;                  /*!< The no-mail list replaces the RRset. */
 } mx_plan_t;
 
 /*!

@@ -89,7 +89,7 @@ void mxg_count(knotd_mod_t *mod, knotd_qdata_t *qdata, uint32_t ctr, uint32_t id
 /*! \brief Counts an internal failure; logs the first one of the instance. */
 void mxg_count_error(knotd_mod_t *mod, knotd_qdata_t *qdata, const char *what);
 
-/*! The exchange lookups of one answer (Knot 3.4+): the query, what they learnt. */
+/*! The exchange lookups of one answer: the query, what they learnt (Knot 3.4+). */
 typedef struct {
 	knotd_qdata_t *qdata;
 	mx_lookup_memo_t memo;

@@ -4,9 +4,10 @@
 
 /*
  * What the zones say about an answer's exchanges: the nodes of knotd's own
- * glue list for the MX RRset (its in-zone exchanges, the zone version being
- * served), and on Knot 3.4+ exact lookups in every zone of the server for
- * the rest (knot_compat.h).
+ * glue list for the MX RRset (every exchange the zone has a name for, in the
+ * zone version being served), and on Knot 3.4+ exact lookups in every zone
+ * of the server for the rest (knot_compat.h). On Knot 3.2/3.3 the rest is
+ * not known: a missing-address there is only inferred, never enforced.
  */
 
 #include <string.h>
@@ -27,8 +28,7 @@ static size_t node_addresses(const mxg_node_t *node)
 	return n;
 }
 
-#if MXG_ZONE_LOOKUP
-// The addresses of a node, as a lookup gives them (NULL: no memory).
+// The addresses of a node, as a lookup gives them (false: no memory).
 static bool node_target(knotd_qdata_t *qdata, const mxg_node_t *node, mx_target_t *target)
 {
 	size_t total = node_addresses(node);
@@ -53,6 +53,58 @@ static bool node_target(knotd_qdata_t *qdata, const mxg_node_t *node, mx_target_
 	return true;
 }
 
+static bool node_has(const mxg_node_t *node, uint16_t type)
+{
+	for (uint16_t t = 0; t < node->rrset_count; t++) {
+		if (node->rrs[t].type == type) {
+			return true;
+		}
+	}
+	return false;
+}
+
+// What a glue node is to the MX: the zone's data (FOUND), an alias (CNAME),
+// or not the zone's data (UNKNOWN: at or below a zone cut, below a DNAME).
+static mx_target_state_t node_state(const mxg_node_t *node, const knotd_qdata_t *qdata)
+{
+	if (node->flags & (MXG_NODE_DELEG | MXG_NODE_NONAUTH)) {
+		return MX_TARGET_UNKNOWN;
+	}
+	for (const mxg_node_t *up = mxg_node_parent(node, qdata); up != NULL;
+	     up = mxg_node_parent(up, qdata)) {
+		if (node_has(up, KNOT_RRTYPE_DNAME)) {
+			return MX_TARGET_UNKNOWN;
+		}
+	}
+	return node_has(node, KNOT_RRTYPE_CNAME) ? MX_TARGET_CNAME : MX_TARGET_FOUND;
+}
+
+// knotd's glue list holds a node for every exchange the zone has a name
+// for (or a wildcard), whatever its data: that node settles it.
+static bool glue_target(const knot_rrset_t *rr, uint16_t pos, mx_target_t *target,
+                        void *ctx)
+{
+	knotd_qdata_t *qdata = ctx;
+	const mxg_additional_t *add = rr->additional;
+	for (uint16_t i = 0; add != NULL && i < add->count; i++) {
+		if (add->glues[i].ns_pos != pos) {
+			continue;
+		}
+		const mxg_node_t *node = mxg_glue_node(&add->glues[i], qdata);
+		if (node == NULL) {
+			// No zone version to read it by: a lookup, or nothing known.
+			return MXG_ZONE_LOOKUP ? false : true;
+		}
+		target->state = node_state(node, qdata);
+		if (target->state != MX_TARGET_FOUND) {
+			return true;
+		}
+		return node_target(qdata, node, target);
+	}
+	return false;
+}
+
+#if MXG_ZONE_LOOKUP
 static int zone_get(void *ctx, const knot_dname_t *zone, const knot_dname_t *name,
                     uint16_t type, knot_rrset_t *out)
 {
@@ -65,32 +117,6 @@ static void lookup_exchange(const knot_dname_t *exchange, mx_target_t *target, v
 	mx_exchange_lookup(exchange, target, zone_get, run->qdata, run->qdata->mm, &run->memo);
 }
 
-// An in-zone exchange in the RRset's glue list needs no lookup: its node is
-// at hand (lookups judge the rest, and names at or below a delegation).
-static bool glue_target(const knot_rrset_t *rr, uint16_t pos, mx_target_t *target,
-                        void *ctx)
-{
-	knotd_qdata_t *qdata = ctx;
-	const mxg_additional_t *add = rr->additional;
-	for (uint16_t i = 0; add != NULL && i < add->count; i++) {
-		if (add->glues[i].ns_pos != pos) {
-			continue;
-		}
-		const mxg_node_t *node = mxg_glue_node(&add->glues[i], qdata);
-		if (node == NULL || (node->flags & (MXG_NODE_DELEG | MXG_NODE_NONAUTH))) {
-			return false;
-		}
-		for (uint16_t t = 0; t < node->rrset_count; t++) {
-			if (node->rrs[t].type == KNOT_RRTYPE_CNAME) {
-				target->state = MX_TARGET_CNAME;
-				return true;
-			}
-		}
-		return node_target(qdata, node, target);
-	}
-	return false;
-}
-
 void mxg_exchange_source(mx_scan_params_t *params)
 {
 	params->lookup = lookup_exchange;
@@ -98,62 +124,16 @@ void mxg_exchange_source(mx_scan_params_t *params)
 }
 #else
 
-// The addresses of knotd's glue list, under the names of their exchanges.
-static bool glue_of(const knot_rrset_t *rr, mx_glue_t **glue, size_t *count,
-                    bool *complete, void *ctx)
+// Knot 3.2/3.3 cannot look names up: an exchange in the zone's bailiwick
+// that the glue list does not hold has no name in the zone, or lies below a
+// zone cut without glue or below a DNAME; which, the module cannot tell.
+static void absent_exchange(const knot_dname_t *exchange, mx_target_t *target, void *ctx)
 {
-	knotd_qdata_t *qdata = ctx;
-	const mxg_additional_t *add = rr->additional;
-	*glue = NULL;
-	*count = 0;
-	*complete = true;
-	if (add == NULL) {
-		return true;
+	const mxg_lookups_t *run = ctx;
+	const knot_dname_t *zone = knotd_qdata_zone_name(run->qdata);
+	if (zone != NULL && knot_dname_in_bailiwick(exchange, zone) >= 0) {
+		target->state = MX_TARGET_ABSENT;
 	}
-
-	size_t total = 0;
-	for (uint16_t i = 0; i < add->count; i++) {
-		const mxg_node_t *node = mxg_glue_node(&add->glues[i], qdata);
-		if (node == NULL) {
-			*complete = false;  // cannot tell which version: judge less
-			return true;
-		}
-		total += node_addresses(node);
-	}
-	mx_glue_t *out = (total > 0) ? mxg_alloc(qdata, total * sizeof(*out)) : NULL;
-	if (total > 0 && out == NULL) {
-		return false;
-	}
-
-	size_t n = 0;
-	for (uint16_t i = 0; i < add->count; i++) {
-		const mxg_glue_t *g = &add->glues[i];
-		if (g->ns_pos >= rr->rrs.count) {
-			continue;
-		}
-		const knot_rdata_t *rd = knot_rdataset_at(&rr->rrs, g->ns_pos);
-		if (!mx_rdata_ok(rd)) {
-			continue;
-		}
-		const mxg_node_t *node = mxg_glue_node(g, qdata);
-		for (uint16_t t = 0; t < node->rrset_count; t++) {
-			const mxg_rr_data_t *data = &node->rrs[t];
-			if (data->type != KNOT_RRTYPE_A && data->type != KNOT_RRTYPE_AAAA) {
-				continue;
-			}
-			knot_rdata_t *addr = data->rrs.rdata;
-			for (uint16_t j = 0; j < data->rrs.count; j++) {
-				out[n].owner = knot_mx_name(rd);
-				if (mx_addr_from_rdata(&out[n].addr, addr->data, addr->len)) {
-					n++;
-				}
-				addr = knot_rdataset_next(addr);
-			}
-		}
-	}
-	*glue = out;
-	*count = n;
-	return true;
 }
 
 // A key being written (\a cmp NULL) or compared with one written before.
@@ -184,19 +164,21 @@ static inline __attribute__((always_inline)) bool key_piece(glue_key_t *k, const
 	return true;
 }
 
-// What glue_of() gives, as the verdict cache's key: each glue node's A and
-// AAAA records as knotd holds them, by the record they belong to.
+// What glue_target() reads, as the verdict cache's key: by the record it
+// belongs to, each glue node's state and its A and AAAA records as knotd
+// holds them (the records of the others' absence are the MX records, keyed
+// apart).
 static inline __attribute__((always_inline))
 bool glue_walk(const knot_rrset_t *rr, knotd_qdata_t *qdata, glue_key_t *k)
 {
 	const mxg_additional_t *add = rr->additional;
 	for (uint16_t i = 0; add != NULL && i < add->count; i++) {
 		const mxg_node_t *node = mxg_glue_node(&add->glues[i], qdata);
-		uint8_t found = (node != NULL);
-		if (!key_piece(k, &add->glues[i].ns_pos, 2) || !key_piece(k, &found, 1)) {
+		uint8_t state = (node != NULL) ? 1 + node_state(node, qdata) : 0;
+		if (!key_piece(k, &add->glues[i].ns_pos, 2) || !key_piece(k, &state, 1)) {
 			return false;
 		}
-		for (uint16_t t = 0; node != NULL && t < node->rrset_count; t++) {
+		for (uint16_t t = 0; state == 1 + MX_TARGET_FOUND && t < node->rrset_count; t++) {
 			const mxg_rr_data_t *data = &node->rrs[t];
 			if (data->type != KNOT_RRTYPE_A && data->type != KNOT_RRTYPE_AAAA) {
 				continue;
@@ -225,7 +207,8 @@ static bool glue_equal(const knot_rrset_t *rr, const uint8_t *key, size_t len, v
 
 void mxg_exchange_source(mx_scan_params_t *params)
 {
-	params->glue_of = glue_of;
+	params->lookup = absent_exchange;
+	params->glue_target = glue_target;
 	params->glue_key = glue_key;
 	params->glue_equal = glue_equal;
 }

@@ -153,9 +153,10 @@ static void report_rrset(answer_run_t *run, unsigned idx)
 		if (!log_due(run->mod, v->log_key, &suppressed)) {
 			continue;
 		}
-		// What was done: the kind's action, if it was carried out.
+		// What was done: the kind's action, if it was carried out (never
+		// for an inferred verdict).
 		mx_action_t action = ctx->policy.action[v->kind];
-		if (action >= MX_ACTION_STRIP && !enforced) {
+		if (action >= MX_ACTION_STRIP && (!enforced || v->inferred)) {
 			action = MX_ACTION_LOG;
 		}
 		char line[2 * KNOT_DNAME_TXT_MAXLEN + 256];

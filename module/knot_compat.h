@@ -107,3 +107,11 @@ static inline const mxg_node_t *mxg_glue_node(const mxg_glue_t *glue,
 	int is = (node->flags & MXG_NODE_SECOND) ? 1 : 0;
 	return node + (as - is);
 }
+
+/*! The parent of a node, in the zone version \a qdata is served from. */
+static inline const mxg_node_t *mxg_node_parent(const mxg_node_t *node,
+                                                const knotd_qdata_t *qdata)
+{
+	mxg_glue_t up = { .node = node->parent };
+	return mxg_glue_node(&up, qdata);
+}

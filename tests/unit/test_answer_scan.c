@@ -292,6 +292,112 @@ static void test_verdict_cached(void **state)
 	mx_verdict_cache_free(f->params.cache);
 }
 
+// Lookups as Knot 3.2 has them: "mx1" from the glue list, "empty" a node
+// without address (proven), anything else in the zone absent (inferred).
+static bool target_of(const knot_rrset_t *rr, uint16_t pos, mx_target_t *target, void *ctx)
+{
+	fixture_t *f = ctx;
+	const knot_dname_t *exchange = knot_mx_name(knot_rdataset_at(&rr->rrs, pos));
+	if (knot_dname_is_equal(exchange, f->glue[0].owner)) {
+		target->state = MX_TARGET_FOUND;
+		target->addrs = &f->glue[0].addr;
+		target->addr_count = 1;
+		return true;
+	}
+	if (knot_dname_is_equal(exchange, (const uint8_t *)"\x05""empty\x07""example")) {
+		target->state = MX_TARGET_FOUND;
+		return true;
+	}
+	return false;
+}
+
+static void absent(const knot_dname_t *exchange, mx_target_t *target, void *ctx)
+{
+	target->state = MX_TARGET_ABSENT;
+}
+
+static void use_glue_targets(fixture_t *f, mx_action_t missing)
+{
+	f->policy.action[MX_KIND_MISSING_ADDRESS] = missing;
+	f->params.glue_of = NULL;
+	f->params.glue_target = target_of;
+	f->params.lookup = absent;
+}
+
+// An absence only inferred is logged, never enforced: the record stays, and
+// a set of such records never becomes a null MX (issue 21).
+static void test_inferred_never_enforced(void **state)
+{
+	fixture_t *f = *state;
+	use_glue_targets(f, MX_ACTION_STRIP);
+	start(f, "example.");
+	knot_rrset_t *mx = put(f, "example.", KNOT_RRTYPE_MX, 0);
+	test_add_mx(&mx->rrs, 10, "gone.example.");
+	test_add_mx(&mx->rrs, 20, "mx.child.example.");
+	commit(f, mx, KNOT_COMPR_HINT_QNAME);
+
+	mx_scan_t scan;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(scan.count, 1);
+	assert_int_equal(scan.violation_count, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(scan.violations[i].kind, MX_KIND_MISSING_ADDRESS);
+		assert_true(scan.violations[i].inferred);
+	}
+	assert_false(mx_scan_changes(&scan));
+	assert_false(mx_plan_null_mx(&scan.rrsets[0].plan));
+}
+
+// A proven absence beside an inferred one: only the proven record goes.
+static void test_proven_stripped_inferred_kept(void **state)
+{
+	fixture_t *f = *state;
+	use_glue_targets(f, MX_ACTION_STRIP);
+	start(f, "example.");
+	knot_rrset_t *mx = put(f, "example.", KNOT_RRTYPE_MX, 0);
+	test_add_mx(&mx->rrs, 10, "empty.example.");
+	test_add_mx(&mx->rrs, 20, "gone.example.");
+	commit(f, mx, KNOT_COMPR_HINT_QNAME);
+
+	mx_scan_t scan;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(scan.violation_count, 2);
+	assert_false(scan.violations[0].inferred);
+	assert_true(scan.violations[1].inferred);
+	const mx_plan_t *plan = &scan.rrsets[0].plan;
+	assert_true(mx_scan_changes(&scan));
+	assert_false(mx_plan_null_mx(plan));
+	assert_false(mx_plan_keeps(plan, 0));
+	assert_true(mx_plan_keeps(plan, 1));
+}
+
+// With knotd's glue list as the key (Knot 3.2), the verdict made from its
+// targets is found again, the inferred mark with it.
+static void test_glue_targets_cached(void **state)
+{
+	fixture_t *f = *state;
+	use_glue_targets(f, MX_ACTION_NULL_MX);
+	f->params.cache = mx_verdict_cache_new(8, 1);
+	f->params.glue_key = glue_key;
+	f->params.glue_equal = glue_equal;
+	start(f, "example.");
+	knot_rrset_t *mx = put(f, "example.", KNOT_RRTYPE_MX, 0);
+	test_add_mx(&mx->rrs, 10, "gone.example.");
+	commit(f, mx, KNOT_COMPR_HINT_QNAME);
+
+	rcu_read_lock();
+	mx_scan_t first, again;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &first), KNOT_EOK);
+	assert_false(first.rrsets[0].cached);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &again), KNOT_EOK);
+	assert_int_equal(again.count, 1);
+	assert_true(again.rrsets[0].cached);
+	assert_true(again.violations[0].inferred);
+	assert_false(mx_scan_changes(&again));
+	rcu_read_unlock();
+	mx_verdict_cache_free(f->params.cache);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 // With the glue compared where it lies, a clean RRset judged before is only
@@ -337,6 +443,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_no_mx),
+		T(test_inferred_never_enforced),
+		T(test_proven_stripped_inferred_kept),
+		T(test_glue_targets_cached),
 		T(test_clean_set),
 		T(test_loopback_stripped_owner_as_served),
 		T(test_rrsig_found_with_labels),

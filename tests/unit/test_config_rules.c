@@ -113,7 +113,8 @@ static void actions(void **state)
 	for (unsigned k = 0; k < MX_KIND_COUNT; k++) {
 		for (unsigned a = 0; a < MX_ACTION_COUNT; a++) {
 			bool ok = k != MX_KIND_NULL_MX_OVERRIDE &&
-			          (k != MX_KIND_PROVIDER_MIX || a <= MX_ACTION_LOG);
+			          ((k != MX_KIND_PROVIDER_MIX && k != MX_KIND_CNAME_EXCHANGE &&
+			            k != MX_KIND_SELF_EXCHANGE) || a <= MX_ACTION_LOG);
 			assert_int_equal(mx_conf_kind_accepts(k, a), ok);
 			assert_int_equal(mx_conf_check_action(k, a, err, sizeof(err)),
 			                 ok ? KNOT_EOK : KNOT_EINVAL);
@@ -123,6 +124,12 @@ static void actions(void **state)
 	assert_string_equal(err, "invalid provider-mix 'strip', it takes only 'off' or 'log'");
 	mx_conf_check_action(MX_KIND_PROVIDER_MIX, MX_ACTION_NULL_MX, err, sizeof(err));
 	assert_string_equal(err, "invalid provider-mix 'null-mx', it takes only 'off' or 'log'");
+	mx_conf_check_action(MX_KIND_CNAME_EXCHANGE, MX_ACTION_STRIP, err, sizeof(err));
+	assert_string_equal(err, "invalid cname-exchange 'strip', it takes only 'off' or "
+	                    "'log' (mail to a CNAME exchange is delivered)");
+	mx_conf_check_action(MX_KIND_SELF_EXCHANGE, MX_ACTION_NULL_MX, err, sizeof(err));
+	assert_string_equal(err, "invalid self-exchange 'null-mx', it takes only 'off' or "
+	                    "'log' (the domain's own host may receive its mail)");
 }
 
 static void allow_ranges(void **state)

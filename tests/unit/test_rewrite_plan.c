@@ -138,6 +138,35 @@ static void test_strongest_wins(void **state)
 	expect_result(f, "0 .");
 }
 
+// null-mx removes the offending record; the null MX comes only when nothing
+// that may take mail is left (issue 21).
+static void test_null_mx_never_beside_a_usable_exchange(void **state)
+{
+	fixture_t *f = *state;
+	test_add_mx(&f->rrs, 10, "mx1.example.");
+	test_add_mx(&f->rrs, 20, "localhost.");
+	start(f);
+	add(f, MX_KIND_LOOPBACK, 1, MX_ACTION_NULL_MX);
+	assert_true(mx_plan_changes(&f->plan));
+	assert_false(mx_plan_null_mx(&f->plan));
+	assert_true(mx_plan_keeps(&f->plan, 0));
+	assert_false(mx_plan_keeps(&f->plan, 1));
+	expect_result(f, "10 mx1.example.");
+}
+
+// The no-mail list speaks for the name: the whole RRset goes.
+static void test_no_mail_override_replaces_all(void **state)
+{
+	fixture_t *f = *state;
+	test_add_mx(&f->rrs, 10, "mx1.example.");
+	test_add_mx(&f->rrs, 20, "mx2.example.");
+	start(f);
+	add(f, MX_KIND_NULL_MX_OVERRIDE, 0, MX_ACTION_NULL_MX);
+	assert_true(mx_plan_null_mx(&f->plan));
+	assert_false(mx_plan_keeps(&f->plan, 1));
+	expect_result(f, "0 .");
+}
+
 static void test_null_mx_conflict_keeps_the_null_mx(void **state)
 {
 	fixture_t *f = *state;
@@ -184,6 +213,8 @@ int main(void)
 		T(test_strip_one_of_three),
 		T(test_strip_all_leaves_null_mx),
 		T(test_strongest_wins),
+		T(test_null_mx_never_beside_a_usable_exchange),
+		T(test_no_mail_override_replaces_all),
 		T(test_null_mx_conflict_keeps_the_null_mx),
 		T(test_null_mx_with_preference_is_what_goes),
 		T(test_bad_position_ignored),
