@@ -12,6 +12,7 @@
 
 #include "check_zone.h"
 #include "config_rules.h"
+#include "exchange_name.h"
 #include "log_line.h"
 #include "mx_check.h"
 #include "zone_index.h"
@@ -44,6 +45,7 @@ typedef struct {
 	const uint16_t *rr_file;
 	unsigned count[ALL_KINDS];
 	unsigned findings;
+	unsigned notes;
 	unsigned failing;
 	unsigned rrsets;
 	unsigned skipped;
@@ -173,6 +175,59 @@ static void report_name(run_t *run, unsigned kind, const zone_node_t *node,
 	printf("}\n");
 }
 
+// Tells whether Knot 3.2 or 3.3 would see the exchange otherwise than the
+// checker: knotd lists a glue node for every name the zone has (or a
+// wildcard covers), wherever it lies, and the module judges by that list.
+// For an exchange of the zone without one, it cannot tell a missing name
+// from one below a delegation or a DNAME: it logs missing-address as
+// inferred, and never enforces it.
+static bool inferred_missing(const run_t *run, const knot_rdata_t *rd)
+{
+	if (run->opt->knot_series >= KNOT_SERIES_LOOKUPS ||
+	    run->policy->action[MX_KIND_MISSING_ADDRESS] == MX_ACTION_OFF ||
+	    !mx_rdata_ok(rd)) {
+		return false;
+	}
+	const knot_dname_t *exchange = knot_mx_name(rd);
+	return zone_index_in_zone(run->idx, exchange) &&
+	       !mx_exchange_ip_literal(exchange, NULL) &&
+	       !zone_index_has_name(run->idx, exchange);
+}
+
+// What the older server does with a record: a note, not a finding.
+static void report_note(run_t *run, const knot_rdata_t *rd, uint16_t rr_index)
+{
+	const char *file = zone_index_file(run->idx, run->rr_file[rr_index]);
+	uint32_t line = run->rr_line[rr_index];
+	unsigned major = run->opt->knot_series >> 8;
+	unsigned minor = run->opt->knot_series & 0xff;
+	char owner[KNOT_DNAME_TXT_MAXLEN + 1], exchange[KNOT_DNAME_TXT_MAXLEN + 1];
+	name_txt(run->node->name, owner);
+	name_txt(knot_mx_name(rd), exchange);
+	unsigned preference = knot_wire_read_u16(rd->data);
+	run->notes++;
+
+	if (!run->opt->json) {
+		fprintf(stderr, "%s:%u: note: knotd %u.%u logs missing-address, owner %s, "
+		        "exchange %s, preference %u (inferred: the zone has no name for "
+		        "it; never enforced)\n", file, line, major, minor, owner, exchange,
+		        preference);
+		return;
+	}
+	char version[16];
+	snprintf(version, sizeof(version), "%u.%u", major, minor);
+	json_key("file", file, true);
+	printf(", \"line\": %u", line);
+	json_key("zone", run->zone_txt, false);
+	json_key("note", mx_kind_name(MX_KIND_MISSING_ADDRESS), false);
+	json_key("owner", owner, false);
+	json_key("exchange", exchange, false);
+	printf(", \"preference\": %u", preference);
+	json_key("knot_version", version, false);
+	json_key("action", mx_action_name(MX_ACTION_LOG), false);
+	printf(", \"inferred\": true}\n");
+}
+
 // Checks the MX RRset of a node, each record with the line it came from.
 static int check_mx(run_t *run, const zone_node_t *node)
 {
@@ -224,11 +279,15 @@ static int check_mx(run_t *run, const zone_node_t *node)
 	// written in the records' order (kinds in the rules' order within one).
 	found_t found = { 0 };
 	(void)mx_check_rrset(&view, run->policy, collect_finding, &found);
-	for (uint16_t k = 0; k < rrs.count; k++) {
+	r = rrs.rdata;
+	for (uint16_t k = 0; k < rrs.count; k++, r = knot_rdataset_next(r)) {
 		for (size_t i = 0; i < found.count; i++) {
 			if (found.v[i].rr_index == k) {
 				on_violation(&found.v[i], run);
 			}
+		}
+		if (inferred_missing(run, r)) {
+			report_note(run, r, k);
 		}
 	}
 	free(found.v);
@@ -263,8 +322,8 @@ static void print_summary(const run_t *run, const char *path, size_t records)
 			json_key("module", ref, false);
 		}
 		printf(", \"records\": %zu, \"rrsets\": %u, \"not_served\": %u, "
-		       "\"findings\": %u}\n", records, run->rrsets, run->skipped,
-		       run->findings);
+		       "\"findings\": %u, \"notes\": %u}\n", records, run->rrsets,
+		       run->skipped, run->findings, run->notes);
 		return;
 	}
 	fprintf(stderr, "%s: zone %s", path, run->zone_txt);
@@ -287,7 +346,13 @@ static void print_summary(const run_t *run, const char *path, size_t records)
 		        run->count[k]);
 		sep = ", ";
 	}
-	fprintf(stderr, "%s\n", sep[0] == ',' ? ")" : "");
+	fprintf(stderr, "%s", sep[0] == ',' ? ")" : "");
+	if (run->notes > 0) {
+		fprintf(stderr, ", %u note%s for knotd %u.%u", run->notes,
+		        run->notes == 1 ? "" : "s", run->opt->knot_series >> 8,
+		        run->opt->knot_series & 0xff);
+	}
+	fprintf(stderr, "\n");
 }
 
 /*

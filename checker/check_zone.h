@@ -25,6 +25,13 @@
 #define FAIL_NEVER MX_ACTION_COUNT
 #define FAIL_UNSET (MX_ACTION_COUNT + 1)
 
+// A Knot release series as MAJOR << 8 | MINOR.
+#define KNOT_SERIES(major, minor) ((unsigned)(major) << 8 | (unsigned)(minor))
+// The first series the module runs on, and the first with exchange lookups:
+// before it, the module sees only the glue knotd lists with an answer.
+#define KNOT_SERIES_OLDEST KNOT_SERIES(3, 2)
+#define KNOT_SERIES_LOOKUPS KNOT_SERIES(3, 4)
+
 /*! What the command line asks of every zone. */
 typedef struct {
 	const knot_dname_t *origin;
@@ -35,11 +42,12 @@ typedef struct {
 	unsigned fail_on;          // An mx_action_t, FAIL_NEVER or FAIL_UNSET.
 	const policy_conf_t *conf; // NULL without -c.
 	const policy_instance_t *instance;  // From --module-id, or NULL.
+	unsigned knot_series;      // The server predicted, a KNOT_SERIES().
 } check_options_t;
 
 /*!
- * \brief Checks one zone file: writes its findings and, unless quiet, its
- *        summary.
+ * \brief Checks one zone file: writes its findings, the notes for the Knot
+ *        series predicted and, unless quiet, its summary.
  *
  * \param opt       The command line's options.
  * \param path      The zone file.

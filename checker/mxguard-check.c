@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libknot/errcode.h>
+#include <libknot/version.h>
 
 #include "config.h"
 #include "check_zone.h"
@@ -22,6 +23,13 @@
 #include "policy_conf.h"
 
 #define PROGRAM "mxguard-check"
+
+// The Knot series predicted by default: that of the libknot headers the
+// checker is built with.
+#define KNOT_SERIES_BUILT KNOT_SERIES(KNOT_VERSION_MAJOR, KNOT_VERSION_MINOR)
+#define TXT_(x) #x
+#define TXT(x) TXT_(x)
+#define KNOT_BUILT_TXT TXT(KNOT_VERSION_MAJOR) "." TXT(KNOT_VERSION_MINOR)
 
 // With -c and no zone file: every zone knotd serves with an mxguard instance.
 static int check_conf_zones(const check_options_t *opt, const char *config)
@@ -70,6 +78,10 @@ static void usage(FILE *out)
 "      --fail-on ACTION     exit 1 on findings whose action is at least\n"
 "                           log, strip or null-mx; or never\n"
 "                           (default: strip when the policy strips, else log)\n"
+"      --knot-version MAJOR.MINOR\n"
+"                           the knotd to predict: on 3.2 and 3.3, notes say\n"
+"                           what it logs where it sees less (default: "
+                           KNOT_BUILT_TXT ")\n"
 "  -q, --quiet              no summary on standard error\n"
 "  -h, --help               this help\n"
 "  -V, --version            the version\n"
@@ -112,6 +124,28 @@ static bool add_no_mail(check_options_t *opt, const char *entry, const char *fil
 	return true;
 }
 
+// Reads "MAJOR.MINOR" (decimal, nothing else) of a series the module runs on.
+static bool parse_knot_series(const char *text, unsigned *series)
+{
+	unsigned part[2] = { 0 };
+	for (unsigned i = 0; i < 2; i++) {
+		const char *start = text;
+		while (*text >= '0' && *text <= '9') {
+			part[i] = part[i] * 10 + (unsigned)(*text - '0');
+			if (part[i] > 0xff) {
+				return false;
+			}
+			text++;
+		}
+		if (text == start || *text != (i == 0 ? '.' : '\0')) {
+			return false;
+		}
+		text++;
+	}
+	*series = KNOT_SERIES(part[0], part[1]);
+	return *series >= KNOT_SERIES_OLDEST;
+}
+
 enum {
 	OPT_MODULE_ID = 256,
 	OPT_NO_MAIL,
@@ -119,6 +153,7 @@ enum {
 	OPT_IMPLICIT,
 	OPT_FORMAT,
 	OPT_FAIL_ON,
+	OPT_KNOT_VERSION,
 };
 
 int main(int argc, char **argv)
@@ -132,13 +167,14 @@ int main(int argc, char **argv)
 		{ "implicit",     no_argument,       NULL, OPT_IMPLICIT },
 		{ "format",       required_argument, NULL, OPT_FORMAT },
 		{ "fail-on",      required_argument, NULL, OPT_FAIL_ON },
+		{ "knot-version", required_argument, NULL, OPT_KNOT_VERSION },
 		{ "quiet",        no_argument,       NULL, 'q' },
 		{ "help",         no_argument,       NULL, 'h' },
 		{ "version",      no_argument,       NULL, 'V' },
 		{ NULL }
 	};
 
-	check_options_t opt = { .fail_on = FAIL_UNSET };
+	check_options_t opt = { .fail_on = FAIL_UNSET, .knot_series = KNOT_SERIES_BUILT };
 	const char *config = NULL;
 	const char *module_id = NULL;
 	knot_dname_t *origin = NULL;
@@ -200,6 +236,13 @@ int main(int argc, char **argv)
 			opt.fail_on = level;
 			break;
 		}
+		case OPT_KNOT_VERSION:
+			if (!parse_knot_series(optarg, &opt.knot_series)) {
+				status = usage_error("invalid --knot-version '%s' (MAJOR.MINOR, "
+				                     "3.2 or later)", optarg);
+				goto done;
+			}
+			break;
 		case 'q':
 			opt.quiet = true;
 			break;

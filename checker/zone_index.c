@@ -402,31 +402,33 @@ const zone_addr_t *zone_index_addr(const zone_index_t *idx, uint32_t i)
 	return i < idx->addr_count ? &idx->addrs[i] : NULL;
 }
 
+bool zone_index_in_zone(const zone_index_t *idx, const knot_dname_t *name)
+{
+	return idx->apex != NULL && depth_below(name, idx->apex) >= 0;
+}
+
 const zone_node_t *zone_index_find(const zone_index_t *idx, const knot_dname_t *name)
 {
 	uint32_t n = find_node(idx, name);
 	return n == ZONE_NONE ? NULL : &idx->nodes[n];
 }
 
-// What the nodes from \a from up to the apex make of a name at or below
-// \a from: the topmost delegation (UNKNOWN) or DNAME (CNAME) wins.
-// \a self is the name's own node when it exists (a DNAME there redirects
-// only names below it).
-static bool cut_above(const zone_index_t *idx, uint32_t from, uint32_t self,
-                      mx_target_state_t *state)
+// Tells whether a name at or below \a from lies at or below a delegation or
+// strictly below a DNAME: another server's data (or a name the DNAME
+// redirects), out of the zone for the rules. \a self is the name's own node
+// when it exists (a DNAME there redirects only names below it).
+static bool below_cut(const zone_index_t *idx, uint32_t from, uint32_t self)
 {
-	bool cut = false;
 	for (uint32_t n = from; n != ZONE_NONE; n = idx->nodes[n].parent) {
 		const zone_node_t *node = &idx->nodes[n];
 		if (n != idx->apex_node && (node->flags & ZONE_HAS_NS)) {
-			*state = MX_TARGET_UNKNOWN;
-			cut = true;
-		} else if (n != self && (node->flags & ZONE_HAS_DNAME)) {
-			*state = MX_TARGET_CNAME;
-			cut = true;
+			return true;
+		}
+		if (n != self && (node->flags & ZONE_HAS_DNAME)) {
+			return true;
 		}
 	}
-	return cut;
+	return false;
 }
 
 bool zone_index_authoritative(const zone_index_t *idx, const zone_node_t *node)
@@ -434,9 +436,8 @@ bool zone_index_authoritative(const zone_index_t *idx, const zone_node_t *node)
 	if (idx->apex == NULL || !node->in_zone) {
 		return false;
 	}
-	mx_target_state_t state;
 	uint32_t self = (uint32_t)(node - idx->nodes);
-	return !cut_above(idx, self, self, &state);
+	return !below_cut(idx, self, self);
 }
 
 static void found(zone_index_t *idx, const zone_node_t *node, mx_target_t *target)
@@ -463,31 +464,50 @@ static void found(zone_index_t *idx, const zone_node_t *node, mx_target_t *targe
 	target->addr_count = count;
 }
 
+// The node of a name in the zone, or else its closest encloser (the apex at
+// worst): \a self is ZONE_NONE when the name has no node, \a encloser_name
+// the encloser's name. False for a name outside the zone.
+static bool find_encloser(const zone_index_t *idx, const knot_dname_t *name,
+                          uint32_t *self, uint32_t *encloser,
+                          const knot_dname_t **encloser_name)
+{
+	if (idx->apex == NULL || depth_below(name, idx->apex) < 0) {
+		return false;
+	}
+	*self = find_node(idx, name);
+	*encloser = *self;
+	while (*encloser == ZONE_NONE && name[0] != 0) {
+		name += name[0] + 1;
+		*encloser = find_node(idx, name);
+	}
+	*encloser_name = name;
+	return *encloser != ZONE_NONE && idx->nodes[*encloser].in_zone;
+}
+
+// The wildcard child of a node, or ZONE_NONE.
+static uint32_t find_wildcard(const zone_index_t *idx, const knot_dname_t *name)
+{
+	uint8_t wildcard[KNOT_DNAME_MAXLEN + 2] = { 1, '*' };
+	size_t size = knot_dname_size(name);
+	if (size + 2 > KNOT_DNAME_MAXLEN) {
+		return ZONE_NONE;
+	}
+	memcpy(wildcard + 2, name, size);
+	return find_node(idx, wildcard);
+}
+
 void zone_index_lookup(const knot_dname_t *exchange, mx_target_t *target, void *ctx)
 {
 	zone_index_t *idx = ctx;
 	target->state = MX_TARGET_UNKNOWN;
 	target->addrs = NULL;
 	target->addr_count = 0;
-	if (idx == NULL || idx->apex == NULL || depth_below(exchange, idx->apex) < 0) {
+	uint32_t self, encloser;
+	const knot_dname_t *encloser_name;
+	if (idx == NULL || !find_encloser(idx, exchange, &self, &encloser, &encloser_name)) {
 		return;
 	}
-
-	// The name itself, or its closest encloser (the apex at worst).
-	uint32_t self = find_node(idx, exchange);
-	uint32_t encloser = self;
-	const knot_dname_t *name = exchange;
-	while (encloser == ZONE_NONE && name[0] != 0) {
-		name += name[0] + 1;
-		encloser = find_node(idx, name);
-	}
-	if (encloser == ZONE_NONE || !idx->nodes[encloser].in_zone) {
-		return;
-	}
-
-	mx_target_state_t state;
-	if (cut_above(idx, encloser, self, &state)) {
-		target->state = state;
+	if (below_cut(idx, encloser, self)) {
 		return;
 	}
 	if (self != ZONE_NONE) {
@@ -496,14 +516,22 @@ void zone_index_lookup(const knot_dname_t *exchange, mx_target_t *target, void *
 	}
 
 	// No such name: the wildcard child of the closest encloser, if any.
-	uint8_t wildcard[KNOT_DNAME_MAXLEN + 2] = { 1, '*' };
-	size_t size = knot_dname_size(name);
-	memcpy(wildcard + 2, name, size);
-	uint32_t wild = (size + 2 <= KNOT_DNAME_MAXLEN) ? find_node(idx, wildcard) : ZONE_NONE;
+	uint32_t wild = find_wildcard(idx, encloser_name);
 	if (wild != ZONE_NONE) {
 		found(idx, &idx->nodes[wild], target);
 		return;
 	}
 	// NXDOMAIN: an authoritative name with no address.
 	target->state = MX_TARGET_FOUND;
+}
+
+bool zone_index_has_name(const zone_index_t *idx, const knot_dname_t *name)
+{
+	uint32_t self, encloser;
+	const knot_dname_t *encloser_name;
+	if (idx == NULL || !find_encloser(idx, name, &self, &encloser, &encloser_name)) {
+		return false;
+	}
+	// Cuts do not matter here: knotd keeps the nodes below them as well.
+	return self != ZONE_NONE || find_wildcard(idx, encloser_name) != ZONE_NONE;
 }

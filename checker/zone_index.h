@@ -114,6 +114,9 @@ const zone_mx_t *zone_index_mx(const zone_index_t *idx, uint32_t i);
 /*! \brief An address record by its number. */
 const zone_addr_t *zone_index_addr(const zone_index_t *idx, uint32_t i);
 
+/*! \brief Tells whether a name is at or below the apex (any case; after finishing). */
+bool zone_index_in_zone(const zone_index_t *idx, const knot_dname_t *name);
+
 /*! \brief The node of a name (any case), or NULL. */
 const zone_node_t *zone_index_find(const zone_index_t *idx, const knot_dname_t *name);
 
@@ -128,8 +131,17 @@ bool zone_index_authoritative(const zone_index_t *idx, const zone_node_t *node);
  *
  * FOUND with every A/AAAA address of the name (of the wildcard that covers
  * it; none for an empty non-terminal or a name that does not exist), CNAME
- * for an alias or a name below a DNAME, UNKNOWN outside the zone and at or
- * below a delegation. The addresses stay valid until the next lookup; not
- * for concurrent use.
+ * for an alias, UNKNOWN outside the zone, at or below a delegation and
+ * strictly below a DNAME (a DNAME at the name itself does not count). The
+ * addresses stay valid until the next lookup; not for concurrent use.
  */
 void zone_index_lookup(const knot_dname_t *exchange, mx_target_t *target, void *ctx);
+
+/*!
+ * \brief Tells whether the zone has a node for a name, or a wildcard that
+ *        covers it, wherever it lies (below a delegation or a DNAME too):
+ *        what knotd finds for the name when it lists an answer's glue.
+ *
+ * Empty non-terminals are nodes. False outside the zone.
+ */
+bool zone_index_has_name(const zone_index_t *idx, const knot_dname_t *name);

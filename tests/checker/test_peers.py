@@ -3,11 +3,13 @@
 """mxguard-check against its peers on the same zones.
 
 BIND's named-checkzone (-m warn -M warn -i full) has three MX rules that
-mxguard-check shares: an MX target that is a CNAME (or below a DNAME),
-an MX target written as an address, and an in-zone MX target with no A or
-AAAA record. Where both tools have a rule they must agree, record for
-record; where they differ, the difference is listed here (and in
-docs/design/checker.md) and asserted, so that a change on either side shows.
+mxguard-check shares: an MX target that is a CNAME, an MX target written
+as an address, and an in-zone MX target with no A or AAAA record. (named
+also calls a target below a DNAME illegal; for mxguard-check, as for the
+module, such a target is out of the zone.) Where both tools have a rule
+they must agree, record for record; where they differ, the difference is
+listed here (and in docs/design/checker.md) and asserted, so that a change
+on either side shows.
 
 Zonemaster's Zone08 (MX is not an alias) and Zone09 (MX record present,
 null MX rules) have no offline tool; their cases are asserted as verdicts
@@ -40,6 +42,11 @@ NAMED_ONLY = {
     # a host name, and mxguard-check reports that name as missing-address
     # (as named-checkzone does too, see below).
     "ip-literal": {("address", 9)},
+    # Below a DNAME: named says "is below a DNAME (illegal)". The server
+    # answers for such a name with a synthesized CNAME to the DNAME's target,
+    # and the module, like mxguard-check, takes the name as out of the zone.
+    "dname": {("cname", "dname.test.", "mx.old.dname.test."),
+              ("cname", "dname.test.", "mx.dn.dname.test.")},
 }
 
 # Records that only mxguard-check reports under a shared rule.
@@ -81,6 +88,8 @@ def mxguard_findings(check, zone):
     assert r.rc in (0, 1), r.err
     found = set()
     for f in r.json():
+        if "violation" not in f:
+            continue  # a note for Knot 3.2 or 3.3: no finding
         if f["violation"] == "ip-literal":
             found.add(("address", f["line"]))
         elif f["violation"] == "cname-exchange":
@@ -119,7 +128,6 @@ def test_shared_rules_are_exercised(check, named):
     for zone in ZONE_FILES:
         both |= mxguard_findings(check, zone) & named_findings(zone, origin_of(zone))
     assert {f[0] for f in both} == {"address", "cname", "missing"}
-    assert ("cname", "dname.test.", "mx.old.dname.test.") in both
     assert ("cname", "wildcard.test.", "mx.alias.wildcard.test.") in both
     assert ("missing", "ent.test.", "b.ent.ent.test.") in both
 

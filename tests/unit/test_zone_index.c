@@ -152,9 +152,10 @@ static void aliases(void **state)
 {
 	fixture_t *f = *state;
 	assert_int_equal(lookup(f->idx, "alias.example.test.").state, MX_TARGET_CNAME);
-	// Below a DNAME: an alias; the DNAME owner itself is not.
-	assert_int_equal(lookup(f->idx, "mx.old.example.test.").state, MX_TARGET_CNAME);
-	assert_int_equal(lookup(f->idx, "a.b.old.example.test.").state, MX_TARGET_CNAME);
+	// Below a DNAME: out of the zone, as below a delegation; the DNAME
+	// owner itself is judged by its own data.
+	assert_int_equal(lookup(f->idx, "mx.old.example.test.").state, MX_TARGET_UNKNOWN);
+	assert_int_equal(lookup(f->idx, "a.b.old.example.test.").state, MX_TARGET_UNKNOWN);
 	assert_found(f->idx, "old.example.test.", 1, "192.0.2.80");
 }
 
@@ -209,6 +210,52 @@ static void authoritative(void **state)
 		assert_int_equal(zone_index_authoritative(f->idx, node), cases[i].auth);
 		free(name);
 	}
+}
+
+static bool has_name(zone_index_t *idx, const char *text)
+{
+	knot_dname_t *name = test_name(text);
+	bool has = zone_index_has_name(idx, name);
+	free(name);
+	return has;
+}
+
+static bool in_zone(zone_index_t *idx, const char *text)
+{
+	knot_dname_t *name = test_name(text);
+	bool in = zone_index_in_zone(idx, name);
+	free(name);
+	return in;
+}
+
+static void names_at_hand(void **state)
+{
+	fixture_t *f = *state;
+	// A node, wherever it lies: below a delegation, an empty non-terminal,
+	// a CNAME, a DNAME owner; or a wildcard that covers the name.
+	const char *has[] = {
+		"example.test.", "MAIL.example.test.", "alias.example.test.",
+		"old.example.test.", "ns.sub.example.test.", "sub.example.test.",
+		"c.ent.example.test.", "mx.wild.example.test.", "a.b.wild.example.test.",
+		"mx.wildempty.example.test.", "noaddr.example.test.",
+	};
+	for (size_t i = 0; i < sizeof(has) / sizeof(has[0]); i++) {
+		assert_true(has_name(f->idx, has[i]));
+	}
+	// No node and no wildcard: missing, below a cut, below a DNAME.
+	const char *has_not[] = {
+		"nothere.example.test.", "mx.sub.example.test.",
+		"mx.nsglueless.example.test.", "mx.old.example.test.",
+		"a.b.old.example.test.", "x.c.ent.example.test.",
+		"mail.example.net.", "xexample.test.", "test.",
+	};
+	for (size_t i = 0; i < sizeof(has_not) / sizeof(has_not[0]); i++) {
+		assert_false(has_name(f->idx, has_not[i]));
+	}
+	assert_true(in_zone(f->idx, "example.test."));
+	assert_true(in_zone(f->idx, "Mx.Sub.EXAMPLE.test."));
+	assert_false(in_zone(f->idx, "xexample.test."));
+	assert_false(in_zone(f->idx, "test."));
 }
 
 static void mx_records_with_lines(void **state)
@@ -327,6 +374,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(delegations, setup, teardown),
 		cmocka_unit_test_setup_teardown(outside, setup, teardown),
 		cmocka_unit_test_setup_teardown(authoritative, setup, teardown),
+		cmocka_unit_test_setup_teardown(names_at_hand, setup, teardown),
 		cmocka_unit_test_setup_teardown(mx_records_with_lines, setup, teardown),
 		cmocka_unit_test(origin_option),
 		cmocka_unit_test(refused_zones),
