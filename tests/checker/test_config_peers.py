@@ -33,13 +33,24 @@ ROWS = [
     row("empty", "  - id: a\n", OK),
     row("every-kind", "  - id: a\n    ip-literal: strip\n    loopback: null-mx\n"
         "    special-address: off\n    missing-address: log\n"
-        "    null-mx-conflict: strip\n    self-exchange: strip\n"
-        "    provider-mix: log\n    cname-exchange: null-mx\n", OK),
+        "    null-mx-conflict: strip\n    self-exchange: log\n"
+        "    provider-mix: log\n    cname-exchange: off\n", OK),
+    # The log-only kinds: no record is wrong by itself in a provider mix, and
+    # mail to a CNAME exchange or to the domain's own host can be delivered.
     row("provider-mix-off", "  - id: a\n    provider-mix: off\n", OK),
     row("provider-mix-strip", "  - id: a\n    provider-mix: strip\n", REFUSE,
         "provider-mix", "strip"),
     row("provider-mix-null-mx", "  - id: a\n    provider-mix: null-mx\n", REFUSE,
         "provider-mix", "null-mx"),
+    row("cname-exchange-strip", "  - id: a\n    cname-exchange: strip\n", REFUSE,
+        "cname-exchange", "strip"),
+    row("cname-exchange-null-mx", "  - id: a\n    cname-exchange: null-mx\n", REFUSE,
+        "cname-exchange", "null-mx"),
+    row("self-exchange-off", "  - id: a\n    self-exchange: off\n", OK),
+    row("self-exchange-strip", "  - id: a\n    self-exchange: strip\n", REFUSE,
+        "self-exchange", "strip"),
+    row("self-exchange-null-mx", "  - id: a\n    self-exchange: null-mx\n", REFUSE,
+        "self-exchange", "null-mx"),
     row("null-mx-override-item", "  - id: a\n    null-mx-override: strip\n", REFUSE,
         "null-mx-override", "strip"),
     row("typo-loopbak", "  - id: a\n    loopbak: log\n", REFUSE, "loopbak", "log"),
