@@ -28,6 +28,8 @@ typedef struct {
 	bool signed_in_place;       // a replaced RRset's signature takes an old one's place
 	uint16_t signs;             // RESIGN: the entry of the RRset it signs
 	uint16_t new_hint;          // REPLACE: its owner's position once put again
+	uint16_t name_at;           // where its owner's name was written in full
+	uint16_t new_name_at;       // the same once put again (0: not yet)
 } entry_t;
 
 static void *scratch_alloc(knot_mm_t *mm, size_t size)
@@ -127,6 +129,19 @@ static bool replaceable(const entry_t *e, const knot_rrset_t *by)
 	}
 }
 
+// The new place of the name an old hint pointed at: where an RRset put
+// again before this one has it (KNOT_COMPR_HINT_NONE: none has).
+static uint16_t moved_hint(const entry_t *all, uint16_t idx, uint16_t old)
+{
+	for (uint16_t j = 0; j < idx; j++) {
+		if (all[j].name_at == old && all[j].new_name_at != 0 &&
+		    all[j].new_name_at < KNOT_WIRE_PTR_MAX) {
+			return all[j].new_name_at;
+		}
+	}
+	return KNOT_COMPR_HINT_NONE;
+}
+
 static int put_entry(knot_pkt_t *pkt, const knot_pkt_t *query, entry_t *all,
                      uint16_t idx, uint16_t first_change, bool rotate, bool original)
 {
@@ -146,10 +161,13 @@ static int put_entry(knot_pkt_t *pkt, const knot_pkt_t *query, entry_t *all,
 			flags = KNOT_PF_ORIGTTL;
 			hint = all[e->signs].new_hint;
 		}
-		// A hint into what moved is stale; write the owner as it was seen.
+		// A hint into what moved points where that name is now, as knotd
+		// would have written it; failing that, the owner as it was seen.
 		if (hint >= first_change && e->fate != FATE_RESIGN) {
-			hint = KNOT_COMPR_HINT_NONE;
-			rr.owner = e->wire_owner;
+			hint = moved_hint(all, idx, hint);
+			if (hint == KNOT_COMPR_HINT_NONE) {
+				rr.owner = e->wire_owner;
+			}
 		}
 	}
 
@@ -158,8 +176,12 @@ static int put_entry(knot_pkt_t *pkt, const knot_pkt_t *query, entry_t *all,
 		rotate_id = knot_wire_get_id(query->wire);
 	}
 	int ret = knot_pkt_put_rotate(pkt, hint, &rr, rotate_id, flags);
-	if (ret == KNOT_EOK && !original && e->fate == FATE_REPLACE) {
-		e->new_hint = pkt->rr_info[pkt->rrset_count - 1].compress_ptr[KNOT_COMPR_HINT_OWNER];
+	if (ret == KNOT_EOK && !original) {
+		uint16_t at = pkt->rr_info[pkt->rrset_count - 1].compress_ptr[KNOT_COMPR_HINT_OWNER];
+		e->new_name_at = at;
+		if (e->fate == FATE_REPLACE) {
+			e->new_hint = at;
+		}
 	}
 	if (ret != KNOT_EOK || original || e->fate != FATE_REPLACE ||
 	    e->signed_in_place || knot_rrset_empty(&e->repl->rrsig)) {
@@ -213,9 +235,9 @@ static int put_all(knot_pkt_t *pkt, const knot_pkt_t *query, entry_t *e,
 	return KNOT_EOK;
 }
 
-int mx_answer_rebuild(knot_pkt_t *pkt, const knot_pkt_t *query,
-                      const mx_replacement_t *repl, size_t count, bool rotate,
-                      knot_mm_t *scratch)
+static int rebuild(knot_pkt_t *pkt, const knot_pkt_t *query,
+                   const mx_replacement_t *repl, size_t count, bool rotate,
+                   knot_mm_t *scratch, bool cut)
 {
 	if (pkt == NULL || query == NULL || scratch == NULL || count == 0) {
 		return KNOT_EINVAL;
@@ -240,6 +262,7 @@ int mx_answer_rebuild(knot_pkt_t *pkt, const knot_pkt_t *query,
 		if (e[i].hint >= e[i].pos) {
 			e[i].hint = KNOT_COMPR_HINT_NONE;
 		}
+		e[i].name_at = (e[i].hint != KNOT_COMPR_HINT_NONE) ? e[i].hint : e[i].pos;
 		e[i].wire_owner = scratch_alloc(scratch, KNOT_DNAME_MAXLEN);
 		if (e[i].wire_owner == NULL) {
 			return KNOT_ENOMEM;
@@ -270,6 +293,11 @@ int mx_answer_rebuild(knot_pkt_t *pkt, const knot_pkt_t *query,
 	knot_section_t current = pkt->current;
 	uint8_t flags1 = knot_wire_get_flags1(pkt->wire);
 	int ret = put_all(pkt, query, e, n, current, first_change, rotate, false);
+	if (ret == KNOT_ESPACE && cut) {
+		// What fit stays, TC set by the put that did not: as knotd leaves
+		// an answer it could not complete.
+		return ret;
+	}
 	if (ret != KNOT_EOK) {
 		// What was written before fits again, with the same hints.
 		int restored = put_all(pkt, query, e, n, current, first_change, rotate, true);
@@ -284,6 +312,20 @@ int mx_answer_rebuild(knot_pkt_t *pkt, const knot_pkt_t *query,
 		}
 	}
 	return KNOT_EOK;
+}
+
+int mx_answer_rebuild(knot_pkt_t *pkt, const knot_pkt_t *query,
+                      const mx_replacement_t *repl, size_t count, bool rotate,
+                      knot_mm_t *scratch)
+{
+	return rebuild(pkt, query, repl, count, rotate, scratch, false);
+}
+
+int mx_answer_rebuild_or_cut(knot_pkt_t *pkt, const knot_pkt_t *query,
+                             const mx_replacement_t *repl, size_t count, bool rotate,
+                             knot_mm_t *scratch)
+{
+	return rebuild(pkt, query, repl, count, rotate, scratch, true);
 }
 
 int mx_answer_truncate(knot_pkt_t *pkt, const knot_pkt_t *query)

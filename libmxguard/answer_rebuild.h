@@ -57,6 +57,18 @@ int mx_answer_rebuild(knot_pkt_t *pkt, const knot_pkt_t *query,
                       knot_mm_t *scratch);
 
 /*!
+ * \brief Rebuilds \a pkt with the replacements, cut where it overflows.
+ *
+ * As mx_answer_rebuild(), but on KNOT_ESPACE (the client's buffer is full)
+ * the packet holds the RRsets that fit, with TC set unless the one that did
+ * not fit was put with KNOT_PF_NOTRUNC: what knotd serves when the answer
+ * it makes overflows. A replaced RRset is there only in its new form.
+ */
+int mx_answer_rebuild_or_cut(knot_pkt_t *pkt, const knot_pkt_t *query,
+                             const mx_replacement_t *repl, size_t count, bool rotate,
+                             knot_mm_t *scratch);
+
+/*!
  * \brief Empties a finished response but for its EDNS record, and sets TC.
  *
  * For an answer that must not go out as it is: the client asks again over

@@ -58,6 +58,7 @@ typedef struct {
 	bool enforces;              // some action rewrites answers
 	const mx_name_list_t *no_mail;  // names and subtrees that get a null MX (shared)
 	bool implicit;              // every existing name without MX gets one
+	bool denial;                // no-mail names: their denial records list MX
 	uint32_t null_mx_ttl;       // TTL of a synthesised null MX
 	bool can_sign;              // knotd signs the zone, key files can be read
 	const char *sign_off_reason;  // why not (the "not enforced" reason)
@@ -126,6 +127,13 @@ void mxg_signing_free(mxguard_ctx_t *ctx);
 bool mxg_sign(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_rrset_t *rr,
               knot_rrset_t *rrsig, const char **reason);
 
+/*!
+ * \brief What an enforcing instance serves when it cannot rewrite: never what
+ *        it would remove. Over UDP an empty answer with TC=1 (the client asks
+ *        again over TCP), over TCP SERVFAIL. Counted in 'truncated'.
+ */
+knotd_in_state_t mxg_fail_closed(knotd_mod_t *mod, knotd_qdata_t *qdata, knot_pkt_t *pkt);
+
 /*! \brief Counts a rewrite not done; logs it at most once per log-interval. */
 void mxg_report_not_enforced(knotd_mod_t *mod, knotd_qdata_t *qdata,
                              const knot_dname_t *owner, mx_action_t action,
@@ -135,6 +143,23 @@ void mxg_report_not_enforced(knotd_mod_t *mod, knotd_qdata_t *qdata,
  * \brief AUTHORITY-stage hook: the NSEC and NSEC3 records of no-mail names in
  *        a signed answer list MX, signed again (module/denial.c).
  */
+/*!
+ * \brief Tells whether an answer knotd cut (TC=1) before the AUTHORITY hooks
+ *        ran carries an NSEC or NSEC3 record the denial hook would have
+ *        completed with MX (true also when that cannot be told).
+ */
+bool mxg_denial_cut_leaks(const knot_pkt_t *pkt, knotd_qdata_t *qdata, knotd_mod_t *mod);
+
+/*!
+ * \brief For an answer knotd cut (TC=1), maybe before the AUTHORITY hooks
+ *        ran: completes its NSEC and NSEC3 records of no-mail names with MX
+ *        as the AUTHORITY hook does, cut again where the buffer ends.
+ *
+ * \return false when a record that denies MX at a no-mail name stays (it
+ *         could not be signed, or no memory): the answer must not go out.
+ */
+bool mxg_denial_complete_cut(knot_pkt_t *pkt, knotd_qdata_t *qdata, knotd_mod_t *mod);
+
 /*! \brief Frees what the denial records' hook keeps (unload only). */
 void mxg_denial_free(mxguard_ctx_t *ctx);
 

@@ -332,26 +332,49 @@ static bool ent_proof(const denial_run_t *run, const knot_rrset_t *rr)
 	return knot_dname_in_bailiwick(next, run->qname) > 0;
 }
 
-// The denial records of an answer that has some. Apart from the hook, whose
-// every other query then returns without the frame this one needs.
-__attribute__((noinline))
-static knotd_in_state_t rewrite_denial(knotd_in_state_t state, knot_pkt_t *pkt,
-                                       knotd_qdata_t *qdata, knotd_mod_t *mod)
+// Whether the answer holds a signature of pkt->rr[pos] (same section, type
+// covered and owner).
+static bool signed_in(const knot_pkt_t *pkt, uint16_t pos)
 {
+	const knot_rrset_t *rr = &pkt->rr[pos];
+	for (knot_section_t s = KNOT_ANSWER; s <= KNOT_AUTHORITY; s++) {
+		const knot_pktsection_t *sec = &pkt->sections[s];
+		if (pos < sec->pos || pos >= sec->pos + sec->count) {
+			continue;
+		}
+		for (uint16_t i = sec->pos; i < sec->pos + sec->count; i++) {
+			if (mx_rrsig_covers(&pkt->rr[i], rr->type) &&
+			    knot_dname_is_case_equal(pkt->rr[i].owner, rr->owner)) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+// Completes the answer's NSEC and NSEC3 records of no-mail names with MX,
+// signed again. KNOT_EOK: done, or nothing to do; KNOT_ESPACE: cut where the
+// client's buffer ended (TC set), as knotd cuts; any other error: the packet
+// is as it was. *left: a record that denies MX at a no-mail name stays (it
+// could not be signed; reported with report).
+static int complete_denial(knot_pkt_t *pkt, knotd_qdata_t *qdata, knotd_mod_t *mod,
+                           bool mx_nodata, bool report, bool *left)
+{
+	*left = false;
 	uint16_t qtype = knot_pkt_qtype(qdata->query);
 	const knot_pktsection_t *auth = &pkt->sections[KNOT_AUTHORITY];
 	const knot_pktsection_t *ans = &pkt->sections[KNOT_ANSWER];
 	uint16_t first = (qtype == KNOT_RRTYPE_NSEC) ? ans->pos : auth->pos;
 	uint16_t end = auth->pos + auth->count;
 	if (pkt->current < KNOT_AUTHORITY || end > pkt->rrset_count) {
-		return state;
+		return KNOT_EOK;
 	}
 	bool any = false;
 	for (uint16_t i = first; i < end && !any; i++) {
 		any = pkt->rr[i].type == KNOT_RRTYPE_NSEC || pkt->rr[i].type == KNOT_RRTYPE_NSEC3;
 	}
 	if (!any) {
-		return state;
+		return KNOT_EOK;
 	}
 
 	const mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
@@ -359,15 +382,12 @@ static knotd_in_state_t rewrite_denial(knotd_in_state_t state, knot_pkt_t *pkt,
 	knot_dname_t *qname = mxg_alloc(qdata, KNOT_DNAME_MAXLEN);
 	mx_replacement_t *repl = mxg_alloc(qdata, (end - first) * sizeof(*repl));
 	if (run == NULL || qname == NULL || repl == NULL) {
-		mxg_count_error(mod, qdata, "out of memory");
-		return state;
+		return KNOT_ENOMEM;
 	}
 	knot_dname_to_wire(qname, qdata->name, KNOT_DNAME_MAXLEN);
 	knot_dname_to_lower(qname);
 	*run = (denial_run_t) {
-		.mod = mod, .qdata = qdata, .ctx = ctx, .qname = qname,
-		.mx_nodata = state == KNOTD_IN_STATE_NODATA &&
-		             (qtype == KNOT_RRTYPE_MX || qtype == KNOT_RRTYPE_ANY),
+		.mod = mod, .qdata = qdata, .ctx = ctx, .qname = qname, .mx_nodata = mx_nodata,
 	};
 	collect_candidates(run);
 
@@ -388,31 +408,144 @@ static knotd_in_state_t rewrite_denial(knotd_in_state_t state, knot_pkt_t *pkt,
 		r->rr_pos = i;
 		knot_rrset_init(&r->rrset, rr->owner, rr->type, rr->rclass, rr->ttl);
 		knot_rrset_init_empty(&r->rrsig);
-		if (mx_denial_add_type(rr->type, &rr->rrs, KNOT_RRTYPE_MX, &r->rrset.rrs,
-		                       qdata->mm) != KNOT_EOK) {
-			continue;
+		int ret = mx_denial_add_type(rr->type, &rr->rrs, KNOT_RRTYPE_MX,
+		                             &r->rrset.rrs, qdata->mm);
+		if (ret != KNOT_EOK) {
+			return ret;
 		}
-		// An unsigned denial record in a signed answer is bogus: without a
-		// new signature the record stays as knotd wrote it.
-		if (!mxg_sign(mod, qdata, &r->rrset, &r->rrsig, &reason)) {
+		// Signed as knotd signed it: an answer knotd cut before its
+		// signatures has none. An unsigned denial record in a signed answer
+		// is bogus: without a new signature the record stays as it was.
+		if (signed_in(pkt, i) && !mxg_sign(mod, qdata, &r->rrset, &r->rrsig, &reason)) {
+			*left = true;
 			continue;
 		}
 		r->rrsig.owner = rr->owner;
 		n++;
 	}
-	if (reason != NULL || ent) {
+	if (report && (reason != NULL || ent)) {
 		mxg_report_not_enforced(mod, qdata, qdata->name, MX_ACTION_NULL_MX,
 		                        reason != NULL ? reason : "empty-non-terminal");
 	}
 	if (n == 0) {
-		return state;
+		return KNOT_EOK;
 	}
-	int ret = mx_answer_rebuild(pkt, qdata->query, repl, n, ctx->rotate, qdata->mm);
+	return mx_answer_rebuild_or_cut(pkt, qdata->query, repl, n, ctx->rotate, qdata->mm);
+}
+
+// The denial records of an answer that has some. Apart from the hook, whose
+// every other query then returns without the frame this one needs.
+__attribute__((noinline))
+static knotd_in_state_t rewrite_denial(knotd_in_state_t state, knot_pkt_t *pkt,
+                                       knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	uint16_t qtype = knot_pkt_qtype(qdata->query);
+	bool mx_nodata = state == KNOTD_IN_STATE_NODATA &&
+	                 (qtype == KNOT_RRTYPE_MX || qtype == KNOT_RRTYPE_ANY);
+	bool left;
+	int ret = complete_denial(pkt, qdata, mod, mx_nodata, true, &left);
+	if (ret == KNOT_ESPACE) {
+		// The proofs that list MX do not fit the client's buffer: what fit
+		// goes out with TC=1, as knotd serves an overflowing answer, and the
+		// client asks again over TCP. Nothing kept denies MX here.
+		mxg_count(mod, qdata, CTR_TRUNCATED, 0);
+		return KNOTD_IN_STATE_TRUNC;
+	}
 	if (ret != KNOT_EOK) {
-		// The packet is as it was: the answer goes out with knotd's proofs.
+		// Never the proofs that deny MX at a no-mail name.
 		mxg_count_error(mod, qdata, knot_strerror(ret));
+		return mxg_fail_closed(mod, qdata, pkt);
 	}
 	return state;
+}
+
+bool mxg_denial_complete_cut(knot_pkt_t *pkt, knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	if (qdata->type != KNOTD_QUERY_TYPE_NORMAL || !knot_pkt_has_dnssec(qdata->query)) {
+		return true;
+	}
+	// Whether the answer proves "no MX" at the query name: knotd wrote it
+	// whole before it went on to the proofs.
+	uint16_t qtype = knot_pkt_qtype(qdata->query);
+	const knot_pktsection_t *ans = &pkt->sections[KNOT_ANSWER];
+	bool mx_nodata = (qtype == KNOT_RRTYPE_MX || qtype == KNOT_RRTYPE_ANY) &&
+	                 knot_wire_get_rcode(pkt->wire) == KNOT_RCODE_NOERROR;
+	for (uint16_t i = 0; i < ans->count && mx_nodata; i++) {
+		mx_nodata = knot_pkt_rr(ans, i)->type != KNOT_RRTYPE_MX;
+	}
+	// knotd cut the proofs before writing any glue: the additional section
+	// holds its OPT record alone. It is taken out while the proofs are put
+	// again with its room reserved, as knotd reserved it, then put back.
+	const knot_pktsection_t *add = &pkt->sections[KNOT_ADDITIONAL];
+	uint16_t last = pkt->rrset_count - 1;
+	bool opt = add->count == 1 && add->pos == last && pkt->rr[last].type == KNOT_RRTYPE_OPT;
+	if (add->count > 1 || (add->count == 1 && !opt) || pkt->rr_info[last].pos > pkt->size) {
+		return !mxg_denial_cut_leaks(pkt, qdata, mod);
+	}
+	knot_rrset_t opt_rr;
+	uint16_t opt_flags = 0;
+	size_t opt_size = 0;
+	if (opt) {
+		opt_rr = pkt->rr[last];
+		opt_flags = pkt->rr_info[last].flags & ~KNOT_PF_FREE;
+		opt_size = pkt->size - pkt->rr_info[last].pos;
+		pkt->size -= opt_size;
+		pkt->rrset_count--;
+		pkt->sections[KNOT_ADDITIONAL].count = 0;
+		knot_wire_set_arcount(pkt->wire, 0);
+		pkt->reserved += opt_size;
+	}
+	bool left;
+	int ret = complete_denial(pkt, qdata, mod, mx_nodata, false, &left);
+	if (opt) {
+		pkt->reserved -= opt_size;
+		if (knot_pkt_begin(pkt, KNOT_ADDITIONAL) != KNOT_EOK ||
+		    knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, &opt_rr, opt_flags) != KNOT_EOK) {
+			ret = KNOT_ERROR;
+		}
+	}
+	if (ret != KNOT_EOK && ret != KNOT_ESPACE) {
+		mxg_count_error(mod, qdata, knot_strerror(ret));
+		return false;
+	}
+	return !left;
+}
+
+bool mxg_denial_cut_leaks(const knot_pkt_t *pkt, knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	if (qdata->type != KNOTD_QUERY_TYPE_NORMAL || !knot_pkt_has_dnssec(qdata->query)) {
+		return false;
+	}
+	const knot_pktsection_t *ans = &pkt->sections[KNOT_ANSWER];
+	const knot_pktsection_t *auth = &pkt->sections[KNOT_AUTHORITY];
+	uint16_t end = auth->pos + auth->count;
+	bool any = false;
+	for (uint16_t i = ans->pos; i < end && i < pkt->rrset_count && !any; i++) {
+		any = pkt->rr[i].type == KNOT_RRTYPE_NSEC || pkt->rr[i].type == KNOT_RRTYPE_NSEC3;
+	}
+	if (!any) {
+		return false;
+	}
+	denial_run_t *run = mxg_alloc(qdata, sizeof(*run));
+	knot_dname_t *qname = mxg_alloc(qdata, KNOT_DNAME_MAXLEN);
+	if (run == NULL || qname == NULL) {
+		return true;  // not known: it may
+	}
+	knot_dname_to_wire(qname, qdata->name, KNOT_DNAME_MAXLEN);
+	knot_dname_to_lower(qname);
+	// No record here is known to prove this answer's "no MX": each counts.
+	*run = (denial_run_t) {
+		.mod = mod, .qdata = qdata, .ctx = knotd_mod_ctx(mod), .qname = qname,
+	};
+	collect_candidates(run);
+	for (uint16_t i = ans->pos; i < end && i < pkt->rrset_count; i++) {
+		const knot_rrset_t *rr = &pkt->rr[i];
+		if ((rr->type == KNOT_RRTYPE_NSEC || rr->type == KNOT_RRTYPE_NSEC3) &&
+		    needs_mx(run, rr)) {
+			return true;
+		}
+	}
+	return false;
 }
 
 knotd_in_state_t mxg_denial_authority(knotd_in_state_t state, knot_pkt_t *pkt,

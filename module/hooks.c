@@ -373,15 +373,20 @@ static void report(answer_run_t *run)
 // An enforcing instance that cannot rewrite never serves what it would
 // remove: an empty TC=1 answer over UDP (the client asks again over TCP),
 // SERVFAIL over TCP (where a rewrite only fails for want of memory).
-static knotd_in_state_t fail_closed(answer_run_t *run)
+knotd_in_state_t mxg_fail_closed(knotd_mod_t *mod, knotd_qdata_t *qdata, knot_pkt_t *pkt)
 {
-	mxg_count(run->mod, run->qdata, CTR_TRUNCATED, 0);
-	if (run->qdata->params->proto == KNOTD_QUERY_PROTO_UDP &&
-	    mx_answer_truncate(run->pkt, run->qdata->query) == KNOT_EOK) {
+	mxg_count(mod, qdata, CTR_TRUNCATED, 0);
+	if (qdata->params->proto == KNOTD_QUERY_PROTO_UDP &&
+	    mx_answer_truncate(pkt, qdata->query) == KNOT_EOK) {
 		return KNOTD_IN_STATE_TRUNC;
 	}
-	run->qdata->rcode = KNOT_RCODE_SERVFAIL;
+	qdata->rcode = KNOT_RCODE_SERVFAIL;
 	return KNOTD_IN_STATE_ERROR;
+}
+
+static knotd_in_state_t fail_closed(answer_run_t *run)
+{
+	return mxg_fail_closed(run->mod, run->qdata, run->pkt);
 }
 
 /*** Null MX for no-mail names. ***/
@@ -495,14 +500,26 @@ static knotd_in_state_t mxguard_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 }
 
 // An enforcing instance: a UDP answer knotd truncated before the ANSWER hooks
-// ran may carry an MX RRset the policy rewrites.
+// ran may carry an MX RRset the policy rewrites; one it truncated before the
+// AUTHORITY hooks ran, a denial record that denies MX at a no-mail name.
 __attribute__((noinline))
 static knotd_state_t guard_truncated(knotd_state_t state, knot_pkt_t *pkt,
                                      knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
-	answer_run_t run = { .mod = mod, .ctx = knotd_mod_ctx(mod), .qdata = qdata, .pkt = pkt };
-	int ret = scan_answer(&run);
-	if (ret == KNOT_EOK && !mx_scan_changes(&run.scan)) {
+	const mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
+	bool leaks = false;
+	if (is_mx_query(qdata)) {
+		answer_run_t run = { .mod = mod, .ctx = knotd_mod_ctx(mod), .qdata = qdata,
+		                     .pkt = pkt };
+		leaks = scan_answer(&run) != KNOT_EOK || mx_scan_changes(&run.scan);
+	}
+	// The proofs as the AUTHORITY hook leaves them; a TSIG-signed answer
+	// cannot change any more: it goes if anything would.
+	if (!leaks && ctx->denial) {
+		leaks = knot_pkt_has_tsig(qdata->query) ? mxg_denial_cut_leaks(pkt, qdata, mod) :
+		        !mxg_denial_complete_cut(pkt, qdata, mod);
+	}
+	if (!leaks) {
 		return state;
 	}
 	mxg_count(mod, qdata, CTR_TRUNCATED, 0);
@@ -519,7 +536,7 @@ static knotd_state_t guard_truncated(knotd_state_t state, knot_pkt_t *pkt,
 static knotd_state_t mxguard_end_guard(knotd_state_t state, knot_pkt_t *pkt,
                                        knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
-	if (!knot_wire_get_tc(pkt->wire) || !is_mx_query(qdata)) {
+	if (!knot_wire_get_tc(pkt->wire)) {
 		return state;
 	}
 	return guard_truncated(state, pkt, qdata, mod);
@@ -548,13 +565,11 @@ int mxg_hooks_register(knotd_mod_t *mod, const mxguard_ctx_t *ctx)
 		return knotd_mod_hook(mod, KNOTD_STAGE_END, mxguard_end_observe);
 	}
 	int ret = knotd_mod_in_hook(mod, KNOTD_STAGE_ANSWER, mxguard_answer);
-	if (ret == KNOT_EOK && ctx->enforces) {
+	if (ret == KNOT_EOK && (ctx->enforces || ctx->denial)) {
 		ret = knotd_mod_hook(mod, KNOTD_STAGE_END, mxguard_end_guard);
 	}
 	// Denial records that would contradict the null MX answers (denial.c).
-	bool no_mail = ctx->implicit ||
-	               (ctx->no_mail != NULL && mx_name_list_count(ctx->no_mail) > 0);
-	if (ret == KNOT_EOK && no_mail) {
+	if (ret == KNOT_EOK && ctx->denial) {
 		ret = knotd_mod_in_hook(mod, KNOTD_STAGE_AUTHORITY, mxg_denial_authority);
 	}
 	return ret;

@@ -278,6 +278,8 @@ static int mxguard_load(knotd_mod_t *mod)
 	knotd_mod_ctx_set(mod, ctx);
 
 	ctx->enforces = mx_conf_rewrites(&ctx->policy, false, false);
+	ctx->denial = ctx->implicit ||
+	              (ctx->no_mail != NULL && mx_name_list_count(ctx->no_mail) > 0);
 	bool rewrites = mx_conf_rewrites(&ctx->policy, ctx->no_mail != NULL, ctx->implicit);
 	// knotd runs a global module's hooks only when a query begins and ends,
 	// never while the answer is made: a global instance can only observe.
