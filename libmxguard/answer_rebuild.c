@@ -223,7 +223,8 @@ static int put_all(knot_pkt_t *pkt, const knot_pkt_t *query, entry_t *e,
 			return ret;
 		}
 		for (uint16_t i = 0; i < n; i++) {
-			if (e[i].section != s || (!original && e[i].fate == FATE_DROP)) {
+			if (e[i].section != s || (!original && (e[i].fate == FATE_DROP ||
+			    (e[i].fate == FATE_REPLACE && knot_rrset_empty(&e[i].repl->rrset))))) {
 				continue;
 			}
 			ret = put_entry(pkt, query, e, i, first_change, rotate, original);

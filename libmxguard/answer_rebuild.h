@@ -30,7 +30,8 @@
  *  NSEC3 RRset of the answer or authority section. */
 typedef struct {
 	uint16_t rr_pos;      /*!< Its index in pkt->rr. */
-	knot_rrset_t rrset;   /*!< The replacement (same owner, TTL and type). */
+	knot_rrset_t rrset;   /*!< The replacement (same owner, TTL and type);
+	                           empty: the RRset and its RRSIGs go. */
 	knot_rrset_t rrsig;   /*!< Its signature, or an empty RRset. */
 } mx_replacement_t;
 

@@ -32,6 +32,7 @@ typedef struct {
 struct mx_name_list {
 	name_set_t exact;  // Names listed as they are.
 	name_set_t wild;   // Parents of "*.parent" entries.
+	name_set_t above;  // Names with an entry strictly below them.
 	uint8_t *arena;    // Lowercase wire names, one after the other.
 	size_t arena_len;
 	size_t arena_cap;
@@ -59,6 +60,7 @@ void mx_name_list_free(mx_name_list_t *list)
 	}
 	free(list->exact.slots);
 	free(list->wild.slots);
+	free(list->above.slots);
 	free(list->arena);
 	free(list);
 }
@@ -312,6 +314,16 @@ static int add_entry(mx_name_list_t *list, const char *text, size_t len,
 		return KNOT_EINVAL;
 	}
 	ret = set_insert(list, wildcard ? &list->wild : &list->exact, wire);
+	// What lies above the entry: a subtree's top and its ancestors, a
+	// name's ancestors.
+	const uint8_t *up = wire;
+	if (!wildcard) {
+		up = (wire[0] == 0) ? NULL : wire + wire[0] + 1;
+	}
+	while (ret == KNOT_EOK && up != NULL) {
+		ret = set_insert(list, &list->above, up);
+		up = (up[0] == 0) ? NULL : up + up[0] + 1;
+	}
 	if (ret == KNOT_ENOMEM) {
 		*err = "out of memory";
 	}
@@ -414,4 +426,22 @@ bool mx_name_list_match(const mx_name_list_t *list, const knot_dname_t *name)
 		}
 	} while (parent[0] != 0);
 	return false;
+}
+
+bool mx_name_list_below(const mx_name_list_t *list, const knot_dname_t *name)
+{
+	if (list == NULL) {
+		return false;
+	}
+	if (set_contains(&list->above, list->arena, name)) {
+		return true;
+	}
+	for (const uint8_t *a = name; ; a += a[0] + 1) {
+		if (set_contains(&list->wild, list->arena, a)) {
+			return true;
+		}
+		if (a[0] == 0) {
+			return false;
+		}
+	}
 }

@@ -85,5 +85,12 @@ void mx_name_list_foreach_name(const mx_name_list_t *list,
  */
 bool mx_name_list_subtree_meets(const mx_name_list_t *list, const knot_dname_t *zone);
 
+/*!
+ * \brief Tells whether a listed name lies strictly below \a name (lower
+ *        case), a listed subtree holds names below it, or \a name is in a
+ *        listed subtree: whether "*.NAME" can stand for a listed name.
+ */
+bool mx_name_list_below(const mx_name_list_t *list, const knot_dname_t *name);
+
 /*! \brief Number of distinct entries (names and subtrees). */
 size_t mx_name_list_count(const mx_name_list_t *list);

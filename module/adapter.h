@@ -134,6 +134,9 @@ bool mxg_sign(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_rrset_t *rr,
  */
 knotd_in_state_t mxg_fail_closed(knotd_mod_t *mod, knotd_qdata_t *qdata, knot_pkt_t *pkt);
 
+/*! \brief Tells whether \a rr is a null MX the module synthesised. */
+bool mxg_synthesized(const knot_rrset_t *rr);
+
 /*! \brief Counts a rewrite not done; logs it at most once per log-interval. */
 void mxg_report_not_enforced(knotd_mod_t *mod, knotd_qdata_t *qdata,
                              const knot_dname_t *owner, mx_action_t action,

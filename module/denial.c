@@ -14,7 +14,8 @@
  *   - a listed name or a name of a listed subtree;
  *   - with null-mx-implicit, any name (every NSEC owner exists), but for
  *     delegations (NS without SOA) and CNAMEs;
- *   - any wildcard "*.X": it may stand for listed names, and a resolver
+ *   - a wildcard "*.X" that may stand for a listed name (one lies below X,
+ *     or X is in a listed subtree; with null-mx-implicit, any): a resolver
  *     that caches its NSEC denies MX for every name it covers.
  * An NSEC3 record is matched by its hash: against the query name, its
  * ancestors in the zone and their wildcards, as NSEC3 proofs name them, and
@@ -45,7 +46,7 @@
 
 typedef struct {
 	knot_dname_t *name;
-	bool no_mail;    // listed, or a wildcard
+	bool no_mail;    // listed, or a wildcard that may stand for a listed name
 	bool proof;      // its NSEC3 proves this answer's "no MX": leave it
 	uint8_t hash[64];
 	size_t hash_len;
@@ -92,6 +93,14 @@ static knot_dname_t *wildcard_of(knotd_qdata_t *qdata, const knot_dname_t *name)
 	return wild;
 }
 
+// Whether "*.PARENT" can stand for a no-mail name (never, where a listed
+// name cannot lie below PARENT: its denial records stay as knotd has them).
+static bool wildcard_no_mail(const denial_run_t *run, const knot_dname_t *parent)
+{
+	return run->ctx->implicit ||
+	       (run->ctx->no_mail != NULL && mx_name_list_below(run->ctx->no_mail, parent));
+}
+
 static void add_candidate(denial_run_t *run, knot_dname_t *name, bool no_mail, bool proof)
 {
 	if (name == NULL || run->cand_count >= MAX_CANDIDATES) {
@@ -113,10 +122,11 @@ static void collect_candidates(denial_run_t *run)
 		if (name != run->qname) {
 			add_candidate(run, (knot_dname_t *)name, listed(run, name), false);
 		}
-		// The wildcard that may cover the query name: it stands for listed
-		// and unlisted names alike, so it lists MX but where it proves this
+		// The wildcard that may cover the query name: it lists MX where
+		// it can stand for a no-mail name, but where it proves this
 		// answer's "no MX".
-		add_candidate(run, wildcard_of(run->qdata, name), true, run->mx_nodata);
+		add_candidate(run, wildcard_of(run->qdata, name), wildcard_no_mail(run, name),
+		              run->mx_nodata);
 		if (at_apex || *name == 0) {
 			break;
 		}
@@ -291,7 +301,9 @@ static bool needs_mx(denial_run_t *run, const knot_rrset_t *rr)
 		if (proof) {
 			return false;
 		}
-		return run->ctx->implicit || listed(run, owner) || knot_dname_is_wildcard(owner);
+		return run->ctx->implicit || listed(run, owner) ||
+		       (knot_dname_is_wildcard(owner) &&
+		        wildcard_no_mail(run, mx_dname_parent(owner)));
 	}
 
 	dnssec_nsec3_params_t params;
@@ -352,6 +364,25 @@ static bool signed_in(const knot_pkt_t *pkt, uint16_t pos)
 	return false;
 }
 
+// Whether the answer is a listed name's null MX, signed as a name of its
+// own (hooks.c), where knotd found a wildcard: its proof of the name's
+// non-existence goes, as a bare knotd serving the name's null MX has none.
+static bool null_mx_as_own_name(const knot_pkt_t *pkt, const denial_run_t *run)
+{
+	const mxg_node_t *node = mxg_answer_node(run->qdata);
+	if (node == NULL || node->owner == NULL || !knot_dname_is_wildcard(node->owner) ||
+	    !listed(run, run->qname)) {
+		return false;
+	}
+	const knot_pktsection_t *ans = &pkt->sections[KNOT_ANSWER];
+	for (uint16_t i = 0; i < ans->count; i++) {
+		if (mxg_synthesized(knot_pkt_rr(ans, i))) {
+			return true;
+		}
+	}
+	return false;
+}
+
 // Completes the answer's NSEC and NSEC3 records of no-mail names with MX,
 // signed again. KNOT_EOK: done, or nothing to do; KNOT_ESPACE: cut where the
 // client's buffer ended (TC set), as knotd cuts; any other error: the packet
@@ -395,8 +426,19 @@ static int complete_denial(knot_pkt_t *pkt, knotd_qdata_t *qdata, knotd_mod_t *m
 	const char *reason = NULL;  // why a record could not be signed
 	bool ent = false;
 	bool no_mail_qname = ctx->implicit || run->cand[0].no_mail;
+	bool as_own_name = null_mx_as_own_name(pkt, run);
 	for (uint16_t i = first; i < end; i++) {
 		const knot_rrset_t *rr = &pkt->rr[i];
+		if (as_own_name && i >= auth->pos &&
+		    (rr->type == KNOT_RRTYPE_NSEC || rr->type == KNOT_RRTYPE_NSEC3)) {
+			// No proof that a name with a record of its own does not exist.
+			mx_replacement_t *r = &repl[n++];
+			memset(r, 0, sizeof(*r));
+			r->rr_pos = i;
+			knot_rrset_init(&r->rrset, rr->owner, rr->type, rr->rclass, rr->ttl);
+			knot_rrset_init_empty(&r->rrsig);
+			continue;
+		}
 		// No NSEC of its own to list MX: a resolver may infer "no MX" there.
 		ent = ent || (no_mail_qname && i >= auth->pos && ent_proof(run, rr));
 		if ((rr->type != KNOT_RRTYPE_NSEC && rr->type != KNOT_RRTYPE_NSEC3) ||

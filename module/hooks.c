@@ -391,6 +391,18 @@ static knotd_in_state_t fail_closed(answer_run_t *run)
 
 /*** Null MX for no-mail names. ***/
 
+// knot_pkt_put copies the RRset structure; the owner (the query's name) and
+// this constant rdata outlive the answer: nothing to allocate.
+static const struct {
+	uint16_t len;
+	uint8_t data[4];  // preference 0, exchange the root, padding
+} null_mx = { 3, { 0, 0, 0, 0 } };
+
+bool mxg_synthesized(const knot_rrset_t *rr)
+{
+	return rr->type == KNOT_RRTYPE_MX && rr->rrs.rdata == (const knot_rdata_t *)&null_mx;
+}
+
 static void report_synthesis(knotd_mod_t *mod, knotd_qdata_t *qdata,
                              const knot_dname_t *owner, const char *reason)
 {
@@ -420,12 +432,6 @@ static knotd_in_state_t synthesize(knotd_in_state_t state, knot_pkt_t *pkt,
 		return state;
 	}
 
-	// knot_pkt_put copies the RRset structure; the owner (the query's name)
-	// and the constant rdata outlive the answer: nothing to allocate.
-	static const struct {
-		uint16_t len;
-		uint8_t data[4];  // preference 0, exchange the root, padding
-	} null_mx = { 3, { 0, 0, 0, 0 } };
 	knot_rrset_t rr;
 	knot_rrset_init(&rr, (knot_dname_t *)qdata->name, KNOT_RRTYPE_MX, KNOT_CLASS_IN,
 	                ctx->null_mx_ttl);
@@ -436,11 +442,23 @@ static knotd_in_state_t synthesize(knotd_in_state_t state, knot_pkt_t *pkt,
 	knot_rrset_t rrsig;
 	knot_rrset_init_empty(&rrsig);
 	if (knot_pkt_has_dnssec(qdata->query) && zone_signed(qdata)) {
+		// A name a wildcard stands for: with null-mx-implicit the wildcard
+		// itself takes no mail, and the null MX is signed as its expansion
+		// (with knotd's proof that the name does not exist). A listed name
+		// is signed as a name of its own (denial.c drops that proof): a
+		// resolver would give a wildcard's null MX to every name below it.
+		knot_rrset_t sign_as = rr;
+		const mxg_node_t *node = mxg_answer_node(qdata);
+		if (!listed && node != NULL && node->owner != NULL &&
+		    knot_dname_is_wildcard(node->owner)) {
+			sign_as.owner = node->owner;
+		}
 		const char *reason = NULL;
-		if (!mxg_sign(mod, qdata, &rr, &rrsig, &reason) && !ctx->unsigned_allow) {
+		if (!mxg_sign(mod, qdata, &sign_as, &rrsig, &reason) && !ctx->unsigned_allow) {
 			report_not_enforced(mod, qdata, qdata->name, MX_ACTION_NULL_MX, reason);
 			return state;
 		}
+		rrsig.owner = rr.owner;
 	}
 
 	// The first answer record's owner is the QNAME; after a CNAME it is not.

@@ -115,3 +115,11 @@ static inline const mxg_node_t *mxg_node_parent(const mxg_node_t *node,
 	mxg_glue_t up = { .node = node->parent };
 	return mxg_glue_node(&up, qdata);
 }
+
+/*! The node the answer comes from (a wildcard's own, "*.…", for a name it
+ *  stands for), or NULL. */
+static inline const mxg_node_t *mxg_answer_node(const knotd_qdata_t *qdata)
+{
+	const mxg_qdata_extra_t *extra = (const mxg_qdata_extra_t *)qdata->extra;
+	return extra != NULL ? extra->node : NULL;
+}

@@ -284,3 +284,46 @@ def test_apex_nodata_is_no_empty_non_terminal(signed, rdtype):
     time.sleep(0.3)
     assert "not enforced" not in signed.log_text()[mark:], signed.log_text()[mark:]
     assert _skipped(signed, zone) == before
+
+
+def _labels(name):
+    return len(dns.name.from_text(name).labels) - 1
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_null_mx_under_wildcard_agrees_with_its_proof(signed, zone):
+    """A no-mail name a wildcard stands for (issue 23, D4). With
+    null-mx-implicit the wildcard itself takes no mail: the null MX is signed
+    as its expansion (RRSIG labels of "*.wildnomx") beside knotd's proof that
+    the name does not exist. A listed name is signed as a name of its own,
+    with no such proof: a resolver would give a wildcard's null MX to every
+    name below it, listed or not."""
+    name = f"baz.wildnomx.{zone}."
+    implicit = zone.startswith("impl")
+    q = dns.message.make_query(name, "MX", want_dnssec=True)
+    r = dns.message.from_wire(signed.raw_query(q.to_wire(), True))
+    mx = r.get_rrset(r.answer, dns.name.from_text(name), 1, dns.rdatatype.MX)
+    sig = r.get_rrset(r.answer, dns.name.from_text(name), 1, dns.rdatatype.RRSIG,
+                      dns.rdatatype.MX)
+    assert mx is not None and [rd.to_text() for rd in mx] == ["0 ."], r
+    labels = _labels(f"wildnomx.{zone}.") if implicit else _labels(name)
+    assert sig is not None and sig[0].labels == labels, r
+    zone_name = dns.name.from_text(zone + ".")
+    dns.dnssec.validate(mx, sig, {zone_name: signed.anchors[zone_name]})
+    proofs = [rr for rr in r.authority
+              if rr.rdtype in (dns.rdatatype.NSEC, dns.rdatatype.NSEC3)]
+    assert bool(proofs) == implicit, r.to_text()
+    assert implicit or not r.authority, r.to_text()
+
+
+@pytest.mark.parametrize("zone", ("nsec.test", "impl.test"))
+def test_wildcard_lists_mx_only_where_it_stands_for_no_mail_names(signed, zone):
+    """*.wildweb can stand for no listed name of nsec.test: its NSEC keeps
+    its bitmap; with null-mx-implicit every name it stands for is one."""
+    q = dns.message.make_query(f"x.wildweb.{zone}.", "AAAA", want_dnssec=True)
+    r = dns.message.from_wire(signed.raw_query(q.to_wire(), True))
+    wild = dns.name.from_text(f"*.wildweb.{zone}.")
+    nsec = r.get_rrset(r.authority, wild, 1, dns.rdatatype.NSEC)
+    assert nsec is not None, r.to_text()
+    types = {dns.rdatatype.to_text(t) for rd in nsec for t in _bitmap_types(rd)}
+    assert ("MX" in types) == (zone == "impl.test"), nsec

@@ -33,6 +33,32 @@ static mx_name_list_t *list_of(const char *const *entries)
 	return list;
 }
 
+static bool below(const mx_name_list_t *list, const char *text)
+{
+	knot_dname_t *name = test_name(text);
+	bool ret = mx_name_list_below(list, name);
+	free(name);
+	return ret;
+}
+
+// Where "*.X" can stand for a listed name: one lies below X, or X is in (or
+// is the top of) a listed subtree.
+static void names_below(void **state)
+{
+	const char *entries[] = { "baz.wild.example.com", "*.api.example.com", NULL };
+	mx_name_list_t *list = list_of(entries);
+	assert_true(below(list, "wild.example.com."));
+	assert_true(below(list, "example.com."));
+	assert_true(below(list, "."));
+	assert_true(below(list, "api.example.com."));
+	assert_true(below(list, "v1.api.example.com."));
+	assert_false(below(list, "baz.wild.example.com."));
+	assert_false(below(list, "other.example.com."));
+	assert_false(below(list, "ild.example.com."));
+	assert_false(below(NULL, "example.com."));
+	mx_name_list_free(list);
+}
+
 static void exact_names(void **state)
 {
 	const char *entries[] = { "mail.example.com", "other.example.com.", NULL };
@@ -281,6 +307,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(exact_names),
+		cmocka_unit_test(names_below),
 		cmocka_unit_test(subtree),
 		cmocka_unit_test(subtree_and_apex),
 		cmocka_unit_test(case_insensitive),
