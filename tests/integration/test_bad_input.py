@@ -23,7 +23,7 @@ mod-mxguard:
     loopback: strip
     special-address: strip
     missing-address: strip
-    self-exchange: null-mx
+    self-exchange: log
     null-mx: [ parked.example.test ]
     null-mx-implicit: on
     log-interval: 0

@@ -70,6 +70,11 @@ BAD_VALUES = [
     ("provider-mix", ""),
     ("provider-mix", "strip"),
     ("provider-mix", "null-mx"),
+    # Mail to these exchanges can be delivered: only off or log (issue 21).
+    ("self-exchange", "null-mx"),
+    ("self-exchange", "strip"),
+    ("cname-exchange", "strip"),
+    ("cname-exchange", "null-mx"),
     ("dnssec-unsigned", "maybe"),
     ("policy", "nonexistent"),
     ("allow-address", "10.0.0.0/33"),
@@ -108,6 +113,29 @@ def test_bad_value_refused_by_conf_check(item, value):
         server.cleanup()
 
 
+LOG_ONLY = [
+    ("self-exchange", "null-mx", "the domain's own host may receive its mail"),
+    ("cname-exchange", "strip", "mail to a CNAME exchange is delivered"),
+]
+
+
+@pytest.mark.parametrize("item,value,why", LOG_ONLY,
+                         ids=[f"{i}={v}" for i, v, _ in LOG_ONLY])
+def test_log_only_kind_refuses_to_rewrite_and_says_why(item, value, why):
+    # Stripping such an exchange, or a null MX in its place, would harm mail
+    # that works: conf-check and knotd both refuse, naming item and value.
+    server = Knotd(bad_conf(item, value))
+    try:
+        for cmd in ([KNOTC, "-c", server.conf, "conf-check"], [KNOTD, "-c", server.conf]):
+            res = subprocess.run(wrap(cmd), capture_output=True, text=True, timeout=30)
+            out = res.stdout + res.stderr
+            assert res.returncode != 0, out
+            assert (f"invalid {item} '{value}', it takes only 'off' or 'log' ({why})"
+                    in out), out
+    finally:
+        server.cleanup()
+
+
 def test_bad_value_refused_by_knotd():
     server = Knotd(bad_conf("loopback", "block"))
     try:
@@ -127,7 +155,9 @@ mod-mxguard:
     ip-literal: off
     loopback: strip
     special-address: null-mx
-    cname-exchange: strip
+    self-exchange: off
+    cname-exchange: log
+    provider-mix: log
     dnssec-unsigned: allow
     allow-address: [ 10.0.0.0/8, 192.0.2.1, 2001:db8::/32, 192.168.0.1-192.168.0.9 ]
     log-interval: 5m
@@ -161,7 +191,7 @@ mod-mxguard:
         server.cleanup()
 
 
-@pytest.mark.parametrize("items", ["loopback: strip", "self-exchange: null-mx",
+@pytest.mark.parametrize("items", ["loopback: strip", "ip-literal: null-mx",
                                    "null-mx: parked.example.test", "null-mx-implicit: on"])
 def test_global_scope_refuses_to_rewrite(items):
     # knotd runs a global module only around the answer, never while it is

@@ -33,18 +33,21 @@ policy:
 mod-mxguard:
   - id: enforce
     loopback: strip
-    self-exchange: null-mx
+    ip-literal: null-mx
+    self-exchange: log
     null-mx: parked.example.test
     log-interval: 0
   - id: enforce-nocache
     loopback: strip
-    self-exchange: null-mx
+    ip-literal: null-mx
+    self-exchange: log
     null-mx: parked.example.test
     log-interval: 0
     verdict-cache-size: 0
   - id: enforce-allow
     loopback: strip
-    self-exchange: null-mx
+    ip-literal: null-mx
+    self-exchange: log
     null-mx: parked.example.test
     log-interval: 0
     dnssec-unsigned: allow
@@ -96,9 +99,15 @@ def test_rewritten_answer_is_signed_again_and_validates(signer):
     for sig in sigs:
         dns.dnssec.validate_rrsig(mx, sig, {ZONE: keys})
 
+    # Its only exchange removed, a null MX served (ip-literal: null-mx).
+    r = ask(signer, "iplit.example.test.")
+    mx = validate(r, "iplit.example.test.", keys)
+    assert [rd.to_text() for rd in mx] == ["0 ."]
+
+    # self-exchange is only logged: the zone's own RRset and signature.
     r = ask(signer, "self.example.test.")
     mx = validate(r, "self.example.test.", keys)
-    assert [rd.to_text() for rd in mx] == ["0 ."]
+    assert [rd.to_text() for rd in mx] == ["10 self.example.test."]
 
 
 def _rrsig_bytes(r, owner):
@@ -114,7 +123,7 @@ def test_signatures_are_kept_and_reused(signer):
     Wildcard answers are signed as the wildcard, so two names under it share
     one."""
     keys = dnskey(signer)
-    for name in ("partial.example.test.", "self.example.test."):
+    for name in ("partial.example.test.", "iplit.example.test."):
         first = ask(signer, name)
         second = ask(signer, name, tcp=False)
         validate(second, name, keys)

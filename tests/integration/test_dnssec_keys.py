@@ -61,7 +61,7 @@ policy:
 mod-mxguard:
   - id: enforce
     loopback: strip
-    self-exchange: null-mx
+    ip-literal: null-mx
     null-mx: parked.example.test
     # Below rrsig-refresh, as every TTL of a signed zone must be.
     null-mx-ttl: 1
@@ -78,8 +78,7 @@ partial         MX      20 localhost.
 partial         MX      30 mx2
 mx1             A       93.184.215.14
 mx2             A       93.184.215.15
-self            MX      10 self
-self            A       93.184.215.16
+iplit           MX      10 192.0.2.1.
 parked          A       93.184.215.20
 *.wild          MX      10 localhost.
 clean           MX      10 mx1
@@ -88,7 +87,7 @@ clean           MX      10 mx1
 # name -> the exchanges of the answer the module serves
 EXPECT = {
     "partial.example.test.": ["10 mx1.example.test.", "30 mx2.example.test."],
-    "self.example.test.": ["0 ."],
+    "iplit.example.test.": ["0 ."],
     "parked.example.test.": ["0 ."],
     "foo.wild.example.test.": ["0 ."],
 }

@@ -29,7 +29,8 @@ MODULES = """
 mod-mxguard:
   - id: enforce
     loopback: strip
-    self-exchange: null-mx
+    ip-literal: null-mx
+    self-exchange: log
     null-mx: parked.example.test
     log-interval: 0
   - id: enforce-allow
@@ -89,9 +90,13 @@ def test_before_onlinesign_answer_without_do_is_rewritten(before):
     r = ask(before, "loop.example.test.", do=False)
     mx, _ = mx_and_sigs(r, "loop.example.test.")
     assert [rd.to_text() for rd in mx] == ["0 ."]
+    r = ask(before, "iplit.example.test.", do=False)
+    mx, _ = mx_and_sigs(r, "iplit.example.test.")
+    assert [rd.to_text() for rd in mx] == ["0 ."]
+    # self-exchange is only logged.
     r = ask(before, "self.example.test.", do=False)
     mx, _ = mx_and_sigs(r, "self.example.test.")
-    assert [rd.to_text() for rd in mx] == ["0 ."]
+    assert [rd.to_text() for rd in mx] == ["10 self.example.test."]
 
 
 def test_unsigned_allow_with_onlinesign():

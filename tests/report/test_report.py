@@ -104,6 +104,11 @@ def test_sample_groups():
     # in test_forms.py's NOTICES and test_optional_and_later_keys).
     assert doc["not_enforced"] == [] and doc["totals"]["not_enforced"] == 0
     assert loop["actions"] == {"strip": 11}
+    # self-exchange takes only off or log; the null MX is ip-literal's.
+    selfx = by_key[("example.test.", "self-exchange", "self.example.test.")]
+    assert selfx["actions"] == {"log": 4}
+    iplit = by_key[("example.test.", "ip-literal", "192.0.2.1.")]
+    assert iplit["actions"] == {"null-mx": 7}
 
 
 def test_sample_text_is_the_expected_report():
