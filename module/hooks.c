@@ -135,6 +135,22 @@ typedef struct {
 	const char **skip_reason;   // per RRset: why a changing plan was not (NULL: none)
 } answer_run_t;
 
+// A global instance's line has no zone in knotd's prefix: a key says it.
+static int append_zone(char *line, size_t size, int len, const knot_dname_t *zone)
+{
+	char text[KNOT_DNAME_TXT_MAXLEN + 1];
+	knot_dname_storage_t lower;
+	if (zone == NULL || knot_dname_to_wire(lower, zone, sizeof(lower)) <= 0) {
+		return len;
+	}
+	knot_dname_to_lower(lower);
+	if (knot_dname_to_str(text, lower, sizeof(text)) == NULL) {
+		return -1;
+	}
+	int ret = snprintf(line + len, size - len, ", zone %s", text);
+	return (ret < 0 || (size_t)ret >= size - len) ? -1 : len + ret;
+}
+
 static void report_rrset(answer_run_t *run, unsigned idx)
 {
 	mxguard_ctx_t *ctx = run->ctx;
@@ -159,9 +175,12 @@ static void report_rrset(answer_run_t *run, unsigned idx)
 		if (action >= MX_ACTION_STRIP && (!enforced || v->inferred)) {
 			action = MX_ACTION_LOG;
 		}
-		char line[2 * KNOT_DNAME_TXT_MAXLEN + 256];
+		char line[3 * KNOT_DNAME_TXT_MAXLEN + 256];
 		int len = mx_log_line(line, sizeof(line), job->owner, v,
 		                      mx_action_name(action), suppressed);
+		if (len >= 0 && knotd_mod_zone(run->mod) == NULL) {
+			len = append_zone(line, sizeof(line), len, knotd_qdata_zone_name(run->qdata));
+		}
 		log_line(run->mod, run->qdata, LOG_INFO, len, line);
 	}
 }
@@ -507,6 +526,11 @@ static knotd_in_state_t answer_mx(knotd_in_state_t state, knot_pkt_t *pkt,
 	return state;
 }
 
+// The query a zone's instance judged last on this thread: a global
+// instance leaves its answer to it (one line and one count per violation,
+// not two).
+static __thread const knotd_qdata_t *zone_judged;
+
 // The answer section is complete and no glue is written yet.
 static knotd_in_state_t mxguard_answer(knotd_in_state_t state, knot_pkt_t *pkt,
                                        knotd_qdata_t *qdata, knotd_mod_t *mod)
@@ -514,6 +538,7 @@ static knotd_in_state_t mxguard_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 	if (!is_mx_query(qdata)) {
 		return state;
 	}
+	zone_judged = qdata;
 	return answer_mx(state, pkt, qdata, mod);
 }
 
@@ -562,10 +587,19 @@ static knotd_state_t mxguard_end_guard(knotd_state_t state, knot_pkt_t *pkt,
 
 // A global instance only observes: knotd runs its hooks around the answer,
 // not while it is made. It judges the answer as it goes out.
+static knotd_state_t mxguard_begin_observe(knotd_state_t state, knot_pkt_t *pkt,
+                                           knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	zone_judged = NULL;
+	return state;
+}
+
 static knotd_state_t mxguard_end_observe(knotd_state_t state, knot_pkt_t *pkt,
                                          knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
-	if (!is_mx_query(qdata)) {
+	// An answer a zone's own instance judged is its to log and count: the
+	// global counters and lines add up with the zones' without overlap.
+	if (!is_mx_query(qdata) || zone_judged == qdata) {
 		return state;
 	}
 	answer_run_t run = { .mod = mod, .ctx = knotd_mod_ctx(mod), .qdata = qdata, .pkt = pkt };
@@ -580,7 +614,9 @@ static knotd_state_t mxguard_end_observe(knotd_state_t state, knot_pkt_t *pkt,
 int mxg_hooks_register(knotd_mod_t *mod, const mxguard_ctx_t *ctx)
 {
 	if (knotd_mod_zone(mod) == NULL) {
-		return knotd_mod_hook(mod, KNOTD_STAGE_END, mxguard_end_observe);
+		int ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, mxguard_begin_observe);
+		return ret != KNOT_EOK ? ret : knotd_mod_hook(mod, KNOTD_STAGE_END,
+		                                              mxguard_end_observe);
 	}
 	int ret = knotd_mod_in_hook(mod, KNOTD_STAGE_ANSWER, mxguard_answer);
 	if (ret == KNOT_EOK && (ctx->enforces || ctx->denial)) {

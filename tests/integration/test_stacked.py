@@ -8,13 +8,18 @@ different modes, plus a global observer, each logs, counts and acts in the
 order knotd runs them (zone instances in their 'module:' order while the
 answer is made, the global one as the answer goes out)."""
 
+import os
+import subprocess
+import sys
 import time
 
 import dns.flags
 import dns.message
 import pytest
 
-from knotd_harness import Knotd, conf
+from knotd_harness import SRCDIR, Knotd, conf
+
+REPORT = os.path.join(SRCDIR, "report", "mxguard-report")
 
 MODULES = """
 mod-mxguard:
@@ -130,14 +135,39 @@ def test_three_instances_and_an_observer(three):
 def test_observer_judges_where_no_zone_instance_rewrote(three):
     mark = three.log_mark()
     three.query("missing.example.test.", "MX")
-    lines = lines_after(three, mark, 4)
-    # Logged (never stripped) by a, b, c and the observer alike.
-    for instance in ("a", "b", "c", "observer"):
+    lines = lines_after(three, mark, 3)
+    # Logged (never stripped) by a, b and c; the observer counts the answer
+    # but leaves its lines to the zone's instances (issue 25: one line per
+    # violation and instance that judged it while the answer was made).
+    for instance in ("a", "b", "c"):
         got = lines_of(lines, instance)
         assert len(got) == 1 and "violation missing-address" in got[0], (instance, lines)
+    time.sleep(0.3)
+    assert lines_of(three.violation_lines(mark), "observer") == [], lines
 
 
 def test_tcp_never_truncated(three):
     for name in ("loop.example.test.", "clean.example.test.", "big.example.test."):
         r = three.query(name, "MX", tcp=True)
         assert not r.flags & dns.flags.TC, name
+
+
+def test_observer_names_the_zone_where_no_zone_instance_judged():
+    """A global instance's line has no zone in knotd's prefix: it ends with
+    a zone key, and mxguard-report files it under that zone (issue 25)."""
+    text = conf(MODULES, "  - domain: example.test\n").replace(
+        "    journal-content: none\n",
+        "    journal-content: none\n    global-module: mod-mxguard/observer\n")
+    s = Knotd(text, zones=("example.test",)).start()
+    try:
+        mark = s.log_mark()
+        s.query("loop.example.test.", "MX")
+        lines = lines_after(s, mark, 1)
+        assert len(lines) == 1, lines
+        assert lines[0].startswith("module 'mod-mxguard/observer', violation loopback, ")
+        assert lines[0].endswith(", action log, zone example.test."), lines
+        report = subprocess.run([sys.executable, REPORT, "--format", "json", s.log],
+                                capture_output=True, text=True, check=True)
+        assert '"zone": "example.test."' in report.stdout, report.stdout
+    finally:
+        s.cleanup()

@@ -60,8 +60,10 @@ def test_every_form_gives_the_sample_report(form):
     assert doc["input"]["malformed"] == 0
     assert doc["input"]["module_lines"] == module_lines(read(SAMPLE_LOG))
     assert groups(doc) == groups(EXPECTED)
-    # Global-instance lines (no zone) are read in every form.
-    assert any(v["zone"] is None for v in doc["violations"])
+    # Global-instance lines (no zone in the prefix, a zone key) are read in
+    # every form, under the zone their key names.
+    assert any(v["modules"] == ["mod-mxguard/global"] and v["zone"] == "global.test."
+               for v in doc["violations"])
     assert "-" not in {v["zone"] for v in doc["violations"]}
     first, last = doc["period"]["first_seen"], doc["period"]["last_seen"]
     if form in forms.UTC_FORMS:
@@ -110,7 +112,8 @@ def test_monotonic_prefix_is_not_a_zone():
     line = next(ln for ln in data.splitlines() if "module 'mod-mxguard/global'" in ln)
     assert line.startswith("[") and "[global" not in line
     doc = report_json("-", stdin=line + "\n")
-    assert [v["zone"] for v in doc["violations"]] == [None]
+    # The zone comes from the line's zone key, never from the time stamp.
+    assert [v["zone"] for v in doc["violations"]] == ["global.test."]
 
 
 def test_export_binary_field_and_json_byte_array_are_skipped_not_misread():
