@@ -10,8 +10,6 @@
 #include "hash.h"
 #include "nsec3_names.h"
 
-// SHA-1 is the only NSEC3 hash (RFC 5155); room for a longer one anyway.
-#define DIGEST_MAX 32
 
 struct mx_nsec3_names {
 	uint8_t algorithm;
@@ -79,7 +77,7 @@ mx_nsec3_names_t *mx_nsec3_names_new(const mx_name_list_t *list, const knot_dnam
                                      const dnssec_nsec3_params_t *params)
 {
 	size_t digest_len = dnssec_nsec3_hash_length(params->algorithm);
-	if (digest_len == 0 || digest_len > DIGEST_MAX || params->salt.size > UINT8_MAX) {
+	if (digest_len == 0 || digest_len > MX_NSEC3_DIGEST_MAX || params->salt.size > UINT8_MAX) {
 		return NULL;
 	}
 	mx_nsec3_names_t *t = calloc(1, sizeof(*t));
@@ -136,13 +134,12 @@ static int base32hex_value(uint8_t c)
 	return (c >= 'a' && c <= 'v') ? c - 'a' + 10 : -1;
 }
 
-bool mx_nsec3_names_has(const mx_nsec3_names_t *names, const uint8_t *label)
+bool mx_nsec3_label_digest(const uint8_t *label, uint8_t *digest, size_t len)
 {
-	if (names == NULL || names->count == 0 || label == NULL ||
-	    label[0] != (names->digest_len * 8 + 4) / 5) {
+	if (label == NULL || len == 0 || len > MX_NSEC3_DIGEST_MAX ||
+	    label[0] != (len * 8 + 4) / 5) {
 		return false;
 	}
-	uint8_t digest[DIGEST_MAX] = { 0 };
 	uint32_t buf = 0;
 	int bits = 0;
 	size_t n = 0;
@@ -153,12 +150,19 @@ bool mx_nsec3_names_has(const mx_nsec3_names_t *names, const uint8_t *label)
 		}
 		buf = (buf << 5) | v;
 		bits += 5;
-		if (bits >= 8 && n < names->digest_len) {
+		if (bits >= 8 && n < len) {
 			digest[n++] = buf >> (bits - 8);
 			bits -= 8;
 		}
 	}
-	if (n != names->digest_len) {
+	return n == len;
+}
+
+bool mx_nsec3_names_has(const mx_nsec3_names_t *names, const uint8_t *label)
+{
+	uint8_t digest[MX_NSEC3_DIGEST_MAX] = { 0 };
+	if (names == NULL || names->count == 0 ||
+	    !mx_nsec3_label_digest(label, digest, names->digest_len)) {
 		return false;
 	}
 	const uint8_t *slot = find(names, digest);

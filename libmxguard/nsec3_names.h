@@ -23,7 +23,16 @@
 
 #include "name_list.h"
 
+/*! The longest NSEC3 digest (SHA-1, the only hash of RFC 5155, has 20). */
+#define MX_NSEC3_DIGEST_MAX 32
+
 typedef struct mx_nsec3_names mx_nsec3_names_t;
+
+/*!
+ * \brief The digest an NSEC3 owner's first label spells (base32hex, any
+ *        case), if it is one of \a len bytes.
+ */
+bool mx_nsec3_label_digest(const uint8_t *label, uint8_t *digest, size_t len);
 
 /*!
  * \brief Hashes the names of \a list at or below \a zone with \a params.
