@@ -235,17 +235,20 @@ static int owner_of(const knot_pkt_t *pkt, uint16_t rr_pos, knot_dname_t *buf,
 }
 
 // A verdict found for the RRset, and whether it was made on the same
-// exchanges as knotd holds them now (compared where they lie).
+// exchanges as knotd holds them now (compared where they lie, or read so
+// within the cache's max age).
 typedef struct {
 	bool found;
 	bool current;
 	mx_verdict_t verdict;
+	uint64_t now;  // the cache's time, taken before anything was read
 } cached_t;
 
 // The cache's key of an RRset, the exchanges' part not yet set. A zone's
 // instance needs no zone in it, and its owners all end in the zone's name.
 static mx_verdict_key_t verdict_key(const mx_scan_params_t *p, const knot_dname_t *owner,
-                                    size_t owner_size, const knot_rdataset_t *rrs)
+                                    size_t owner_size, const knot_rdataset_t *rrs,
+                                    uint64_t now)
 {
 	return (mx_verdict_key_t) {
 		.zone = p->one_zone ? NULL : p->zone,
@@ -253,16 +256,26 @@ static mx_verdict_key_t verdict_key(const mx_scan_params_t *p, const knot_dname_
 		.owner_size = owner_size,
 		.rrs = rrs,
 		.owner_suffix = p->one_zone ? p->zone_size : 0,
+		.now = now,
 	};
 }
 
+// The RRset's verdict, if found; current when its exchanges' data was read
+// within the cache's max age, or is, compared where it lies, the same now.
 static void look_up_cached(const mx_scan_params_t *p, const knot_rrset_t *rr,
                            const knot_dname_t *owner, size_t owner_size, cached_t *c)
 {
-	mx_verdict_key_t vkey = verdict_key(p, owner, owner_size, &rr->rrs);
+	mx_verdict_key_t vkey = verdict_key(p, owner, owner_size, &rr->rrs, c->now);
 	c->found = mx_verdict_cache_find(p->cache, &vkey, &c->verdict);
-	c->current = c->found && p->glue_equal != NULL &&
+	if (!c->found || c->verdict.fresh) {
+		c->current = c->found;
+		return;
+	}
+	c->current = p->glue_equal != NULL &&
 	             p->glue_equal(rr, c->verdict.extra, c->verdict.extra_len, p->glue_ctx);
+	if (c->current) {
+		mx_verdict_confirm(&c->verdict, c->now);
+	}
 }
 
 static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *job,
@@ -284,6 +297,7 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 		return ret;
 	}
 	if (c->found && !key.full && mx_verdict_made_on(&c->verdict, key.buf, key.len)) {
+		mx_verdict_confirm(&c->verdict, c->now);
 		take_verdict(scan, view->rrs, &c->verdict);
 		job->cached = true;
 		return KNOT_EOK;
@@ -300,7 +314,7 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 		                        MX_LOG_VIOLATION, v->kind);
 	}
 	if (!key.full && scan->violation_count < scan->violation_cap) {
-		mx_verdict_key_t vkey = verdict_key(p, job->owner, owner_size, view->rrs);
+		mx_verdict_key_t vkey = verdict_key(p, job->owner, owner_size, view->rrs, c->now);
 		vkey.extra = key.buf;
 		vkey.extra_len = key.len;
 		mx_verdict_cache_put(p->cache, &vkey, scan->violations + job->first,
@@ -392,6 +406,8 @@ int mx_answer_scan(const knot_pkt_t *pkt, const mx_scan_params_t *params,
 	memset(scan, 0, sizeof(*scan));
 	const knot_pktsection_t *answer = knot_pkt_section(pkt, KNOT_ANSWER);
 	mx_action_t *record = NULL;
+	// Once per answer, before anything of the exchanges is read.
+	uint64_t now = mx_verdict_cache_now(params->cache);
 	for (uint16_t i = 0; i < answer->count; i++) {
 		uint16_t rr_pos = answer->pos + i;
 		const knot_rrset_t *rr = &pkt->rr[rr_pos];
@@ -406,7 +422,7 @@ int mx_answer_scan(const knot_pkt_t *pkt, const mx_scan_params_t *params,
 		}
 		// Judged clean before, on the same data: the common answer, told
 		// without allocating anything.
-		cached_t cached = { 0 };
+		cached_t cached = { .now = now };
 		look_up_cached(params, rr, owner, owner_size, &cached);
 		if (cached.current && cached.verdict.count == 0) {
 			scan->clean++;

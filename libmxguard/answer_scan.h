@@ -107,8 +107,9 @@ typedef struct {
  * \brief Finds and judges the MX RRsets of the answer section.
  *
  * An RRset whose verdict the cache holds, made on the data knotd serves now
- * (compared with params->glue_equal), without violations, is only counted
- * (\a scan->clean); the others get an entry each in \a scan->rrsets.
+ * (compared with params->glue_equal, or so found within the cache's max
+ * age), without violations, is only counted (\a scan->clean); the others
+ * get an entry each in \a scan->rrsets.
  *
  * \return KNOT_EOK (\a scan->count and \a scan->clean may be 0), KNOT_ENOMEM, or KNOT_EMALF
  *         for an owner that cannot be read back from the wire.

@@ -51,6 +51,7 @@
 #define MX_CONF_NULL_MX_IMPLICIT  "\x10""null-mx-implicit"
 #define MX_CONF_NULL_MX_TTL       "\x0b""null-mx-ttl"
 #define MX_CONF_VERDICT_CACHE     "\x12""verdict-cache-size"
+#define MX_CONF_VERDICT_MAX_AGE   "\x0f""verdict-max-age"
 
 /*! The section a policy item refers to (knotd's DNSSEC policies). */
 #define MX_CONF_POLICY_SECTION    "\x06""policy"
@@ -68,6 +69,9 @@
 #define MX_CONF_VERDICT_CACHE_MIN   0
 #define MX_CONF_VERDICT_CACHE_MAX   1000000
 #define MX_CONF_VERDICT_CACHE_DEF   1024
+#define MX_CONF_VERDICT_MAX_AGE_MIN 0
+#define MX_CONF_VERDICT_MAX_AGE_MAX 3600
+#define MX_CONF_VERDICT_MAX_AGE_DEF 1
 
 /*! Values of dnssec-unsigned. */
 enum {
@@ -110,6 +114,9 @@ extern const yp_name_t *const mx_conf_kind_items[MX_KIND_COUNT];
 	                            MX_CONF_LOG_TABLE_SIZE_MAX, MX_CONF_LOG_TABLE_SIZE_DEF } }, \
 	{ MX_CONF_VERDICT_CACHE,    YP_TINT, YP_VINT = { MX_CONF_VERDICT_CACHE_MIN, \
 	                            MX_CONF_VERDICT_CACHE_MAX, MX_CONF_VERDICT_CACHE_DEF } }, \
+	{ MX_CONF_VERDICT_MAX_AGE,  YP_TINT, YP_VINT = { MX_CONF_VERDICT_MAX_AGE_MIN, \
+	                            MX_CONF_VERDICT_MAX_AGE_MAX, MX_CONF_VERDICT_MAX_AGE_DEF, \
+	                            YP_STIME } }, \
 	{ MX_CONF_DNSSEC_UNSIGNED,  YP_TOPT, YP_VOPT = { mx_conf_unsigned_values, \
 	                            MX_CONF_UNSIGNED_DENY } }, \
 	{ MX_CONF_NULL_MX,          YP_TSTR, YP_VNONE, YP_FMULTI }, \

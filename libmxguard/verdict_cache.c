@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <urcu.h>
 
@@ -25,6 +26,7 @@ typedef struct entry {
 	struct entry *next;  // RCU: readers follow it without a lock
 	uint64_t hash;
 	struct rcu_head rcu;
+	uint64_t read_at;    // when the extra was last read and found current
 	uint8_t zone_len;
 	uint8_t owner_len;
 	uint16_t rr_count;
@@ -57,6 +59,8 @@ struct mx_verdict_cache {
 	size_t max_buckets;
 	size_t hand;           // where eviction looks next
 	uint64_t seed;
+	uint64_t window;       // how long a read of the extra stands (0: never)
+	mx_clock_f clock;
 	atomic_size_t count;
 };
 
@@ -195,6 +199,53 @@ void mx_verdict_cache_free(mx_verdict_cache_t *cache)
 	free(cache);
 }
 
+static uint64_t coarse_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void mx_verdict_cache_set_max_age(mx_verdict_cache_t *cache, uint64_t max_age_ns,
+                                  mx_clock_f clock)
+{
+	if (cache == NULL) {
+		return;
+	}
+	uint64_t resolution = 0;
+	struct timespec res;
+	if (clock == NULL) {
+		// The coarse clock lags real time by up to one tick.
+		clock = coarse_ns;
+		resolution = (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0) ?
+		             (uint64_t)res.tv_sec * 1000000000 + res.tv_nsec : 1000000000;
+	}
+	cache->clock = clock;
+	cache->window = (max_age_ns > resolution) ? max_age_ns - resolution : 0;
+}
+
+uint64_t mx_verdict_cache_now(const mx_verdict_cache_t *cache)
+{
+	return (cache == NULL || cache->window == 0) ? 0 : cache->clock();
+}
+
+void mx_verdict_confirm(const mx_verdict_t *verdict, uint64_t now)
+{
+	// Any worker may: a time stored over a later one only shortens its life.
+	if (now != 0) {
+		__atomic_store_n(verdict->read_at, now, __ATOMIC_RELAXED);
+		READ_SIDE_END();
+	}
+}
+
+// Read less than the window before NOW (or after it, by another worker).
+static bool fresh(const mx_verdict_cache_t *cache, const entry_t *e, uint64_t now)
+{
+	uint64_t read_at = __atomic_load_n(&e->read_at, __ATOMIC_RELAXED);
+	return now != 0 && read_at != 0 && cache->window != 0 &&
+	       (now < read_at || now - read_at < cache->window);
+}
+
 bool mx_verdict_cache_find(mx_verdict_cache_t *cache, const mx_verdict_key_t *key,
                            mx_verdict_t *out)
 {
@@ -211,6 +262,8 @@ bool mx_verdict_cache_find(mx_verdict_cache_t *cache, const mx_verdict_key_t *ke
 			out->violations = e->violations;
 			out->extra = entry_extra(e);
 			out->extra_len = e->extra_len;
+			out->fresh = fresh(cache, e, key->now);
+			out->read_at = (uint64_t *)&e->read_at;
 			READ_SIDE_END();
 			return true;
 		}
@@ -294,6 +347,7 @@ static entry_t *entry_new(const sized_key_t *k, uint64_t hash,
 	}
 	e->next = NULL;
 	e->hash = hash;
+	e->read_at = key->now;
 	e->zone_len = k->zone_len;
 	e->owner_len = k->owner_len;
 	e->rr_count = key->rrs->count;

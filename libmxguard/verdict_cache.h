@@ -10,8 +10,12 @@
  * no-mail list of the instance, which never change in its lifetime, and on
  * what the key holds: the zone, the owner, the MX records and what is known
  * of each exchange (its addresses, or what a zone lookup found), byte for
- * byte. So a verdict can never outlive the data it was computed from: a
- * change of any of it is a different key. Nothing is copied to look a key
+ * byte. A verdict is only ever found for the very RRset it judged (zone,
+ * owner, records, compared byte for byte). What is known of the exchanges
+ * is compared too, but the cache may be told (mx_verdict_cache_set_max_age)
+ * that, once read and found equal, it stands for a bounded time without
+ * being read again: a change of it is then seen within that time, a change
+ * of the RRset on the next lookup. Nothing is copied to look a key
  * up: its owner is hashed (seeded, word by word) and all of it is compared
  * where it lies, the exchanges' part by the caller if it likes
  * (mx_verdict_cache_find). A hash table of bounded size that readers
@@ -38,6 +42,9 @@ typedef struct {
 	const mx_violation_t *violations;
 	const uint8_t *extra;        /*!< What it was judged on of the exchanges... */
 	size_t extra_len;            /*!< ...(the key's extra when it was stored). */
+	bool fresh;                  /*!< That was read within the cache's max age
+	                                  of the key's \a now: it need not be read again. */
+	uint64_t *read_at;           /*!< When it was last read (mx_verdict_confirm). */
 } mx_verdict_t;
 
 /*!
@@ -53,7 +60,12 @@ typedef struct {
 	                                  sees (its zone's name), left out of the hash. */
 	const uint8_t *extra;        /*!< What is known of their exchanges... */
 	size_t extra_len;            /*!< ...in any form equal exactly when it is. */
+	uint64_t now;                /*!< mx_verdict_cache_now() taken before that is
+	                                  read (0: no time, nothing found fresh). */
 } mx_verdict_key_t;
+
+/*! A monotonic clock in nanoseconds (never 0). */
+typedef uint64_t (*mx_clock_f)(void);
 
 /*! Longest key the cache takes (all of its parts); longer ones are judged every time. */
 #define MX_VERDICT_KEY_MAXLEN 4096
@@ -64,6 +76,32 @@ typedef struct {
  * \param seed  Seed of the keys' hashes (random: nobody can aim collisions).
  */
 mx_verdict_cache_t *mx_verdict_cache_new(size_t max_entries, uint64_t seed);
+
+/*!
+ * \brief Lets what is known of a verdict's exchanges, once read and found to
+ *        be what the verdict was made on, stand for at most \a max_age_ns
+ *        (0, the default: it is read for every lookup). Call before any
+ *        lookup.
+ *
+ * \param clock  The clock ages are measured with, NULL for the system's
+ *               monotonic coarse clock (its resolution is taken off the age,
+ *               so that the bound holds in real time).
+ */
+void mx_verdict_cache_set_max_age(mx_verdict_cache_t *cache, uint64_t max_age_ns,
+                                  mx_clock_f clock);
+
+/*!
+ * \brief The time for a key's \a now, to be taken before the exchanges'
+ *        data is read: 0 when the cache keeps no age (no clock read).
+ */
+uint64_t mx_verdict_cache_now(const mx_verdict_cache_t *cache);
+
+/*!
+ * \brief Records that the exchanges' data of a verdict found was read at
+ *        \a now (mx_verdict_cache_now() taken before reading it) and is what
+ *        the verdict was made on: it stands until the max age has passed.
+ */
+void mx_verdict_confirm(const mx_verdict_t *verdict, uint64_t now);
 
 /*! \brief Frees the cache; no reader may use it any more (call after a grace period). */
 void mx_verdict_cache_free(mx_verdict_cache_t *cache);
@@ -79,9 +117,10 @@ bool mx_verdict_cache_get(mx_verdict_cache_t *cache, const mx_verdict_key_t *key
 
 /*!
  * \brief The verdict stored for the RRset of a key (zone, owner, records),
- *        whatever the exchanges were: the caller compares \a out->extra
- *        with what it knows of them now, where that lies (no key to build
- *        on a hit). \a key->extra is not read.
+ *        whatever the exchanges were: unless \a out->fresh, the caller
+ *        compares \a out->extra with what it knows of them now, where that
+ *        lies (no key to build on a hit), and confirms it if equal.
+ *        \a key->extra is not read.
  *
  * \return true and \a out (valid until the read-side critical section ends),
  *         or false if none is stored.
@@ -96,7 +135,8 @@ bool mx_verdict_cache_find(mx_verdict_cache_t *cache, const mx_verdict_key_t *ke
 bool mx_verdict_made_on(const mx_verdict_t *verdict, const uint8_t *extra, size_t extra_len);
 
 /*!
- * \brief Stores a verdict (the violations are copied, their exchanges not).
+ * \brief Stores a verdict (the violations are copied, their exchanges not),
+ *        its exchanges' data read at \a key->now.
  *
  * A verdict of the same zone, owner and records with other \a extra is
  * replaced: that is what the exchanges were, and it is gone. Never blocks

@@ -260,6 +260,10 @@ static int mxguard_load(knotd_mod_t *mod)
 			ctx_free(ctx);
 			return KNOT_ENOMEM;
 		}
+		// The MX records stay exact; what is known of their exchanges
+		// may lag by this much (the module's page says why).
+		uint64_t max_age = knotd_conf_mod(mod, MX_CONF_VERDICT_MAX_AGE).single.integer;
+		mx_verdict_cache_set_max_age(ctx->verdicts, max_age * 1000000000, NULL);
 	}
 
 	ctx->scan = (mx_scan_params_t) {

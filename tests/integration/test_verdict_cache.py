@@ -1,12 +1,16 @@
 # mxguard: an MX policy module for the Knot DNS server.
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A cached verdict never outlives what it was made from.
+"""A cached verdict never outlives what it was made from by more than
+verdict-max-age.
 
-The verdict cache keys each verdict by the zone, the owner, the MX records
-and what is known of every exchange, byte for byte; the policy and no-mail
-lists belong to the instance, which a reload replaces. Each test serves an
-answer (so that its verdict is cached), changes one input the way operators
-do, and checks the very next query's verdict."""
+The verdict cache keeps each verdict under the zone, the owner, the MX
+records and what is known of every exchange, byte for byte; the policy and
+no-mail lists belong to the instance, which a reload replaces. The MX
+records are compared on every answer; what is known of the exchanges,
+once read and found the same, stands for verdict-max-age (default 1 s).
+Each test serves an answer (so that its verdict is cached), changes one
+input the way operators do, and checks the verdict: with the default once
+the bound has passed, with verdict-max-age 0 on the very next query."""
 
 import os
 import time
@@ -43,7 +47,10 @@ mod-mxguard:
     loopback: {loopback}
     log-interval: 0
     null-mx-file: {nomail}
-"""
+{max_age}"""
+
+# verdict-max-age's default: the lag the module allows (seconds).
+DEFAULT_MAX_AGE = 1
 
 UPDATE_ACL = "  - id: upd\n    address: 127.0.0.1\n    action: update\n"
 
@@ -57,7 +64,9 @@ ZONES = """  - domain: cache.test
 
 
 class Server:
-    def __init__(self, loopback="strip", nomail=""):
+    def __init__(self, loopback="strip", nomail="", max_age=None):
+        """max_age: verdict-max-age, None for the default (not written)."""
+        self.max_age = max_age
         self.knotd = Knotd("", zones=())
         self.nomail = os.path.join(self.knotd.dir, "no-mail.txt")
         self.write("no-mail.txt", nomail)
@@ -74,8 +83,12 @@ class Server:
         with open(os.path.join(self.knotd.zonedir, zone + ".zone"), "w") as f:
             f.write(text)
 
+    def module_conf(self, loopback):
+        line = "" if self.max_age is None else "    verdict-max-age: %d\n" % self.max_age
+        return MODULES.format(loopback=loopback, nomail=self.nomail, max_age=line)
+
     def configure(self, loopback):
-        text = conf(MODULES.format(loopback=loopback, nomail=self.nomail), ZONES)
+        text = conf(self.module_conf(loopback), ZONES)
         self.knotd.write_conf(text.replace("acl:\n", "acl:\n" + UPDATE_ACL, 1))
 
     def mx(self, name):
@@ -92,16 +105,23 @@ class Server:
             time.sleep(0.1)
         return got
 
-    def update(self, zone, name, addr):
+    def update(self, zone, name, addr, rdtype="A"):
         u = dns.update.Update(zone)
-        u.replace(name, 3600, "A", addr)
+        u.replace(name, 3600, rdtype, addr)
         r = dns.query.tcp(u, "127.0.0.1", port=self.knotd.port, timeout=5)
         assert r.rcode() == dns.rcode.NOERROR
 
+    def wait_out_max_age(self):
+        """What a verdict knows of the exchanges may lag a change by
+        verdict-max-age: the next query after it sees the change."""
+        age = DEFAULT_MAX_AGE if self.max_age is None else self.max_age
+        if age > 0:
+            time.sleep(age + 0.1)
 
-@pytest.fixture
-def server():
-    s = Server()
+
+@pytest.fixture(params=[None, 0], ids=["max-age-default", "max-age-0"])
+def server(request):
+    s = Server(max_age=request.param)
     yield s
     s.knotd.cleanup()
 
@@ -118,9 +138,12 @@ def test_cached_clean_verdict_then_zone_reload_same_serial(server):
 def test_ddns_update_of_the_exchange(server):
     assert server.mx("mail.cache.test.") == ["10 mx1.cache.test."]
     server.update("cache.test.", "mx1.cache.test.", "127.0.0.1")
-    # The very next query: the update is applied when its answer comes.
+    # The update is applied when its answer comes; with verdict-max-age 0
+    # the very next query sees it.
+    server.wait_out_max_age()
     assert server.mx("mail.cache.test.") == ["0 ."]
     server.update("cache.test.", "mx1.cache.test.", "93.184.215.14")
+    server.wait_out_max_age()
     assert server.mx("mail.cache.test.") == ["10 mx1.cache.test."]
 
 
@@ -128,12 +151,14 @@ def test_ddns_update_of_the_exchange(server):
 def test_change_in_the_zone_that_holds_the_exchange(server):
     assert server.mx("other.cache.test.") == ["10 mx.peer.test."]
     server.update("peer.test.", "mx.peer.test.", "127.0.0.1")
+    server.wait_out_max_age()
     assert server.mx("other.cache.test.") == ["0 ."]
 
 
 def test_reload_with_a_changed_policy_and_list(server):
     server.knotd.knotc("zone-reload", "cache.test")
     server.update("cache.test.", "mx1.cache.test.", "127.0.0.1")
+    server.wait_out_max_age()
     assert server.mx("mail.cache.test.") == ["0 ."]
     # Policy: loopback only logged now.
     server.configure("log")
@@ -149,7 +174,7 @@ def test_reload_with_a_changed_policy_and_list(server):
 def test_ixfr_from_a_primary(server):
     primary = server
     remote = "remote:\n  - id: primary\n    address: 127.0.0.1@%d\n\n" % primary.knotd.port
-    text = conf(MODULES.format(loopback="strip", nomail=primary.nomail),
+    text = conf(primary.module_conf("strip"),
                 "  - domain: cache.test\n    master: primary\n"
                 "    module: mod-mxguard/guard\n")
     secondary = Knotd(text.replace("acl:\n", remote + "acl:\n", 1), zones=())
@@ -172,3 +197,19 @@ def test_ixfr_from_a_primary(server):
         assert "IXFR, incoming" in secondary.log_text()
     finally:
         secondary.cleanup()
+
+
+def test_records_exact_whatever_the_max_age():
+    """Within verdict-max-age a change of an exchange's address may be seen
+    late (here a long bound, so that the test does not race it); a change of
+    the MX records is judged on the very next query."""
+    server = Server(max_age=60)
+    try:
+        assert server.mx("mail.cache.test.") == ["10 mx1.cache.test."]
+        server.update("cache.test.", "mx1.cache.test.", "127.0.0.1")
+        assert server.mx("mail.cache.test.") == ["10 mx1.cache.test."]
+        # Other records: judged with what the zone holds now.
+        server.update("cache.test.", "mail.cache.test.", "20 mx1", rdtype="MX")
+        assert server.mx("mail.cache.test.") == ["0 ."]
+    finally:
+        server.knotd.cleanup()

@@ -24,6 +24,7 @@ typedef struct {
 	mx_name_list_t *no_mail;
 	mx_scan_params_t params;
 	mx_glue_t glue[2];
+	unsigned glue_reads;  // glue_equal calls
 } fixture_t;
 
 // The glue "knotd holds": mx1 at 93.184.215.14, localhost at 127.0.0.1.
@@ -51,6 +52,7 @@ static int glue_key(const knot_rrset_t *rr, uint8_t *buf, size_t max, void *ctx)
 
 static bool glue_equal(const knot_rrset_t *rr, const uint8_t *key, size_t len, void *ctx)
 {
+	((fixture_t *)ctx)->glue_reads++;
 	uint8_t now[2 * sizeof(mx_glue_t)];
 	int n = glue_key(rr, now, sizeof(now), ctx);
 	return n >= 0 && (size_t)n == len && memcmp(now, key, len) == 0;
@@ -439,6 +441,83 @@ static void test_clean_cached_counted_only(void **state)
 	mx_verdict_cache_free(f->params.cache);
 }
 
+static uint64_t clock_now;
+
+static uint64_t test_clock(void)
+{
+	return clock_now;
+}
+
+// With a max age, the glue found current stands that long unread; a change
+// of it is seen once it has passed. The MX records are compared always.
+static void test_max_age(void **state)
+{
+	fixture_t *f = *state;
+	f->params.cache = mx_verdict_cache_new(8, 1);
+	mx_verdict_cache_set_max_age(f->params.cache, 500, test_clock);
+	f->params.glue_key = glue_key;
+	f->params.glue_equal = glue_equal;
+	start(f, "mail.example.");
+	knot_rrset_t *mx = put(f, "mail.example.", KNOT_RRTYPE_MX, 0);
+	test_add_mx(&mx->rrs, 10, "mx1.example.");
+	commit(f, mx, KNOT_COMPR_HINT_QNAME);
+
+	rcu_read_lock();
+	mx_scan_t scan;
+	clock_now = 1000;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(scan.count, 1);
+	clock_now = 1400;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(scan.clean, 1);
+	assert_int_equal(f->glue_reads, 0);  // judged at 1000: not read again
+
+	// mx1 now resolves to loopback: not seen within the max age...
+	f->glue[0].addr = test_addr("127.0.0.2");
+	clock_now = 1499;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(scan.clean, 1);
+	assert_int_equal(f->glue_reads, 0);
+	// ...seen once it has passed.
+	clock_now = 1500;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(f->glue_reads, 1);
+	assert_int_equal(scan.clean, 0);
+	assert_int_equal(scan.count, 1);
+	assert_false(scan.rrsets[0].cached);
+	assert_int_equal(scan.violations[0].kind, MX_KIND_LOOPBACK);
+	// That verdict, read at 1500, stands until 2000; read and found the
+	// same then, until 2500.
+	clock_now = 1999;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_true(scan.rrsets[0].cached);
+	assert_int_equal(f->glue_reads, 1);
+	clock_now = 2000;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_true(scan.rrsets[0].cached);
+	assert_int_equal(f->glue_reads, 2);
+	clock_now = 2499;
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_true(scan.rrsets[0].cached);
+	assert_int_equal(f->glue_reads, 2);
+	rcu_read_unlock();
+
+	// Other records at the same owner: judged at once, whatever the age.
+	knot_pkt_free(f->resp);
+	knot_pkt_free(f->query);
+	start(f, "mail.example.");
+	knot_rrset_t *mx2 = put(f, "mail.example.", KNOT_RRTYPE_MX, 0);
+	test_add_mx(&mx2->rrs, 20, "mx1.example.");
+	commit(f, mx2, KNOT_COMPR_HINT_QNAME);
+	rcu_read_lock();
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(scan.count, 1);
+	assert_false(scan.rrsets[0].cached);
+	assert_int_equal(scan.violations[0].kind, MX_KIND_LOOPBACK);
+	rcu_read_unlock();
+	mx_verdict_cache_free(f->params.cache);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +533,7 @@ int main(void)
 		T(test_each_rrset_judged),
 		T(test_verdict_cached),
 		T(test_clean_cached_counted_only),
+		T(test_max_age),
 	};
 	rcu_register_thread();
 	int ret = cmocka_run_group_tests(tests, NULL, NULL);

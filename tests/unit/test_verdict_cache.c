@@ -271,6 +271,98 @@ static void test_grows_and_evicts(void **state)
 	mx_verdict_cache_free(cache);
 }
 
+// A clock the tests set.
+static uint64_t test_now;
+
+static uint64_t test_clock(void)
+{
+	return test_now;
+}
+
+// What is known of the exchanges, read at some time and found current,
+// stands for the max age after that time, no longer; never without a max
+// age, never for a lookup without a time.
+static void test_max_age(void **state)
+{
+	mx_verdict_cache_t *cache = mx_verdict_cache_new(16, 1);
+	test_key_t *k = key_new("example.", "a.example.", "mx.example.", "glue A");
+	mx_verdict_t v;
+	rcu_read_lock();
+	assert_int_equal(mx_verdict_cache_now(cache), 0);  // no max age: no clock
+	k->key.now = 1000;
+	mx_verdict_cache_put(cache, &k->key, NULL, 0);
+	k->key.now = 1001;
+	assert_true(mx_verdict_cache_find(cache, &k->key, &v));
+	assert_false(v.fresh);
+
+	mx_verdict_cache_set_max_age(cache, 500, test_clock);
+	test_now = 1400;
+	assert_int_equal(mx_verdict_cache_now(cache), 1400);
+	k->key.now = 1499;
+	assert_true(mx_verdict_cache_find(cache, &k->key, &v));
+	assert_true(v.fresh);
+	k->key.now = 1500;  // read 500 ago: read again
+	assert_true(mx_verdict_cache_find(cache, &k->key, &v));
+	assert_false(v.fresh);
+	// Read again and found current: another max age from then.
+	mx_verdict_confirm(&v, 1500);
+	k->key.now = 1999;
+	assert_true(mx_verdict_cache_find(cache, &k->key, &v));
+	assert_true(v.fresh);
+	// Confirmed by a worker that read it after this lookup's time.
+	mx_verdict_confirm(&v, 2100);
+	k->key.now = 2050;
+	assert_true(mx_verdict_cache_find(cache, &k->key, &v));
+	assert_true(v.fresh);
+	k->key.now = 0;
+	assert_true(mx_verdict_cache_find(cache, &k->key, &v));
+	assert_false(v.fresh);
+	// Another RRset (owner, records) is never found, fresh or not.
+	test_key_t *other = key_new("example.", "a.example.", "mx2.example.", "glue A");
+	other->key.now = 2100;
+	assert_false(mx_verdict_cache_find(cache, &other->key, &v));
+	// Stored with the time it was read at: fresh; without a time: never.
+	mx_verdict_cache_put(cache, &other->key, NULL, 0);
+	other->key.now = 2101;
+	assert_true(mx_verdict_cache_find(cache, &other->key, &v));
+	assert_true(v.fresh);
+	other->key.now = 0;
+	mx_verdict_cache_put(cache, &other->key, NULL, 0);
+	other->key.now = 2101;
+	assert_true(mx_verdict_cache_find(cache, &other->key, &v));
+	assert_false(v.fresh);
+	rcu_read_unlock();
+	key_free(k);
+	key_free(other);
+	mx_verdict_cache_free(cache);
+}
+
+// The system's clock: the bound less its resolution, and 0 is no max age.
+static void test_max_age_system_clock(void **state)
+{
+	mx_verdict_cache_t *cache = mx_verdict_cache_new(16, 1);
+	mx_verdict_cache_set_max_age(cache, 0, NULL);
+	assert_int_equal(mx_verdict_cache_now(cache), 0);
+	mx_verdict_cache_set_max_age(cache, 1000000000, NULL);
+	uint64_t a = mx_verdict_cache_now(cache);
+	uint64_t b = mx_verdict_cache_now(cache);
+	assert_true(a != 0 && b >= a);
+	test_key_t *k = key_new("example.", "a.example.", "mx.example.", "glue A");
+	mx_verdict_t v;
+	rcu_read_lock();
+	k->key.now = a;
+	mx_verdict_cache_put(cache, &k->key, NULL, 0);
+	k->key.now = b;
+	assert_true(mx_verdict_cache_find(cache, &k->key, &v));
+	assert_true(v.fresh);
+	k->key.now = a + 1000000000;
+	assert_true(mx_verdict_cache_find(cache, &k->key, &v));
+	assert_false(v.fresh);
+	rcu_read_unlock();
+	key_free(k);
+	mx_verdict_cache_free(cache);
+}
+
 // Workers storing and finding verdicts at once (growth, eviction and
 // replacement under readers): a verdict found is always its key's.
 typedef struct {
@@ -487,6 +579,8 @@ int main(void)
 		cmocka_unit_test(test_bounded),
 		cmocka_unit_test(test_long_key_not_kept),
 		cmocka_unit_test(test_grows_and_evicts),
+		cmocka_unit_test(test_max_age),
+		cmocka_unit_test(test_max_age_system_clock),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_bytes_equal),
 		cmocka_unit_test(test_lower8),
