@@ -2,9 +2,11 @@
  *  SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <libknot/errcode.h>
 #include <libknot/rdataset.h>
 #include <libknot/rrtype/rdname.h>
@@ -18,17 +20,7 @@
 #include "zone_index.h"
 #include "zone_load.h"
 
-// Findings of the checker alone, not kinds of the module.
-enum {
-	EXTRA_NULL_MX_MISSING = MX_KIND_COUNT,
-	EXTRA_IMPLICIT_MX,
-	ALL_KINDS
-};
-
-static const char *extra_names[] = {
-	[EXTRA_NULL_MX_MISSING - MX_KIND_COUNT] = "null-mx-missing",
-	[EXTRA_IMPLICIT_MX - MX_KIND_COUNT] = "implicit-mx",
-};
+_Static_assert(CHECK_KIND_COUNT <= 32, "kinds are bits of fail_rule_t");
 
 // One zone being checked.
 typedef struct {
@@ -37,13 +29,15 @@ typedef struct {
 	const policy_instance_t *instance;  // NULL without -c.
 	mx_name_list_t *no_mail;   // The instance's list, or NULL.
 	bool implicit;
-	unsigned fail_on;
+	unsigned threshold;        // Findings at or above it fail (--fail-on)...
+	bool by_default;           // ...unless the server answers them by design.
 	zone_index_t *idx;
 	char zone_txt[KNOT_DNAME_TXT_MAXLEN + 1];
 	const zone_node_t *node;   // The MX RRset's owner.
 	const uint32_t *rr_line;   // Line and file of each record of the RRset.
 	const uint16_t *rr_file;
-	unsigned count[ALL_KINDS];
+	const char *catalog;       // A member's catalog zone, or NULL.
+	unsigned count[CHECK_KIND_COUNT];
 	unsigned findings;
 	unsigned notes;
 	unsigned failing;
@@ -51,7 +45,7 @@ typedef struct {
 	unsigned skipped;
 } run_t;
 
-static void print_json_string(const char *text)
+void json_string(const char *text)
 {
 	putchar('"');
 	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
@@ -67,10 +61,33 @@ static void print_json_string(const char *text)
 	putchar('"');
 }
 
-static void json_key(const char *key, const char *value, bool first)
+void json_key(const char *key, const char *value, bool first)
 {
 	printf("%s\"%s\": ", first ? "{" : ", ", key);
-	print_json_string(value);
+	json_string(value);
+}
+
+void report_error(const check_options_t *opt, const char *file, uint64_t line,
+                  const char *zone, const char *reason, const char *text)
+{
+	if (line > 0) {
+		fprintf(stderr, "%s:%llu: error: %s\n", file, (unsigned long long)line, text);
+	} else {
+		fprintf(stderr, "%s: error: %s\n", file, text);
+	}
+	if (!opt->json) {
+		return;
+	}
+	json_key("file", file, true);
+	if (line > 0) {
+		printf(", \"line\": %llu", (unsigned long long)line);
+	}
+	if (zone != NULL) {
+		json_key("zone", zone, false);
+	}
+	json_key("error", text, false);
+	json_key("reason", reason, false);
+	printf("}\n");
 }
 
 static const char *name_txt(const knot_dname_t *name, char *buf)
@@ -81,11 +98,33 @@ static const char *name_txt(const knot_dname_t *name, char *buf)
 	return buf;
 }
 
+/*
+ * Whether a finding fails the run. By default, the names the server answers
+ * with a null MX by design do not: the names of a no-mail list (the
+ * instance's null-mx items, or --no-mail standing for them) and, under
+ * null-mx-implicit, the names with addresses and no MX.
+ */
+static bool fails(const run_t *run, unsigned kind, mx_action_t action)
+{
+	const fail_rule_t *rule = &run->opt->fail_on;
+	if (rule->include & (1u << kind)) {
+		return true;
+	}
+	if (rule->exclude & (1u << kind)) {
+		return false;
+	}
+	if (run->by_default && (kind == CHECK_NULL_MX_MISSING ||
+	    (kind == CHECK_IMPLICIT_MX && action == MX_ACTION_NULL_MX))) {
+		return false;
+	}
+	return action >= run->threshold;
+}
+
 static void count_finding(run_t *run, unsigned kind, mx_action_t action)
 {
 	run->count[kind]++;
 	run->findings++;
-	if (action >= run->fail_on) {
+	if (fails(run, kind, action)) {
 		run->failing++;
 	}
 }
@@ -155,7 +194,7 @@ static void on_violation(const mx_violation_t *v, void *ctx)
 static void report_name(run_t *run, unsigned kind, const zone_node_t *node,
                         uint16_t file, uint32_t line, mx_action_t action)
 {
-	const char *kind_name = extra_names[kind - MX_KIND_COUNT];
+	const char *kind_name = check_kind_name(kind);
 	count_finding(run, kind, action);
 
 	char name[KNOT_DNAME_TXT_MAXLEN + 1];
@@ -321,14 +360,20 @@ static void print_summary(const run_t *run, const char *path, size_t records)
 		if (ref[0] != '\0') {
 			json_key("module", ref, false);
 		}
+		if (run->catalog != NULL) {
+			json_key("catalog", run->catalog, false);
+		}
 		printf(", \"records\": %zu, \"rrsets\": %u, \"not_served\": %u, "
-		       "\"findings\": %u, \"notes\": %u}\n", records, run->rrsets,
-		       run->skipped, run->findings, run->notes);
+		       "\"findings\": %u, \"failing\": %u, \"notes\": %u}\n", records,
+		       run->rrsets, run->skipped, run->findings, run->failing, run->notes);
 		return;
 	}
 	fprintf(stderr, "%s: zone %s", path, run->zone_txt);
 	if (ref[0] != '\0') {
 		fprintf(stderr, ", module %s", ref);
+	}
+	if (run->catalog != NULL) {
+		fprintf(stderr, ", catalog %s", run->catalog);
 	}
 	fprintf(stderr, ": %zu records, %u MX RRsets checked", records, run->rrsets);
 	if (run->skipped > 0) {
@@ -337,16 +382,18 @@ static void print_summary(const run_t *run, const char *path, size_t records)
 	}
 	fprintf(stderr, ", %u finding%s", run->findings, run->findings == 1 ? "" : "s");
 	const char *sep = " (";
-	for (unsigned k = 0; k < ALL_KINDS; k++) {
+	for (unsigned k = 0; k < CHECK_KIND_COUNT; k++) {
 		if (run->count[k] == 0) {
 			continue;
 		}
-		fprintf(stderr, "%s%s %u", sep,
-		        k < MX_KIND_COUNT ? mx_kind_name(k) : extra_names[k - MX_KIND_COUNT],
-		        run->count[k]);
+		fprintf(stderr, "%s%s %u", sep, check_kind_name(k), run->count[k]);
 		sep = ", ";
 	}
 	fprintf(stderr, "%s", sep[0] == ',' ? ")" : "");
+	// Only when --fail-on (or its default) leaves some out.
+	if (run->failing < run->findings) {
+		fprintf(stderr, ", %u failing", run->failing);
+	}
 	if (run->notes > 0) {
 		fprintf(stderr, ", %u note%s for knotd %u.%u", run->notes,
 		        run->notes == 1 ? "" : "s", run->opt->knot_series >> 8,
@@ -383,39 +430,113 @@ static bool policy_rewrites(const mx_policy_t *policy)
 	return false;
 }
 
-// Checks one zone file; returns its exit status.
-int check_zone_file(const check_options_t *opt, const char *path,
-                    const knot_dname_t *origin, const policy_instance_t *instance)
+void load_msg(void *ctx, zone_msg_level_t level, const char *file, uint64_t line,
+              const char *text)
 {
+	load_msgs_t *msgs = ctx;
+	const char *what = (level == ZONE_MSG_ERROR) ? "error" : "warning";
+	if (line > 0) {
+		fprintf(stderr, "%s:%llu: %s: %s\n", file, (unsigned long long)line, what, text);
+	} else {
+		fprintf(stderr, "%s: %s: %s\n", file, what, text);
+	}
+	if (!msgs->opt->json || level != ZONE_MSG_ERROR) {
+		return;
+	}
+	void *grown = realloc(msgs->errors, (msgs->count + 1) * sizeof(*msgs->errors));
+	if (grown == NULL) {
+		msgs->failed = true;
+		return;
+	}
+	msgs->errors = grown;
+	msgs->errors[msgs->count].file = strdup(file);
+	msgs->errors[msgs->count].line = line;
+	msgs->errors[msgs->count].text = strdup(text);
+	msgs->count++;
+}
+
+void load_msgs_finish(load_msgs_t *msgs, const char *path, const char *zone, int ret)
+{
+	if (ret == KNOT_ENOMEM || msgs->failed) {
+		report_error(msgs->opt, path, 0, zone, "unreadable", "out of memory");
+	}
+	const char *reason = (ret == KNOT_EFILE) ? "unreadable" : "invalid";
+	for (size_t i = 0; i < msgs->count; i++) {
+		const char *file = msgs->errors[i].file;
+		const char *text = msgs->errors[i].text;
+		if (file == NULL || text == NULL) {
+			continue;
+		}
+		json_key("file", file, true);
+		if (msgs->errors[i].line > 0) {
+			printf(", \"line\": %llu", (unsigned long long)msgs->errors[i].line);
+		}
+		if (zone != NULL) {
+			json_key("zone", zone, false);
+		}
+		json_key("error", text, false);
+		json_key("reason", reason, false);
+		printf("}\n");
+	}
+	for (size_t i = 0; i < msgs->count; i++) {
+		free(msgs->errors[i].file);
+		free(msgs->errors[i].text);
+	}
+	free(msgs->errors);
+}
+
+// A zone of the configuration whose file is not there yet: not checked.
+static bool missing(const check_options_t *opt, const zone_job_t *job, const char *zone)
+{
+	if (!job->served || access(job->path, F_OK) == 0 || errno != ENOENT) {
+		return false;
+	}
+	char text[KNOT_DNAME_TXT_MAXLEN + 128];
+	snprintf(text, sizeof(text), "zone %s not checked: %s", zone, strerror(ENOENT));
+	report_error(opt, job->path, 0, zone, "missing", text);
+	return true;
+}
+
+int check_zone_file(const check_options_t *opt, const zone_job_t *job)
+{
+	const char *path = job->path;
+	char given[KNOT_DNAME_TXT_MAXLEN + 1];
+	const char *zone = (job->origin != NULL) ? name_txt(job->origin, given) : NULL;
+	if (zone != NULL && missing(opt, job, zone)) {
+		return EXIT_UNCHECKED;
+	}
 	zone_index_t *idx = zone_index_new();
 	if (idx == NULL) {
-		fprintf(stderr, "%s: error: out of memory\n", path);
+		report_error(opt, path, 0, zone, "unreadable", "out of memory");
 		return EXIT_TROUBLE;
 	}
 	size_t records = 0;
-	int ret = zone_load(idx, path, origin, stderr, &records);
+	load_msgs_t msgs = { .opt = opt };
+	int ret = zone_load_msg(idx, path, job->origin, load_msg, &msgs, &records);
+	load_msgs_finish(&msgs, path, zone, ret);
 	if (ret != KNOT_EOK) {
-		if (ret == KNOT_ENOMEM) {
-			fprintf(stderr, "%s: error: out of memory\n", path);
-		}
 		zone_index_free(idx);
 		return EXIT_TROUBLE;
 	}
 
-	run_t run = { .opt = opt, .idx = idx, .implicit = opt->implicit };
+	run_t run = { .opt = opt, .idx = idx, .implicit = opt->implicit,
+	              .catalog = job->catalog };
 	name_txt(zone_index_apex(idx), run.zone_txt);
 	mx_policy_t fallback;
 	mx_policy_init(&fallback, MX_ACTION_LOG);
-	run.instance = (instance != NULL) ? instance : zone_instance(opt, run.zone_txt);
+	run.instance = job->instance ? job->instance : zone_instance(opt, run.zone_txt);
 	run.policy = (run.instance != NULL) ? &run.instance->policy : &fallback;
 	if (run.instance != NULL) {
 		run.no_mail = run.instance->no_mail;
 		run.implicit = run.implicit || run.instance->implicit;
 	}
-	// By default, fail on what the server would change, else on anything.
-	run.fail_on = opt->fail_on;
-	if (run.fail_on == FAIL_UNSET) {
-		run.fail_on = policy_rewrites(run.policy) ? MX_ACTION_STRIP : MX_ACTION_LOG;
+	// By default, fail on what the server would change, else on anything;
+	// with kinds only, on those kinds only.
+	run.threshold = opt->fail_on.threshold;
+	if (run.threshold == FAIL_UNSET) {
+		run.by_default = opt->fail_on.include == 0;
+		run.threshold = !run.by_default ? FAIL_NEVER :
+		                policy_rewrites(run.policy) ? MX_ACTION_STRIP : MX_ACTION_LOG;
 	}
 
 	int status = EXIT_CLEAN;
@@ -443,20 +564,20 @@ int check_zone_file(const check_options_t *opt, const char *path,
 			status = EXIT_TROUBLE;
 			break;
 		}
-		// The server answers a name of its own list with a null MX; a name
-		// of --no-mail is only reported.
+		// The server answers a name of its own list with a null MX (action
+		// null-mx); a name of --no-mail stands for such a list (action log).
 		bool served_list = run.no_mail != NULL &&
 		                   mx_name_list_match(run.no_mail, node->name);
 		if (!(node->flags & (ZONE_NULL_MX | ZONE_HAS_CNAME)) && (served_list ||
 		    (opt->no_mail != NULL && mx_name_list_match(opt->no_mail, node->name)))) {
-			report_name(&run, EXTRA_NULL_MX_MISSING, node, node->file, node->line,
+			report_name(&run, CHECK_NULL_MX_MISSING, node, node->file, node->line,
 			            served_list ? MX_ACTION_NULL_MX : MX_ACTION_LOG);
 		}
 		if (run.implicit && (node->flags & ZONE_HAS_ADDR) &&
 		    !(node->flags & ZONE_HAS_MX)) {
 			const zone_addr_t *addr = zone_index_addr(idx, node->addr_head);
 			bool served = run.instance != NULL && run.instance->implicit;
-			report_name(&run, EXTRA_IMPLICIT_MX, node, addr->file, addr->line,
+			report_name(&run, CHECK_IMPLICIT_MX, node, addr->file, addr->line,
 			            served ? MX_ACTION_NULL_MX : MX_ACTION_LOG);
 		}
 	}

@@ -16,6 +16,7 @@
 #include <libknot/version.h>
 
 #include "config.h"
+#include "check_conf.h"
 #include "check_zone.h"
 #include "config_rules.h"
 #include "name_list.h"
@@ -31,32 +32,6 @@
 #define TXT(x) TXT_(x)
 #define KNOT_BUILT_TXT TXT(KNOT_VERSION_MAJOR) "." TXT(KNOT_VERSION_MINOR)
 
-// With -c and no zone file: every zone knotd serves with an mxguard instance.
-static int check_conf_zones(const check_options_t *opt, const char *config)
-{
-	if (opt->conf->zone_count == 0) {
-		fprintf(stderr, PROGRAM ": %s: no zone is served with " MX_CONF_SECTION "\n",
-		        config);
-		return EXIT_TROUBLE;
-	}
-	int status = EXIT_CLEAN;
-	for (size_t i = 0; i < opt->conf->zone_count; i++) {
-		const policy_zone_t *zone = &opt->conf->zones[i];
-		knot_dname_t *origin = knot_dname_from_str_alloc(zone->domain);
-		if (origin == NULL) {
-			fprintf(stderr, PROGRAM ": invalid zone '%s'\n", zone->domain);
-			status = EXIT_TROUBLE;
-			continue;
-		}
-		knot_dname_to_lower(origin);
-		const policy_instance_t *inst = opt->instance ? opt->instance : zone->instance;
-		int ret = check_zone_file(opt, zone->file, origin, inst);
-		free(origin);
-		status = (ret > status) ? ret : status;
-	}
-	return status;
-}
-
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -71,13 +46,20 @@ static void usage(FILE *out)
 "  -c, --config FILE        check a knot.conf as knotd does, use its policies\n"
 "      --module-id ID       instance to use: ID, mod-mxguard/ID or mod-mxguard\n"
 "                           (default: the zone's, else 'default', else defaults)\n"
-"      --no-mail NAME       NAME (or *.PARENT) must carry a null MX\n"
+"      --no-mail NAME       a no-mail NAME (or *.PARENT), as in null-mx\n"
 "      --no-mail-file FILE  a list of such names, one a line\n"
 "      --implicit           report names with A/AAAA and no MX\n"
 "      --format text|json   output form (default: text)\n"
-"      --fail-on ACTION     exit 1 on findings whose action is at least\n"
-"                           log, strip or null-mx; or never\n"
-"                           (default: strip when the policy strips, else log)\n"
+"      --fail-on LIST       exit 1 on findings whose action is at least ACTION\n"
+"                           (log, strip, null-mx), of a KIND listed, not of a\n"
+"                           -KIND listed; or never. Default: strip when the\n"
+"                           policy strips, else log, but not null-mx-missing\n"
+"                           nor null-mx-implicit's implicit-mx (the server\n"
+"                           answers those names with a null MX itself)\n"
+"                           KINDs: ip-literal, loopback, special-address,\n"
+"                           missing-address, null-mx-conflict, self-exchange,\n"
+"                           provider-mix, cname-exchange, null-mx-missing,\n"
+"                           implicit-mx\n"
 "      --knot-version MAJOR.MINOR\n"
 "                           the knotd to predict: on 3.2 and 3.3, notes say\n"
 "                           what it logs where it sees less (default: "
@@ -86,7 +68,9 @@ static void usage(FILE *out)
 "  -h, --help               this help\n"
 "  -V, --version            the version\n"
 "\n"
-"Exit status: 0 clean, 1 findings at or above --fail-on, 2 bad input or usage.\n"
+"Exit status: 0 clean, 1 findings --fail-on fails on, 2 bad input or usage,\n"
+"3 (-c) zones served with the module not checked (no zone file yet, catalog\n"
+"members); 2 wins over 1, 1 over 3.\n"
 "See mxguard-check(1).\n");
 }
 
@@ -174,7 +158,8 @@ int main(int argc, char **argv)
 		{ NULL }
 	};
 
-	check_options_t opt = { .fail_on = FAIL_UNSET, .knot_series = KNOT_SERIES_BUILT };
+	check_options_t opt = { .fail_on = { .threshold = FAIL_UNSET },
+	                        .knot_series = KNOT_SERIES_BUILT };
 	const char *config = NULL;
 	const char *module_id = NULL;
 	knot_dname_t *origin = NULL;
@@ -219,21 +204,11 @@ int main(int argc, char **argv)
 			}
 			break;
 		case OPT_FAIL_ON: {
-			unsigned level = FAIL_UNSET;
-			if (strcmp(optarg, "never") == 0) {
-				level = FAIL_NEVER;
-			}
-			for (unsigned a = MX_ACTION_LOG; a < MX_ACTION_COUNT; a++) {
-				if (strcmp(optarg, mx_action_name(a)) == 0) {
-					level = a;
-				}
-			}
-			if (level == FAIL_UNSET) {
-				status = usage_error("invalid --fail-on '%s' (log, strip, "
-				                     "null-mx or never)", optarg);
+			char why[128];
+			if (!fail_rule_parse(&opt.fail_on, optarg, why, sizeof(why))) {
+				status = usage_error("invalid --fail-on '%s': %s", optarg, why);
 				goto done;
 			}
-			opt.fail_on = level;
 			break;
 		}
 		case OPT_KNOT_VERSION:
@@ -270,7 +245,7 @@ int main(int argc, char **argv)
 
 	if (config != NULL) {
 		char err[1024];
-		if (policy_conf_load(&conf, config, err, sizeof(err)) != KNOT_EOK) {
+		if (policy_conf_load(&conf, config, err, sizeof(err), stderr) != KNOT_EOK) {
 			fprintf(stderr, PROGRAM ": %s\n", err);
 			goto done;
 		}
@@ -290,10 +265,8 @@ int main(int argc, char **argv)
 		status = EXIT_CLEAN;
 	}
 	for (int i = optind; i < argc; i++) {
-		int ret = check_zone_file(&opt, argv[i], opt.origin, NULL);
-		if (ret > status) {
-			status = ret;
-		}
+		zone_job_t job = { .path = argv[i], .origin = opt.origin };
+		status = exit_status_merge(status, check_zone_file(&opt, &job));
 	}
 	if (fflush(stdout) != 0) {
 		status = EXIT_TROUBLE;

@@ -11,16 +11,22 @@
  * "config, file 'F', line N, item 'I', value 'V' (REASON)" for an item,
  * "config, file 'F', line N, section 'mod-mxguard[ID]' (REASON)" for a
  * section. Other sections are read only for what concerns the module: the
- * ids of policy sections, and the templates and zones that use mxguard.
+ * ids of policy sections, and the templates and zones (conf_zones.c).
+ * include items are followed as knotd follows them: a path or a glob(3)
+ * pattern, relative to the directory of the file that holds it, matches
+ * read in sorted order at the place of the item.
  */
 
 #include <errno.h>
+#include <glob.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <libknot/dname.h>
 #include <libknot/errcode.h>
@@ -29,13 +35,13 @@
 #include <libknot/yparser/ypschema.h>
 #include <libknot/yparser/yptrafo.h>
 
+#include "conf_reader.h"
 #include "config_rules.h"
 #include "policy_conf.h"
-#include "zone_file_name.h"
 
-// knotd's zone file storage when none is configured (Debian's STORAGE_DIR).
-#define DEFAULT_STORAGE "/var/lib/knot"
-#define DEFAULT_FILE "%s.zone"
+// Nested includes knotd follows: MAX_INCLUDE_DEPTH of its conf/tools.c,
+// which refuses the include once more than that many are open.
+#define MAX_INCLUDE_DEPTH 5
 
 static const yp_item_t section_items[] = {
 	{ MX_CONF_ID,           YP_TSTR, YP_VNONE },
@@ -56,51 +62,12 @@ static const yp_item_t schema_src[] = {
 	{ NULL }
 };
 
-// What a zone or a template says of the module and its zone file.
-typedef struct {
-	char *id;            // Template id, or zone domain.
-	char *tpl;           // A zone's template.
-	char *file;
-	char *storage;
-	char **modules;      // mxguard references (others are not kept).
-	size_t module_count;
-	bool has_modules;    // A module item, of any module.
-	char *global;        // A template's global mxguard reference.
-	size_t global_line;
-} zone_conf_t;
-
-// The values of the section being read.
-typedef struct {
-	policy_instance_t *inst;
-	char **names;        // null-mx values.
-	size_t name_count;
-	char *file;          // null-mx-file, NULL when absent.
-	char **allow;        // allow-address values as written.
-	size_t allow_count;
-} section_t;
-
-typedef struct {
-	policy_conf_t *conf;
-	const char *path;
-	char *err;
-	size_t err_len;
-	yp_parser_t *yp;
-	section_t sec;
-	char **policies;     // Ids of policy sections.
-	size_t policy_count;
-	zone_conf_t *tpls;
-	size_t tpl_count;
-	zone_conf_t *zones;
-	size_t zone_count;
-	zone_conf_t *cur;    // The template or zone being read.
-} reader_t;
-
 static int yp_name_cmp(const yp_name_t *a, const yp_name_t *b)
 {
 	return (a[0] == b[0]) ? memcmp(a + 1, b + 1, a[0]) : 1;
 }
 
-static bool push_str(char ***items, size_t *count, const char *value)
+bool conf_push_str(char ***items, size_t *count, const char *value)
 {
 	char **grown = realloc(*items, (*count + 1) * sizeof(*grown));
 	if (grown == NULL) {
@@ -114,7 +81,7 @@ static bool push_str(char ***items, size_t *count, const char *value)
 	return true;
 }
 
-static void free_strs(char **items, size_t count)
+void conf_free_strs(char **items, size_t count)
 {
 	for (size_t i = 0; i < count; i++) {
 		free(items[i]);
@@ -122,15 +89,14 @@ static void free_strs(char **items, size_t count)
 	free(items);
 }
 
-static bool set_str(char **dst, const char *value)
+bool conf_set_str(char **dst, const char *value)
 {
 	free(*dst);
 	*dst = strdup(value);
 	return *dst != NULL;
 }
 
-__attribute__((format(printf, 3, 4)))
-static int fail(reader_t *r, int ret, const char *fmt, ...)
+int reader_fail(reader_t *r, int ret, const char *fmt, ...)
 {
 	int len = snprintf(r->err, r->err_len, "config, file '%s', ", r->path);
 	if (len >= 0 && (size_t)len < r->err_len) {
@@ -142,16 +108,15 @@ static int fail(reader_t *r, int ret, const char *fmt, ...)
 	return ret;
 }
 
-// An error of the current item, in knotd's words.
-static int fail_item(reader_t *r, int ret, const char *reason)
+int reader_fail_item(reader_t *r, int ret, const char *reason)
 {
 	const yp_parser_t *yp = r->yp;
 	if (yp->data_len > 0) {
-		return fail(r, ret, "line %zu, item '%s', value '%.*s' (%s)", yp->line_count,
+		return reader_fail(r, ret, "line %zu, item '%s', value '%.*s' (%s)", yp->line_count,
 		            yp->key, (int)yp->data_len, yp->data,
 		            reason ? reason : knot_strerror(ret));
 	}
-	return fail(r, ret, "line %zu, item '%s' (%s)", yp->line_count, yp->key,
+	return reader_fail(r, ret, "line %zu, item '%s' (%s)", yp->line_count, yp->key,
 	            reason ? reason : knot_strerror(ret));
 }
 
@@ -175,8 +140,8 @@ static void instance_init(policy_instance_t *inst)
 
 static void section_reset(section_t *sec)
 {
-	free_strs(sec->names, sec->name_count);
-	free_strs(sec->allow, sec->allow_count);
+	conf_free_strs(sec->names, sec->name_count);
+	conf_free_strs(sec->allow, sec->allow_count);
 	free(sec->file);
 	memset(sec, 0, sizeof(*sec));
 }
@@ -222,7 +187,7 @@ static int finish_section(reader_t *r, size_t line)
 	inst->policy.allow_count = inst->allow_count;
 	section_reset(sec);
 	if (ret != KNOT_EOK) {
-		return fail(r, KNOT_EINVAL, "line %zu, section '" MX_CONF_SECTION "[%s]' (%s)",
+		return reader_fail(r, KNOT_EINVAL, "line %zu, section '" MX_CONF_SECTION "[%s]' (%s)",
 		            line, inst->id, msg);
 	}
 	return KNOT_EOK;
@@ -254,7 +219,7 @@ static int new_instance(reader_t *r)
 {
 	policy_conf_t *conf = r->conf;
 	if (find_id(conf, r->yp->data) != NULL) {
-		return fail_item(r, KNOT_EINVAL, knot_strerror(KNOT_CONF_EREDEFINE));
+		return reader_fail_item(r, KNOT_EINVAL, knot_strerror(KNOT_CONF_EREDEFINE));
 	}
 	policy_instance_t **grown = realloc(conf->instances,
 	                                    (conf->count + 1) * sizeof(*grown));
@@ -295,15 +260,15 @@ static int take_item(reader_t *r, const yp_check_ctx_t *ctx)
 		}
 	}
 	if (yp_name_cmp(name, (const yp_name_t *)MX_CONF_ALLOW_ADDRESS) == 0) {
-		return push_str(&r->sec.allow, &r->sec.allow_count, yp->data) ?
+		return conf_push_str(&r->sec.allow, &r->sec.allow_count, yp->data) ?
 		       KNOT_EOK : KNOT_ENOMEM;
 	}
 	if (yp_name_cmp(name, (const yp_name_t *)MX_CONF_NULL_MX) == 0) {
-		return push_str(&r->sec.names, &r->sec.name_count, yp->data) ?
+		return conf_push_str(&r->sec.names, &r->sec.name_count, yp->data) ?
 		       KNOT_EOK : KNOT_ENOMEM;
 	}
 	if (yp_name_cmp(name, (const yp_name_t *)MX_CONF_NULL_MX_FILE) == 0) {
-		return set_str(&r->sec.file, yp->data) ? KNOT_EOK : KNOT_ENOMEM;
+		return conf_set_str(&r->sec.file, yp->data) ? KNOT_EOK : KNOT_ENOMEM;
 	}
 	if (yp_name_cmp(name, (const yp_name_t *)MX_CONF_NULL_MX_IMPLICIT) == 0) {
 		inst->implicit = yp_bool(node->data);
@@ -315,90 +280,106 @@ static int take_item(reader_t *r, const yp_check_ctx_t *ctx)
 				return KNOT_EOK;
 			}
 		}
-		return fail_item(r, KNOT_EINVAL, "invalid reference");
+		return reader_fail_item(r, KNOT_EINVAL, "invalid reference");
 	}
 	// log-interval, log-table-size, dnssec-unsigned: checked, not used.
 	return KNOT_EOK;
 }
 
-// A module reference (zone module, template module or global-module).
-static int take_ref(reader_t *r, char ***refs, size_t *count)
+static int parse_file(reader_t *r, const char *path);
+
+// Where glob(3)'s error callback, which has no context, writes knotd's
+// warning for a path it could not read.
+static FILE *glob_warnings;
+
+static int glob_error(const char *path, int errcode)
 {
-	const char *data = r->yp->data;
-	const size_t len = strlen(MX_CONF_SECTION);
-	if (strncmp(data, MX_CONF_SECTION, len) != 0 ||
-	    (data[len] != '\0' && data[len] != '/')) {
-		return KNOT_EOK;
+	if (glob_warnings != NULL) {
+		fprintf(glob_warnings, "warning: config, failed to access '%s' (%s)\n", path,
+		        knot_strerror(knot_map_errno_code(errcode)));
 	}
-	if (data[len] == '/' && find_id(r->conf, data + len + 1) == NULL) {
-		return fail_item(r, KNOT_EINVAL, "invalid module reference");
-	}
-	return push_str(refs, count, data) ? KNOT_EOK : KNOT_ENOMEM;
+	return 0;
 }
 
-static zone_conf_t *new_zone_conf(zone_conf_t **items, size_t *count, const char *id)
+// The files of an include pattern, read at its place as knotd reads them.
+static int include_pattern(reader_t *r, const char *pattern)
 {
-	zone_conf_t *grown = realloc(*items, (*count + 1) * sizeof(*grown));
-	if (grown == NULL) {
-		return NULL;
+	// A pattern with '*' may match nothing; a path must name a file.
+	glob_t found = { 0 };
+	glob_warnings = r->warnings;
+	int ret = glob(pattern, 0, glob_error, &found);
+	glob_warnings = NULL;
+	if (ret != 0 && (ret != GLOB_NOMATCH || strchr(pattern, '*') == NULL)) {
+		globfree(&found);
+		return reader_fail_item(r, KNOT_EFILE, NULL);
 	}
-	*items = grown;
-	zone_conf_t *z = &grown[*count];
-	memset(z, 0, sizeof(*z));
-	if ((z->id = strdup(id)) == NULL) {
-		return NULL;
+	ret = KNOT_EOK;
+	for (size_t i = 0; i < found.gl_pathc && ret == KNOT_EOK; i++) {
+		const char *file = found.gl_pathv[i];
+		struct stat st;
+		const char *skipped = NULL;
+		if (stat(file, &st) != 0) {
+			skipped = "failed to get file status for";
+		} else if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+			skipped = "invalid include file";
+		}
+		if (skipped != NULL && r->warnings != NULL) {
+			fprintf(r->warnings, "warning: config, %s '%s'\n", skipped, file);
+		}
+		// Directories are skipped in silence, as knotd skips them.
+		if (skipped == NULL && S_ISREG(st.st_mode)) {
+			ret = parse_file(r, file);
+		}
 	}
-	(*count)++;
-	return z;
+	globfree(&found);
+	return ret;
 }
 
-// An item of a template or a zone.
-static int take_zone_item(reader_t *r, bool is_tpl)
+// An include item: relative to the directory of the file that holds it.
+static int include_files(reader_t *r)
 {
 	const yp_parser_t *yp = r->yp;
-	zone_conf_t *z = r->cur;
-	if (yp->event == YP_EID) {
-		z = is_tpl ? new_zone_conf(&r->tpls, &r->tpl_count, yp->data) :
-		             new_zone_conf(&r->zones, &r->zone_count, yp->data);
-		r->cur = z;
-		return z != NULL ? KNOT_EOK : KNOT_ENOMEM;
+	if (yp->data_len == 0) {
+		return KNOT_EOK;  // knotd ignores an empty include.
 	}
-	if (z == NULL || yp->event != YP_EKEY1) {
-		return KNOT_EOK;
+	if (r->depth >= MAX_INCLUDE_DEPTH + 1) {
+		snprintf(r->err, r->err_len, "config, include loop detected");
+		return KNOT_EPARSEFAIL;
 	}
-	if (strcmp(yp->key, "file") == 0) {
-		return set_str(&z->file, yp->data) ? KNOT_EOK : KNOT_ENOMEM;
-	}
-	if (strcmp(yp->key, "storage") == 0) {
-		return set_str(&z->storage, yp->data) ? KNOT_EOK : KNOT_ENOMEM;
-	}
-	if (!is_tpl && strcmp(yp->key, "template") == 0) {
-		return set_str(&z->tpl, yp->data) ? KNOT_EOK : KNOT_ENOMEM;
-	}
-	if (strcmp(yp->key, "module") == 0) {
-		z->has_modules = true;
-		return take_ref(r, &z->modules, &z->module_count);
-	}
-	if (is_tpl && strcmp(yp->key, "global-module") == 0) {
-		char **refs = NULL;
-		size_t count = 0;
-		int ret = take_ref(r, &refs, &count);
-		if (ret == KNOT_EOK && count > 0 && z->global == NULL) {
-			z->global = refs[0];
-			z->global_line = yp->line_count;
-			refs[0] = NULL;
+	char *pattern = NULL;
+	if (yp->data[0] == '/') {
+		pattern = strdup(yp->data);
+	} else {
+		char *current = realpath(r->path, NULL);
+		if (current == NULL) {
+			return reader_fail_item(r, KNOT_ENOMEM, NULL);
 		}
-		free_strs(refs, count);
-		return ret;
+		size_t len = strlen(current) + yp->data_len + 2;
+		if ((pattern = malloc(len)) != NULL) {
+			snprintf(pattern, len, "%s/%s", dirname(current), yp->data);
+		}
+		free(current);
 	}
-	return KNOT_EOK;
+	if (pattern == NULL) {
+		return KNOT_ENOMEM;
+	}
+	r->depth++;
+	int ret = include_pattern(r, pattern);
+	r->depth--;
+	free(pattern);
+	return ret;
 }
 
+// The state of the file being read: its current section.
+typedef struct {
+	bool in_mod;
+	enum { OTHER, TEMPLATE, ZONE, POLICY, INCLUDE } section;
+} file_state_t;
+
 // One parser event.
-static int take_event(reader_t *r, yp_check_ctx_t *ctx, bool *in_mod, int *section)
+static int take_event(reader_t *r, yp_check_ctx_t *ctx, file_state_t *st)
 {
 	yp_parser_t *yp = r->yp;
-	enum { OTHER, TEMPLATE, ZONE, POLICY };
 	if (yp->event == YP_EKEY0 || yp->event == YP_EID) {
 		// knotd checks a section when the next one begins.
 		int ret = finish_section(r, yp->line_count - 1);
@@ -407,123 +388,97 @@ static int take_event(reader_t *r, yp_check_ctx_t *ctx, bool *in_mod, int *secti
 		}
 	}
 	if (yp->event == YP_EKEY0) {
-		*in_mod = strcmp(yp->key, MX_CONF_SECTION) == 0;
-		*section = strcmp(yp->key, "template") == 0 ? TEMPLATE :
-		           strcmp(yp->key, "zone") == 0 ? ZONE :
-		           strcmp(yp->key, "policy") == 0 ? POLICY : OTHER;
-		r->cur = NULL;
+		st->in_mod = strcmp(yp->key, MX_CONF_SECTION) == 0;
+		st->section = strcmp(yp->key, "template") == 0 ? TEMPLATE :
+		              strcmp(yp->key, "zone") == 0 ? ZONE :
+		              strcmp(yp->key, "policy") == 0 ? POLICY :
+		              strcmp(yp->key, "include") == 0 ? INCLUDE : OTHER;
+		conf_zones_section(r->zones);
+		if (st->section == INCLUDE) {
+			return include_files(r);
+		}
 	}
-	if (*in_mod) {
+	if (st->in_mod) {
 		int ret = yp_schema_check_parser(ctx, yp);
 		if (ret != KNOT_EOK) {
-			return fail_item(r, ret, NULL);
+			return reader_fail_item(r, ret, NULL);
 		}
 		if (yp->event == YP_EID) {
 			return new_instance(r);
 		}
 		return yp->event == YP_EKEY1 ? take_item(r, ctx) : KNOT_EOK;
 	}
-	switch (*section) {
+	switch (st->section) {
 	case POLICY:
 		if (yp->event == YP_EID) {
-			return push_str(&r->policies, &r->policy_count, yp->data) ?
+			return conf_push_str(&r->policies, &r->policy_count, yp->data) ?
 			       KNOT_EOK : KNOT_ENOMEM;
 		}
 		return KNOT_EOK;
 	case TEMPLATE:
 	case ZONE:
-		return take_zone_item(r, *section == TEMPLATE);
+		return conf_zones_take(r, st->section == TEMPLATE);
 	default:
 		return KNOT_EOK;
 	}
 }
 
-static const zone_conf_t *find_tpl(const reader_t *r, const char *id)
+// Reads one file (the configuration or an included one) to its end.
+static int parse_file(reader_t *r, const char *path)
 {
-	for (size_t i = 0; i < r->tpl_count; i++) {
-		if (strcmp(r->tpls[i].id, id) == 0) {
-			return &r->tpls[i];
+	yp_parser_t *yp = malloc(sizeof(*yp));
+	yp_check_ctx_t *ctx = yp_schema_check_init(r->schema);
+	if (yp == NULL || ctx == NULL) {
+		free(yp);
+		yp_schema_check_deinit(ctx);
+		return KNOT_ENOMEM;
+	}
+	yp_init(yp);
+	const char *outer_path = r->path;
+	yp_parser_t *outer_yp = r->yp;
+	r->path = path;
+	r->yp = yp;
+
+	int ret = yp_set_input_file(yp, path);
+	if (ret != KNOT_EOK) {
+		if (outer_yp == NULL) {
+			snprintf(r->err, r->err_len, "%s: %s", path, knot_strerror(ret));
+			ret = KNOT_EFILE;
+		} else {
+			snprintf(r->err, r->err_len, "config, failed to load file '%s' (%s)",
+			         path, knot_strerror(ret));
+		}
+		goto done;
+	}
+	file_state_t st = { .section = OTHER };
+	int item_ret = KNOT_EOK;
+	while ((ret = yp_parse(yp)) == KNOT_EOK) {
+		item_ret = take_event(r, ctx, &st);
+		if (item_ret != KNOT_EOK) {
+			break;
 		}
 	}
-	return NULL;
+	if (item_ret != KNOT_EOK) {
+		ret = item_ret;
+	} else if (ret == KNOT_EOF) {
+		// knotd checks the last section at the end of each file.
+		ret = finish_section(r, yp->line_count - 1);
+	} else {
+		reader_fail(r, ret, "line %zu (%s)", yp->line_count, knot_strerror(ret));
+		ret = KNOT_EPARSEFAIL;
+	}
+	conf_zones_section(r->zones);
+done:
+	r->path = outer_path;
+	r->yp = outer_yp;
+	yp_deinit(yp);
+	free(yp);
+	yp_schema_check_deinit(ctx);
+	return ret;
 }
 
-// The zones and the global module, once the whole file is read.
-static int resolve(reader_t *r)
-{
-	policy_conf_t *conf = r->conf;
-	const zone_conf_t *def = find_tpl(r, "default");
-	if (def != NULL && def->global != NULL) {
-		conf->global = policy_conf_find(conf, def->global);
-		char msg[256];
-		const policy_instance_t *g = conf->global;
-		if (g != NULL && mx_conf_check_scope(true, mx_conf_rewrites(&g->policy,
-		    g->no_mail != NULL, g->implicit), msg, sizeof(msg)) != KNOT_EOK) {
-			return fail(r, KNOT_EINVAL, "line %zu, item 'global-module', value '%s' (%s)",
-			            def->global_line, def->global, msg);
-		}
-	}
-	for (size_t i = 0; i < r->zone_count; i++) {
-		const zone_conf_t *z = &r->zones[i];
-		const zone_conf_t *tpl = (z->tpl != NULL) ? find_tpl(r, z->tpl) : def;
-		const char *ref = (z->has_modules || tpl == NULL) ?
-		                  (z->module_count > 0 ? z->modules[0] : NULL) :
-		                  (tpl->module_count > 0 ? tpl->modules[0] : NULL);
-		const policy_instance_t *inst = (ref != NULL) ? policy_conf_find(conf, ref) : NULL;
-		bool global = false;
-		if (inst == NULL && conf->global != NULL) {
-			inst = conf->global;
-			global = true;
-		}
-		if (inst == NULL) {
-			continue;
-		}
-		knot_dname_t *name = knot_dname_from_str_alloc(z->id);
-		if (name == NULL) {
-			return fail(r, KNOT_EINVAL, "invalid zone '%s'", z->id);
-		}
-		knot_dname_to_lower(name);
-		const char *file = z->file ? z->file : (tpl && tpl->file) ? tpl->file :
-		                   DEFAULT_FILE;
-		const char *storage = z->storage ? z->storage :
-		                      (tpl && tpl->storage) ? tpl->storage : DEFAULT_STORAGE;
-		char *path = zone_file_name(file, name, storage);
-		free(name);
-		if (path == NULL) {
-			return fail(r, KNOT_EINVAL, "zone '%s', cannot make its file name from "
-			            "'%s'", z->id, file);
-		}
-		policy_zone_t *grown = realloc(conf->zones, (conf->zone_count + 1) *
-		                                            sizeof(*grown));
-		if (grown == NULL) {
-			free(path);
-			return KNOT_ENOMEM;
-		}
-		conf->zones = grown;
-		grown[conf->zone_count++] = (policy_zone_t) {
-			.domain = strdup(z->id), .file = path, .instance = inst, .global = global
-		};
-		if (grown[conf->zone_count - 1].domain == NULL) {
-			return KNOT_ENOMEM;
-		}
-	}
-	return KNOT_EOK;
-}
-
-static void zone_conf_free(zone_conf_t *items, size_t count)
-{
-	for (size_t i = 0; i < count; i++) {
-		free(items[i].id);
-		free(items[i].tpl);
-		free(items[i].file);
-		free(items[i].storage);
-		free(items[i].global);
-		free_strs(items[i].modules, items[i].module_count);
-	}
-	free(items);
-}
-
-int policy_conf_load(policy_conf_t *conf, const char *path, char *err, size_t err_len)
+int policy_conf_load(policy_conf_t *conf, const char *path, char *err, size_t err_len,
+                     FILE *warnings)
 {
 	memset(conf, 0, sizeof(*conf));
 	instance_init(&conf->defaults);
@@ -538,54 +493,18 @@ int policy_conf_load(policy_conf_t *conf, const char *path, char *err, size_t er
 		snprintf(err, err_len, "%s: %s", path, knot_strerror(ret));
 		return ret;
 	}
-	yp_check_ctx_t *ctx = yp_schema_check_init(&schema);
-	yp_parser_t *yp = malloc(sizeof(*yp));
-	if (ctx == NULL || yp == NULL) {
-		yp_schema_check_deinit(ctx);
-		yp_schema_free(schema);
-		free(yp);
-		return KNOT_ENOMEM;
-	}
-	yp_init(yp);
-	ret = yp_set_input_file(yp, path);
-	if (ret != KNOT_EOK) {
-		snprintf(err, err_len, "%s: %s", path, knot_strerror(ret));
-		ret = KNOT_EFILE;
-		goto done;
-	}
-
-	reader_t r = { .conf = conf, .path = path, .err = err, .err_len = err_len, .yp = yp };
-	bool in_mod = false;
-	int section = 0;
-	int item_ret = KNOT_EOK;
-	while ((ret = yp_parse(yp)) == KNOT_EOK) {
-		item_ret = take_event(&r, ctx, &in_mod, &section);
-		if (item_ret != KNOT_EOK) {
-			break;
-		}
-	}
-	if (item_ret != KNOT_EOK) {
-		ret = item_ret;
-	} else if (ret == KNOT_EOF) {
-		ret = finish_section(&r, yp->line_count - 1);
-		if (ret == KNOT_EOK) {
-			ret = resolve(&r);
-		}
-	} else {
-		fail(&r, ret, "line %zu (%s)", yp->line_count, knot_strerror(ret));
-		ret = KNOT_EPARSEFAIL;
+	reader_t r = { .conf = conf, .path = path, .err = err, .err_len = err_len,
+	               .warnings = warnings, .schema = &schema, .zones = conf_zones_new() };
+	ret = (r.zones != NULL) ? parse_file(&r, path) : KNOT_ENOMEM;
+	if (ret == KNOT_EOK) {
+		ret = conf_zones_resolve(&r);
 	}
 	if (ret == KNOT_ENOMEM) {
 		snprintf(err, err_len, "%s: out of memory", path);
 	}
 	section_reset(&r.sec);
-	free_strs(r.policies, r.policy_count);
-	zone_conf_free(r.tpls, r.tpl_count);
-	zone_conf_free(r.zones, r.zone_count);
-done:
-	yp_deinit(yp);
-	free(yp);
-	yp_schema_check_deinit(ctx);
+	conf_free_strs(r.policies, r.policy_count);
+	conf_zones_free(r.zones);
 	yp_schema_free(schema);
 	if (ret != KNOT_EOK) {
 		policy_conf_clear(conf);
@@ -624,6 +543,22 @@ void policy_conf_clear(policy_conf_t *conf)
 		free(conf->zones[i].file);
 	}
 	free(conf->zones);
+	for (size_t i = 0; i < conf->catalog_count; i++) {
+		policy_catalog_t *cat = &conf->catalogs[i];
+		for (size_t t = 0; t < cat->template_count; t++) {
+			free(cat->templates[t].id);
+			free(cat->templates[t].file);
+			free(cat->templates[t].storage);
+		}
+		free(cat->templates);
+		free(cat->domain);
+		free(cat->file);
+	}
+	free(conf->catalogs);
+	for (size_t i = 0; i < conf->name_count; i++) {
+		free(conf->names[i]);
+	}
+	free(conf->names);
 	memset(conf, 0, sizeof(*conf));
 	instance_init(&conf->defaults);
 }

@@ -14,6 +14,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <libknot/dname.h>
 
 #include "name_list.h"
 #include "policy.h"
@@ -37,6 +39,24 @@ typedef struct {
 	bool global;               /*!< The instance is the global module. */
 } policy_zone_t;
 
+/*! A catalog template: what the members that use it are served with. */
+typedef struct {
+	char *id;
+	char *file;                /*!< Its file pattern, or NULL (knotd's default). */
+	char *storage;             /*!< Its storage, or NULL (knotd's default). */
+	const policy_instance_t *instance;  /*!< NULL: no mxguard instance. */
+	bool global;               /*!< The instance is the global module. */
+} policy_template_t;
+
+/*! A catalog zone knotd interprets (catalog-role: interpret). */
+typedef struct {
+	char *domain;              /*!< The catalog zone's name as written. */
+	char *file;                /*!< Its zone file, found as knotd finds it. */
+	policy_template_t *templates;  /*!< catalog-template, in order: the first
+	                                    serves members without a group. */
+	size_t template_count;
+} policy_catalog_t;
+
 /*! A configuration read from a file. */
 typedef struct {
 	policy_instance_t defaults;      /*!< The instance without id. */
@@ -45,18 +65,26 @@ typedef struct {
 	const policy_instance_t *global; /*!< The global mxguard module, or NULL. */
 	policy_zone_t *zones;            /*!< Zones served with an instance. */
 	size_t zone_count;
+	policy_catalog_t *catalogs;      /*!< Catalog zones knotd interprets. */
+	size_t catalog_count;
+	knot_dname_t **names;            /*!< Every configured zone, lowercase. */
+	size_t name_count;
 } policy_conf_t;
 
 /*!
- * \brief Reads a knot.conf and refuses what knotd refuses in it for
- *        mod-mxguard: bad values, unknown items, duplicate ids, bad
- *        allow-address ranges and no-mail items, missing list files,
- *        references to undefined instances or policies, and global
- *        instances that rewrite answers (refused by knotd when it loads).
+ * \brief Reads a knot.conf, with the files its include items name, and
+ *        refuses what knotd refuses in it for mod-mxguard: bad values,
+ *        unknown items, duplicate ids, bad allow-address ranges and no-mail
+ *        items, missing list files, references to undefined instances,
+ *        policies or catalog templates, includes that name no file or
+ *        loop, and global instances that rewrite answers (refused by knotd
+ *        when it loads).
  *
- * \param err  The message on failure, in knotd's words, e.g. "config, file
- *             'knot.conf', line 8, item 'loopback', value 'block' (invalid
- *             parameter)".
+ * \param err       The message on failure, in knotd's words, e.g. "config,
+ *                  file 'knot.conf', line 8, item 'loopback', value 'block'
+ *                  (invalid parameter)".
+ * \param warnings  Where knotd's warnings go (an include file skipped), as
+ *                  "warning: config, ..." lines; or NULL.
  *
  * \retval KNOT_EOK         Read.
  * \retval KNOT_EFILE       Unreadable file.
@@ -64,7 +92,8 @@ typedef struct {
  * \retval KNOT_EINVAL      Refused (see \a err).
  * \retval KNOT_ENOMEM      Out of memory.
  */
-int policy_conf_load(policy_conf_t *conf, const char *path, char *err, size_t err_len);
+int policy_conf_load(policy_conf_t *conf, const char *path, char *err, size_t err_len,
+                     FILE *warnings);
 
 /*!
  * \brief The instance of a module reference or id: "mod-mxguard" (the
@@ -75,6 +104,16 @@ const policy_instance_t *policy_conf_find(const policy_conf_t *conf, const char 
 
 /*! \brief The configured zone of a name (any case, trailing dot optional), or NULL. */
 const policy_zone_t *policy_conf_zone(const policy_conf_t *conf, const char *name);
+
+/*! \brief Tells whether the configuration has a zone of this name (lowercase). */
+bool policy_conf_has_name(const policy_conf_t *conf, const knot_dname_t *name);
+
+/*!
+ * \brief The file knotd reads for a catalog member served with \a tpl.
+ *
+ * \return A malloc'ed path, or NULL.
+ */
+char *policy_template_file(const policy_template_t *tpl, const knot_dname_t *member);
 
 /*! \brief Frees what policy_conf_load() allocated. */
 void policy_conf_clear(policy_conf_t *conf);

@@ -3,6 +3,7 @@
  */
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
@@ -16,7 +17,8 @@
 
 typedef struct {
 	zone_index_t *idx;
-	FILE *errors;
+	zone_msg_f msg;
+	void *msg_ctx;
 	const char *last_name;   // The scanner's file name last seen, and its number.
 	int last_file;
 	size_t records;
@@ -30,6 +32,18 @@ typedef struct {
 	knot_dname_storage_t first_origin;  // $ORIGIN at the first record.
 	bool have_origin;
 } load_t;
+
+__attribute__((format(printf, 6, 7)))
+static void say(zone_msg_f msg, void *ctx, zone_msg_level_t level, const char *file,
+                uint64_t line, const char *fmt, ...)
+{
+	char text[1024];
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(text, sizeof(text), fmt, args);
+	va_end(args);
+	msg(ctx, level, file, line, text);
+}
 
 // The number of the scanner's current file ($INCLUDE switches scanners).
 static int file_number(load_t *load, const zs_scanner_t *s)
@@ -86,7 +100,8 @@ static void on_record(zs_scanner_t *s)
 	int ret = zone_index_add(load->idx, s->r_owner, s->r_type, s->r_data,
 	                         (uint16_t)s->r_data_length, (uint16_t)file, line);
 	if (ret == KNOT_EMALF) {
-		fprintf(load->errors, "%s:%u: error: malformed record data\n", s->file.name, line);
+		say(load->msg, load->msg_ctx, ZONE_MSG_ERROR, s->file.name, line,
+		    "malformed record data");
 		load->failures++;
 	} else if (ret != KNOT_EOK) {
 		load->ret = ret;
@@ -103,12 +118,11 @@ static void on_error(zs_scanner_t *s)
 	                  s->error.code == ZS_FILE_INVALID;
 	if (file_error && s->include_filename[0] != '\0') {
 		// Name the file the $INCLUDE directive asks for.
-		fprintf(load->errors, "%s:%llu: error: $INCLUDE %s: %s\n", s->file.name,
-		        (unsigned long long)s->line_counter, s->include_filename,
-		        zs_strerror(s->error.code));
+		say(load->msg, load->msg_ctx, ZONE_MSG_ERROR, s->file.name, s->line_counter,
+		    "$INCLUDE %s: %s", s->include_filename, zs_strerror(s->error.code));
 	} else {
-		fprintf(load->errors, "%s:%llu: error: %s\n", s->file.name,
-		        (unsigned long long)s->line_counter, zs_strerror(s->error.code));
+		say(load->msg, load->msg_ctx, ZONE_MSG_ERROR, s->file.name, s->line_counter,
+		    "%s", zs_strerror(s->error.code));
 	}
 	load->failures++;
 }
@@ -151,9 +165,10 @@ static bool looks_binary(int fd, off_t *where)
 }
 
 // What knotd refuses to load, and what it warns about.
-static int check_apex(zone_index_t *idx, const load_t *load, const char *path,
-                      FILE *errors)
+static int check_apex(zone_index_t *idx, const load_t *load, const char *path)
 {
+	zone_msg_f msg = load->msg;
+	void *ctx = load->msg_ctx;
 	char apex[KNOT_DNAME_TXT_MAXLEN + 1], name[KNOT_DNAME_TXT_MAXLEN + 1];
 	if (knot_dname_to_str(apex, zone_index_apex(idx), sizeof(apex)) == NULL) {
 		return KNOT_EINVAL;
@@ -162,69 +177,77 @@ static int check_apex(zone_index_t *idx, const load_t *load, const char *path,
 	const zone_node_t *top = zone_index_find(idx, zone_index_apex(idx));
 	if (top == NULL || !(top->flags & ZONE_HAS_SOA)) {
 		if (load->have_soa && knot_dname_to_str(name, load->soa, sizeof(name)) != NULL) {
-			fprintf(errors, "%s:%u: error: the SOA record of %s is not at the "
-			        "origin %s\n", zone_index_file(idx, (uint16_t)load->soa_file),
-			        load->soa_line, name, apex);
+			say(msg, ctx, ZONE_MSG_ERROR, zone_index_file(idx, (uint16_t)load->soa_file),
+			    load->soa_line, "the SOA record of %s is not at the origin %s",
+			    name, apex);
 		} else {
-			fprintf(errors, "%s: error: no SOA record at the origin %s\n", path, apex);
+			say(msg, ctx, ZONE_MSG_ERROR, path, 0, "no SOA record at the origin %s",
+			    apex);
 		}
 		ret = KNOT_ESEMCHECK;
 	} else if (load->soa_count > 1) {
-		fprintf(errors, "%s: warning: %zu SOA records, knotd keeps one SOA at "
-		        "the origin %s\n", path, load->soa_count, apex);
+		say(msg, ctx, ZONE_MSG_WARNING, path, 0, "%zu SOA records, knotd keeps one "
+		    "SOA at the origin %s", load->soa_count, apex);
 	}
 	if (top != NULL && (top->flags & ZONE_HAS_SOA) && !(top->flags & ZONE_HAS_NS)) {
-		fprintf(errors, "%s: warning: no NS record at the origin %s\n", path, apex);
+		say(msg, ctx, ZONE_MSG_WARNING, path, 0, "no NS record at the origin %s", apex);
 	}
 	size_t count = zone_index_count(idx);
 	for (uint32_t n = 0; n < count; n++) {
 		const zone_node_t *node = zone_index_node(idx, n);
 		if ((node->flags & ZONE_HAS_CNAME) && (node->flags & ZONE_HAS_OTHER) &&
 		    knot_dname_to_str(name, node->name, sizeof(name)) != NULL) {
-			fprintf(errors, "%s:%u: error: %s has a CNAME beside other data\n",
-			        zone_index_file(idx, node->file), node->line, name);
+			say(msg, ctx, ZONE_MSG_ERROR, zone_index_file(idx, node->file), node->line,
+			    "%s has a CNAME beside other data", name);
 			ret = KNOT_ESEMCHECK;
 		}
 	}
 	return ret;
 }
 
-int zone_load(zone_index_t *idx, const char *path, const knot_dname_t *origin,
-              FILE *errors, size_t *records)
+int zone_file_usable(const char *path, zone_msg_f msg, void *msg_ctx)
 {
-	*records = 0;
-
 	// Not a FIFO or a device (open would wait for a writer), not a directory.
 	struct stat st;
 	if (stat(path, &st) != 0) {
-		fprintf(errors, "%s: error: %s\n", path, strerror(errno));
+		say(msg, msg_ctx, ZONE_MSG_ERROR, path, 0, "%s", strerror(errno));
 		return KNOT_EFILE;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		fprintf(errors, "%s: error: %s\n", path, S_ISDIR(st.st_mode) ?
-		        strerror(EISDIR) : "not a regular file");
+		say(msg, msg_ctx, ZONE_MSG_ERROR, path, 0, "%s", S_ISDIR(st.st_mode) ?
+		    strerror(EISDIR) : "not a regular file");
 		return KNOT_EFILE;
 	}
 	// The scanner's own message for an unreadable file says less than errno.
 	int fd = open(path, O_RDONLY | O_NONBLOCK);
 	if (fd < 0) {
-		fprintf(errors, "%s: error: %s\n", path, strerror(errno));
+		say(msg, msg_ctx, ZONE_MSG_ERROR, path, 0, "%s", strerror(errno));
 		return KNOT_EFILE;
 	}
 	off_t where = 0;
 	bool binary = looks_binary(fd, &where);
 	close(fd);
 	if (binary) {
-		fprintf(errors, "%s: error: not a zone file (binary data, a NUL byte at "
-		        "offset %lld)\n", path, (long long)where);
+		say(msg, msg_ctx, ZONE_MSG_ERROR, path, 0, "not a zone file (binary data, a "
+		    "NUL byte at offset %lld)", (long long)where);
+		return KNOT_EFILE;
+	}
+	return KNOT_EOK;
+}
+
+int zone_load_msg(zone_index_t *idx, const char *path, const knot_dname_t *origin,
+                  zone_msg_f msg, void *msg_ctx, size_t *records)
+{
+	*records = 0;
+	if (zone_file_usable(path, msg, msg_ctx) != KNOT_EOK) {
 		return KNOT_EFILE;
 	}
 
 	// Without -o, the origin is the file name's, as kzonecheck takes it.
 	knot_dname_t *file_origin = NULL;
 	if (origin == NULL && (file_origin = origin_from_path(path)) == NULL) {
-		fprintf(errors, "%s: error: no origin in the file name: give it with -o\n",
-		        path);
+		say(msg, msg_ctx, ZONE_MSG_ERROR, path, 0, "no origin in the file name: "
+		    "give it with -o");
 		return KNOT_ENOENT;
 	}
 	const knot_dname_t *start = (origin != NULL) ? origin : file_origin;
@@ -239,14 +262,14 @@ int zone_load(zone_index_t *idx, const char *path, const knot_dname_t *origin,
 		free(file_origin);
 		return KNOT_ENOMEM;
 	}
-	load_t load = { .idx = idx, .errors = errors, .ret = KNOT_EOK };
+	load_t load = { .idx = idx, .msg = msg, .msg_ctx = msg_ctx, .ret = KNOT_EOK };
 	if (zs_init(s, origin_txt, KNOT_CLASS_IN, 3600) != 0) {
 		free(s);
 		free(file_origin);
 		return KNOT_ENOMEM;
 	}
 	if (zs_set_input_file(s, path) != 0) {
-		fprintf(errors, "%s: error: %s\n", path, zs_strerror(s->error.code));
+		say(msg, msg_ctx, ZONE_MSG_ERROR, path, 0, "%s", zs_strerror(s->error.code));
 		zs_deinit(s);
 		free(s);
 		free(file_origin);
@@ -273,7 +296,25 @@ int zone_load(zone_index_t *idx, const char *path, const knot_dname_t *origin,
 	}
 	free(file_origin);
 	if (ret == KNOT_EOK) {
-		ret = check_apex(idx, &load, path, errors);
+		ret = check_apex(idx, &load, path);
 	}
 	return ret;
+}
+
+// Messages as lines of a stream.
+static void print_msg(void *ctx, zone_msg_level_t level, const char *file, uint64_t line,
+                      const char *text)
+{
+	const char *what = (level == ZONE_MSG_ERROR) ? "error" : "warning";
+	if (line > 0) {
+		fprintf(ctx, "%s:%llu: %s: %s\n", file, (unsigned long long)line, what, text);
+	} else {
+		fprintf(ctx, "%s: %s: %s\n", file, what, text);
+	}
+}
+
+int zone_load(zone_index_t *idx, const char *path, const knot_dname_t *origin,
+              FILE *errors, size_t *records)
+{
+	return zone_load_msg(idx, path, origin, print_msg, errors, records);
 }

@@ -9,10 +9,40 @@
 
 #pragma once
 
+#include <stdint.h>
 #include <stdio.h>
 #include <libknot/dname.h>
 
 #include "zone_index.h"
+
+/*! How bad a problem of a zone file is. */
+typedef enum {
+	ZONE_MSG_WARNING,  /*!< knotd loads the zone all the same. */
+	ZONE_MSG_ERROR,    /*!< knotd would not load it; it is not checked. */
+} zone_msg_level_t;
+
+/*!
+ * \brief Receives a problem: the file it is in (the zone file or a file it
+ *        includes), its line (0 for the whole file) and what it is.
+ */
+typedef void (*zone_msg_f)(void *ctx, zone_msg_level_t level, const char *file,
+                           uint64_t line, const char *text);
+
+/*!
+ * \brief Tells whether a file can be read as a zone file: it exists, is a
+ *        regular file (a FIFO would block), can be opened and holds no NUL
+ *        byte. Says why not through \a msg.
+ *
+ * \retval KNOT_EOK    Usable.
+ * \retval KNOT_EFILE  Not usable (errno tells why when a call failed).
+ */
+int zone_file_usable(const char *path, zone_msg_f msg, void *msg_ctx);
+
+/*!
+ * \brief zone_load() with each problem given to \a msg (warnings too).
+ */
+int zone_load_msg(zone_index_t *idx, const char *path, const knot_dname_t *origin,
+                  zone_msg_f msg, void *msg_ctx, size_t *records);
 
 /*!
  * \brief Parses a zone file ($INCLUDE followed) into a fresh index and
