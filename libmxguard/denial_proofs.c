@@ -30,6 +30,7 @@ typedef struct {
 	knot_dname_t *qname;         // lower case
 	candidate_t cand[MAX_CANDIDATES];
 	size_t cand_count;
+	dnssec_nsec3_params_t hashed_with;  // the candidates' hashes' (salt in an rdata)
 } denial_run_t;
 
 static void *mm_get(knot_mm_t *mm, size_t size)
@@ -113,6 +114,7 @@ static bool run_init(denial_run_t *run, const mx_denial_params_t *p)
 {
 	run->p = p;
 	run->cand_count = 0;
+	memset(&run->hashed_with, 0, sizeof(run->hashed_with));
 	run->qname = mm_get(p->mm, KNOT_DNAME_MAXLEN);
 	if (run->qname == NULL || p->qname == NULL ||
 	    knot_dname_to_wire(run->qname, p->qname, KNOT_DNAME_MAXLEN) <= 0) {
@@ -143,6 +145,18 @@ static const candidate_t *nsec3_match(denial_run_t *run, const knot_rrset_t *rr,
                                       const dnssec_nsec3_params_t *p)
 {
 	dnssec_nsec3_params_t params = *p;
+	// The records of one answer share their parameters; one that does not
+	// is matched against hashes made with its own.
+	dnssec_nsec3_params_t *with = &run->hashed_with;
+	if (with->algorithm != p->algorithm || with->iterations != p->iterations ||
+	    with->salt.size != p->salt.size ||
+	    (p->salt.size > 0 && memcmp(with->salt.data, p->salt.data, p->salt.size) != 0)) {
+		for (size_t i = 0; i < run->cand_count; i++) {
+			run->cand[i].hashed = false;
+			run->cand[i].hash_len = 0;
+		}
+		*with = *p;
+	}
 	for (size_t i = 0; i < run->cand_count; i++) {
 		candidate_t *c = &run->cand[i];
 		if (!c->hashed) {
