@@ -41,7 +41,7 @@ mod-mxguard:
         server.cleanup()
 
 
-def test_global_scope_logs_without_zone_and_counts_in_server_stats():
+def test_global_scope_names_the_zone_and_counts_in_server_stats():
     modules = """
 mod-mxguard:
   - id: everywhere
@@ -57,7 +57,8 @@ mod-mxguard:
         server.query("clean.test.", "MX")
         assert server.violation_lines(mark) == [
             "module 'mod-mxguard/everywhere', violation loopback, "
-            "owner loop.example.test., exchange localhost., preference 10, action log"]
+            "owner loop.example.test., exchange localhost., preference 10, action log, "
+            "zone example.test."]
         out = server.knotc("stats", "mod-mxguard").stdout
         assert "mod-mxguard.violation[loopback] = 1" in out
     finally:
