@@ -11,9 +11,12 @@
  * ANSWER stage leaves them for the hooks (owners compressed against the
  * question); its A/AAAA records stand for the glue knotd holds. The shipped
  * scan (mx_answer_scan) judges the answer with an enforcing policy (picked
- * by the ID), the plans are built and mx_answer_rebuild rewrites it. Then:
+ * by the ID), and the shipped enforcement (mx_answer_enforce, what knotd's
+ * ANSWER hook runs) carries out the plans: replacements, signatures (the
+ * old ones, or none can be made, as the ID says), rebuild. Then:
  *
- *  - a failed rebuild left the response byte for byte as it was;
+ *  - a failed enforcement left the response byte for byte as it was, and
+ *    an RRset that could not be signed again is served as it was;
  *  - a rebuilt response is never larger than the original, still takes its
  *    OPT record in the reserved space, parses, has the same question (letter
  *    case included), ID and header flags, and its answer holds exactly the
@@ -23,6 +26,7 @@
 #include <sys/socket.h>
 
 #include "fuzz_common.h"
+#include "answer_enforce.h"
 #include "answer_rebuild.h"
 #include "answer_scan.h"
 #include "mx_check.h"
@@ -201,6 +205,39 @@ static void check_result(const knot_pkt_t *resp, const knot_pkt_t *query,
 	knot_pkt_free(out);
 }
 
+// "Signing": the RRset's old signature, as large as a new one would be
+// (or, as the ID says, none can be made).
+typedef struct {
+	const knot_pkt_t *resp;
+	const mx_scan_t *scan;
+	bool ok;
+	knot_mm_t *mm;
+} sign_src_t;
+
+static bool fake_sign(const knot_rrset_t *rr, knot_rrset_t *rrsig, const char **reason,
+                      void *ctx)
+{
+	sign_src_t *src = ctx;
+	if (!src->ok) {
+		*reason = "no-signing-keys";
+		return false;
+	}
+	for (unsigned k = 0; k < src->scan->count; k++) {
+		const mx_scan_rrset_t *job = &src->scan->rrsets[k];
+		if (job->rrsig_pos < 0) {
+			continue;
+		}
+		knot_dname_t *signer = mx_signer_owner(job->owner, job->rrsig_labels, src->mm);
+		FUZZ_ASSERT(signer != NULL);
+		if (knot_dname_is_equal(signer, rr->owner)) {
+			*rrsig = src->resp->rr[job->rrsig_pos];
+			return true;
+		}
+	}
+	*reason = "signing-failed";
+	return false;
+}
+
 static void fuzz_one(const uint8_t *data, size_t size, knot_mm_t *mm)
 {
 	knot_pkt_t *parsed = knot_pkt_new((uint8_t *)data, size, NULL);
@@ -273,49 +310,86 @@ static void fuzz_one(const uint8_t *data, size_t size, knot_mm_t *mm)
 		goto done;
 	}
 
+	// The records as they were (the rebuild frees the packet's copies).
+	knot_rdataset_t *before_rrs = mm_alloc(mm, (scan.count + 1) * sizeof(*before_rrs));
+	FUZZ_ASSERT(before_rrs != NULL);
+	for (unsigned k = 0; k < scan.count; k++) {
+		const knot_rrset_t *rr = &resp->rr[scan.rrsets[k].rr_pos];
+		before_rrs[k].count = rr->rrs.count;
+		before_rrs[k].size = rr->rrs.size;
+		before_rrs[k].rdata = mm_alloc(mm, rr->rrs.size + 1);
+		FUZZ_ASSERT(before_rrs[k].rdata != NULL);
+		memcpy(before_rrs[k].rdata, rr->rrs.rdata, rr->rrs.size);
+	}
+
+	uint8_t *before = mm_alloc(mm, resp->size + 1);
+	FUZZ_ASSERT(before != NULL);
+	memcpy(before, resp->wire, resp->size);
+	size_t before_size = resp->size;
+	uint8_t flags1 = knot_wire_get_flags1(resp->wire);
+	uint8_t flags2 = knot_wire_get_flags2(resp->wire);
+	uint16_t reserved = resp->reserved;
+
+	// The shipped enforcement (answer_enforce.c), signing as the ID says.
+	sign_src_t sign_src = { .resp = resp, .scan = &scan, .ok = id & 0x04, .mm = mm };
+	mx_enforce_params_t enforce = {
+		.sign = fake_sign,
+		.ctx = &sign_src,
+		.unsigned_allow = id & 0x20,
+		.rotate = id & 0x08,
+		.mm = mm,
+	};
+	mx_enforce_result_t res;
+	int ret = mx_answer_enforce(resp, query, &scan, &enforce, &res);
+	FUZZ_ASSERT(resp->reserved == reserved);
+	if (ret != KNOT_EOK) {
+		// On failure the packet holds what it held before, byte for byte.
+		FUZZ_ASSERT(ret == KNOT_ESPACE || ret == KNOT_EMALF);
+		FUZZ_ASSERT(resp->size == before_size);
+		FUZZ_ASSERT(memcmp(resp->wire, before, before_size) == 0);
+		goto done;
+	}
+
+	// What the answer must hold now: the plans of the RRsets enforced, the
+	// others as they were (a signed one that could not be signed again).
 	size_t mx_records = 0;
 	for (unsigned k = 0; k < scan.count; k++) {
-		mx_records += resp->rr[scan.rrsets[k].rr_pos].rrs.count;
+		mx_records += before_rrs[k].count;
 	}
-	// Replacements' records can only be fewer (a null MX replaces >= 1).
-	mx_replacement_t *repl = mm_alloc(mm, (scan.count + 1) * sizeof(*repl));
 	mx_rec_t *expect = mm_alloc(mm, (mx_records + 1) * sizeof(*expect));
 	mx_rec_t *removed = mm_alloc(mm, (mx_records + 1) * sizeof(*removed));
-	FUZZ_ASSERT(repl != NULL && expect != NULL && removed != NULL);
-	size_t repl_count = 0, expect_count = 0, removed_count = 0;
+	FUZZ_ASSERT(expect != NULL && removed != NULL);
+	size_t expect_count = 0, removed_count = 0;
+	bool any = false;
 	for (unsigned k = 0; k < scan.count; k++) {
 		const mx_scan_rrset_t *job = &scan.rrsets[k];
-		const knot_rrset_t *rr = &resp->rr[job->rr_pos];
 		knot_dname_t *owner = job->owner;
-		knot_rdata_t *rd = rr->rrs.rdata;
-		if (!mx_plan_changes(&job->plan)) {
-			for (uint16_t j = 0; j < rr->rrs.count; j++, rd = knot_rdataset_next(rd)) {
+		knot_rdata_t *rd = before_rrs[k].rdata;
+		FUZZ_ASSERT(!res.enforced[k] || mx_plan_changes(&job->plan));
+		FUZZ_ASSERT(res.skip_reason[k] == NULL || !res.enforced[k]);
+		if (!res.enforced[k]) {
+			for (uint16_t j = 0; j < before_rrs[k].count; j++, rd = knot_rdataset_next(rd)) {
 				expect[expect_count++] = (mx_rec_t) { owner, rd };
 			}
 			continue;
 		}
-
-		mx_replacement_t *r = &repl[repl_count++];
-		r->rr_pos = job->rr_pos;
-		knot_rrset_init(&r->rrset, rr->owner, KNOT_RRTYPE_MX, rr->rclass, rr->ttl);
-		FUZZ_ASSERT(mx_plan_build(&job->plan, &r->rrset.rrs, mm) == KNOT_EOK);
-		knot_rrset_init_empty(&r->rrsig);
-		// Now and then a "new signature": the old one, if it has one.
-		if ((id & 0x04) && job->rrsig_pos >= 0) {
-			r->rrsig = resp->rr[job->rrsig_pos];
-			r->rrsig.owner = rr->owner;
-		}
-		for (uint16_t j = 0; j < rr->rrs.count; j++, rd = knot_rdataset_next(rd)) {
+		any = true;
+		knot_rdataset_t kept;
+		knot_rdataset_init(&kept);
+		FUZZ_ASSERT(mx_plan_build(&job->plan, &kept, mm) == KNOT_EOK);
+		for (uint16_t j = 0; j < before_rrs[k].count; j++, rd = knot_rdataset_next(rd)) {
 			if (!mx_plan_keeps(&job->plan, j)) {
 				removed[removed_count++] = (mx_rec_t) { owner, rd };
 			}
 		}
-		rd = r->rrset.rrs.rdata;
-		for (uint16_t j = 0; j < r->rrset.rrs.count; j++, rd = knot_rdataset_next(rd)) {
+		rd = kept.rdata;
+		for (uint16_t j = 0; j < kept.count; j++, rd = knot_rdataset_next(rd)) {
 			expect[expect_count++] = (mx_rec_t) { owner, rd };
 		}
 	}
-	if (repl_count == 0) {
+	if (!any) {
+		FUZZ_ASSERT(resp->size == before_size);
+		FUZZ_ASSERT(memcmp(resp->wire, before, before_size) == 0);
 		goto done;
 	}
 	// A record removed from one RRset but served by another stays.
@@ -331,23 +405,6 @@ static void fuzz_one(const uint8_t *data, size_t size, knot_mm_t *mm)
 	}
 	removed_count = kept_removed;
 
-	uint8_t *before = mm_alloc(mm, resp->size + 1);
-	FUZZ_ASSERT(before != NULL);
-	memcpy(before, resp->wire, resp->size);
-	size_t before_size = resp->size;
-	uint8_t flags1 = knot_wire_get_flags1(resp->wire);
-	uint8_t flags2 = knot_wire_get_flags2(resp->wire);
-	uint16_t reserved = resp->reserved;
-
-	int ret = mx_answer_rebuild(resp, query, repl, repl_count, id & 0x08, mm);
-	FUZZ_ASSERT(resp->reserved == reserved);
-	if (ret != KNOT_EOK) {
-		// On failure the packet holds what it held before, byte for byte.
-		FUZZ_ASSERT(ret == KNOT_ESPACE || ret == KNOT_EMALF);
-		FUZZ_ASSERT(resp->size == before_size);
-		FUZZ_ASSERT(memcmp(resp->wire, before, before_size) == 0);
-		goto done;
-	}
 	// A rewrite only removes records, or puts "0 ." for a whole RRset (and
 	// a signature no larger than the one it replaces): never a larger answer.
 	FUZZ_ASSERT(resp->size <= before_size);

@@ -35,6 +35,11 @@ typedef struct {
 	knot_rrset_t rrsig;   /*!< Its signature, or an empty RRset. */
 } mx_replacement_t;
 
+/*! Signs \a rr (its owner: the name to sign for) into \a rrsig; on failure
+ *  \a reason says why (a key word of the "not enforced" log line). */
+typedef bool (*mx_sign_f)(const knot_rrset_t *rr, knot_rrset_t *rrsig,
+                          const char **reason, void *ctx);
+
 /*!
  * \brief Rebuilds \a pkt with the replacements.
  *

@@ -36,13 +36,9 @@
 #include <libdnssec/nsec.h>
 #include <libknot/packet/pkt.h>
 
+#include "answer_rebuild.h"
 #include "name_list.h"
 #include "nsec3_names.h"
-
-/*! Signs \a rr (its owner: the name to sign for) into \a rrsig; on failure
- *  \a reason says why (a key word of the "not enforced" log line). */
-typedef bool (*mx_denial_sign_f)(const knot_rrset_t *rr, knot_rrset_t *rrsig,
-                                 const char **reason, void *ctx);
 
 /*! The hashes of the listed names of the zone under these NSEC3 parameters,
  *  or NULL (not known now). */
@@ -60,7 +56,7 @@ typedef struct {
 	                                      a wildcard was found: signed as a name of
 	                                      its own, its proofs of non-existence go. */
 	bool rotate;                     /*!< answer-rotation. */
-	mx_denial_sign_f sign;
+	mx_sign_f sign;
 	mx_denial_names_f names;         /*!< Or NULL. */
 	void *ctx;                       /*!< Passed to \a sign and \a names. */
 	knot_mm_t *mm;                   /*!< Memory for the query's duration. */

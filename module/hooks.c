@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "adapter.h"
+#include "answer_enforce.h"
 #include "answer_rebuild.h"
 #include "answer_scan.h"
 #include "rewrite_plan.h"
@@ -210,9 +211,10 @@ void mxg_report_not_enforced(knotd_mod_t *mod, knotd_qdata_t *qdata,
 /*** Rewriting. ***/
 
 // The glue of the kept records, renumbered; none for a null MX.
-static bool remap_glue(knotd_qdata_t *qdata, const mx_plan_t *plan,
-                       const knot_rrset_t *old, knot_rrset_t *rr)
+static bool remap_glue(const knot_rrset_t *old, const mx_plan_t *plan, knot_rrset_t *rr,
+                       void *data)
 {
+	knotd_qdata_t *qdata = data;
 	rr->additional = NULL;
 	const mxg_additional_t *add = old->additional;
 	if (add == NULL || add->count == 0 || mx_plan_null_mx(plan)) {
@@ -242,117 +244,44 @@ static bool remap_glue(knotd_qdata_t *qdata, const mx_plan_t *plan,
 	return true;
 }
 
-// The name a signature is made for, in canonical (lower) case whatever the
-// query's: the wildcard's own name ("*." and the last LABELS labels of the
-// owner) when the RRset was synthesised from one.
-static const knot_dname_t *signer_owner(knotd_qdata_t *qdata, const knot_dname_t *served,
-                                        uint8_t labels)
+typedef struct {
+	knotd_mod_t *mod;
+	knotd_qdata_t *qdata;
+} sign_ctx_t;
+
+static bool sign(const knot_rrset_t *rr, knot_rrset_t *rrsig, const char **reason,
+                 void *data)
 {
-	knot_dname_t *owner = knot_dname_copy(served, qdata->mm);
-	if (owner == NULL) {
-		return NULL;
-	}
-	knot_dname_to_lower(owner);
-	size_t count = knot_dname_labels(owner, NULL);
-	if (labels >= count) {
-		return owner;
-	}
-	const knot_dname_t *suffix = owner;
-	for (size_t i = labels; i < count; i++) {
-		suffix = mx_dname_parent(suffix);
-	}
-	size_t size = knot_dname_size(suffix);
-	knot_dname_t *wild = mxg_alloc(qdata, size + 2);
-	if (wild == NULL) {
-		return NULL;
-	}
-	wild[0] = 1;
-	wild[1] = '*';
-	memcpy(wild + 2, suffix, size);
-	return wild;
+	sign_ctx_t *sc = data;
+	return mxg_sign(sc->mod, sc->qdata, rr, rrsig, reason);
 }
 
-// The replacement of one RRset; false with *reason when it cannot be served.
-static bool build_replacement(answer_run_t *run, unsigned idx, mx_replacement_t *repl,
-                              const char **reason)
+static bool remap(const knot_rrset_t *old, const mx_plan_t *plan, knot_rrset_t *rr,
+                  void *data)
 {
-	mxguard_ctx_t *ctx = run->ctx;
-	const mx_scan_rrset_t *job = &run->scan.rrsets[idx];
-	const knot_rrset_t *old = &run->pkt->rr[job->rr_pos];
-
-	memset(repl, 0, sizeof(*repl));
-	repl->rr_pos = job->rr_pos;
-	knot_rrset_init(&repl->rrset, old->owner, old->type, old->rclass, old->ttl);
-	knot_rrset_init_empty(&repl->rrsig);
-	if (mx_plan_build(&job->plan, &repl->rrset.rrs, run->qdata->mm) != KNOT_EOK ||
-	    !remap_glue(run->qdata, &job->plan, old, &repl->rrset)) {
-		*reason = "out-of-memory";
-		return false;
-	}
-	if (job->rrsig_pos < 0) {
-		return true;
-	}
-
-	// A changed RRset never goes out with the signature of the original.
-	knot_rrset_t to_sign = repl->rrset;
-	to_sign.owner = (knot_dname_t *)signer_owner(run->qdata, job->owner,
-	                                             job->rrsig_labels);
-	if (to_sign.owner != NULL &&
-	    mxg_sign(run->mod, run->qdata, &to_sign, &repl->rrsig, reason)) {
-		repl->rrsig.owner = job->owner;
-		return true;
-	}
-	if (to_sign.owner == NULL) {
-		*reason = "out-of-memory";
-	}
-	if (ctx->unsigned_allow) {
-		knot_rrset_init_empty(&repl->rrsig);
-		return true;
-	}
-	return false;
+	sign_ctx_t *sc = data;
+	return remap_glue(old, plan, rr, sc->qdata);
 }
 
-// Carries out the plans; false when the answer must not go out as it is.
+// Carries out the plans (answer_enforce.c); false when the answer must not
+// go out as it is.
 static bool enforce(answer_run_t *run)
 {
-	mxguard_ctx_t *ctx = run->ctx;
-	unsigned count = run->scan.count;
-	mx_replacement_t *repl = mxg_alloc(run->qdata, count * sizeof(*repl));
-	run->enforced = mxg_alloc(run->qdata, count * sizeof(*run->enforced));
-	run->skip_reason = mxg_alloc(run->qdata, count * sizeof(*run->skip_reason));
-	if (repl == NULL || run->enforced == NULL || run->skip_reason == NULL) {
-		run->enforced = NULL;
-		run->skip_reason = NULL;
-		return false;
-	}
-	memset(run->enforced, 0, count * sizeof(*run->enforced));
-	memset(run->skip_reason, 0, count * sizeof(*run->skip_reason));
-
-	size_t n = 0;
-	for (unsigned i = 0; i < count; i++) {
-		const mx_scan_rrset_t *job = &run->scan.rrsets[i];
-		if (!mx_plan_changes(&job->plan)) {
-			continue;
-		}
-		const char *reason = NULL;
-		if (build_replacement(run, i, &repl[n], &reason)) {
-			run->enforced[i] = true;
-			n++;
-		} else if (strcmp(reason, "out-of-memory") == 0) {
-			return false;
-		} else {
-			// Signed and not signable: the original, which validates.
-			run->skip_reason[i] = reason;
-		}
-	}
-	if (n == 0) {
-		return true;
-	}
-	int ret = mx_answer_rebuild(run->pkt, run->qdata->query, repl, n, ctx->rotate,
-	                            run->qdata->mm);
+	sign_ctx_t sc = { .mod = run->mod, .qdata = run->qdata };
+	mx_enforce_params_t params = {
+		.sign = sign,
+		.remap = remap,
+		.ctx = &sc,
+		.unsigned_allow = run->ctx->unsigned_allow,
+		.rotate = run->ctx->rotate,
+		.mm = run->qdata->mm,
+	};
+	mx_enforce_result_t res;
+	int ret = mx_answer_enforce(run->pkt, run->qdata->query, &run->scan, &params, &res);
+	run->enforced = res.enforced;
+	run->skip_reason = res.skip_reason;
 	if (ret != KNOT_EOK) {
 		mxg_count_error(run->mod, run->qdata, knot_strerror(ret));
-		memset(run->enforced, 0, count * sizeof(*run->enforced));
 		return false;
 	}
 	return true;
