@@ -23,6 +23,13 @@ const knot_lookup_t mx_conf_unsigned_values[] = {
 	{ 0, NULL }
 };
 
+const knot_lookup_t mx_conf_record_values[] = {
+	{ MX_RECORD_SPF,   "spf" },
+	{ MX_RECORD_DMARC, "dmarc" },
+	{ MX_RECORD_DKIM,  "dkim" },
+	{ 0, NULL }
+};
+
 const yp_name_t *const mx_conf_kind_items[MX_KIND_COUNT] = {
 	[MX_KIND_IP_LITERAL]       = (const yp_name_t *)MX_CONF_IP_LITERAL,
 	[MX_KIND_LOOPBACK]         = (const yp_name_t *)MX_CONF_LOOPBACK,
@@ -32,6 +39,7 @@ const yp_name_t *const mx_conf_kind_items[MX_KIND_COUNT] = {
 	[MX_KIND_SELF_EXCHANGE]    = (const yp_name_t *)MX_CONF_SELF_EXCHANGE,
 	[MX_KIND_PROVIDER_MIX]     = (const yp_name_t *)MX_CONF_PROVIDER_MIX,
 	[MX_KIND_CNAME_EXCHANGE]   = (const yp_name_t *)MX_CONF_CNAME_EXCHANGE,
+	[MX_KIND_NO_MAIL_POLICY]   = (const yp_name_t *)MX_CONF_NO_MAIL_POLICY,
 	[MX_KIND_NULL_MX_OVERRIDE] = NULL,
 };
 
@@ -47,8 +55,11 @@ bool mx_conf_kind_accepts(mx_kind_t kind, mx_action_t action)
 bool mx_kind_log_only(mx_kind_t kind)
 {
 	switch (kind) {
-	// No record is wrong by itself in a provider mix: nothing to strip.
+	// No record is wrong by itself in a provider mix: nothing to strip. A
+	// no-mail name's own SPF or DMARC record is the zone's word: the
+	// module serves it as it is.
 	case MX_KIND_PROVIDER_MIX:
+	case MX_KIND_NO_MAIL_POLICY:
 	// Mail to these exchanges can be delivered: MTAs follow a CNAME (RFC
 	// 5321 §5.1), and a domain's own host may run its mail server. Removing
 	// them, or "no mail" in their place, would harm mail that works.
@@ -67,6 +78,7 @@ int mx_conf_check_action(mx_kind_t kind, mx_action_t action, char *err, size_t e
 	}
 	static const char *why[MX_KIND_COUNT] = {
 		[MX_KIND_PROVIDER_MIX] = "",
+		[MX_KIND_NO_MAIL_POLICY] = "",
 		[MX_KIND_CNAME_EXCHANGE] = " (mail to a CNAME exchange is delivered)",
 		[MX_KIND_SELF_EXCHANGE] = " (the domain's own host may receive its mail)",
 	};
@@ -78,6 +90,35 @@ int mx_conf_check_action(mx_kind_t kind, mx_action_t action, char *err, size_t e
 		         mx_action_name(action));
 	}
 	return KNOT_EINVAL;
+}
+
+int mx_conf_check_dmarc(const char *value, char *err, size_t err_len)
+{
+	static const char version[] = "v=DMARC1;";
+	size_t len = strlen(value);
+	bool printable = true;
+	for (size_t i = 0; i < len; i++) {
+		printable = printable && value[i] >= 0x20 && value[i] < 0x7f;
+	}
+	if (!printable || len > 255) {
+		snprintf(err, err_len, "invalid no-mail-dmarc '%.300s', one TXT string of at "
+		         "most 255 printable characters", value);
+		return KNOT_EINVAL;
+	}
+	const char *p = value + sizeof(version) - 1;
+	if (strncmp(value, version, sizeof(version) - 1) == 0) {
+		while (*p == ' ' || *p == '\t') {
+			p++;
+		}
+	}
+	if (strncmp(value, version, sizeof(version) - 1) != 0 ||
+	    strncmp(p, "p=reject", 8) != 0 ||
+	    (p[8] != '\0' && p[8] != ';' && p[8] != ' ' && p[8] != '\t')) {
+		snprintf(err, err_len, "invalid no-mail-dmarc '%s', it must start with "
+		         "'v=DMARC1;' and 'p=reject' as the first tag", value);
+		return KNOT_EINVAL;
+	}
+	return KNOT_EOK;
 }
 
 int mx_conf_check_allow(const mx_addr_t *first, const mx_addr_t *last,

@@ -52,6 +52,20 @@
 #define MX_CONF_NULL_MX_TTL       "\x0b""null-mx-ttl"
 #define MX_CONF_VERDICT_CACHE     "\x12""verdict-cache-size"
 #define MX_CONF_VERDICT_MAX_AGE   "\x0f""verdict-max-age"
+#define MX_CONF_NO_MAIL_POLICY    "\x0e""no-mail-policy"
+#define MX_CONF_NO_MAIL_RECORDS   "\x0f""no-mail-records"
+#define MX_CONF_NO_MAIL_DMARC     "\x0d""no-mail-dmarc"
+
+/*! The DMARC record served at _dmarc.NAME of a no-mail name (GOV.UK's,
+ *  with DMARCbis's np). */
+#define MX_CONF_NO_MAIL_DMARC_DEF "v=DMARC1; p=reject; sp=reject; np=reject; adkim=s; aspf=s"
+
+/*! The records of no-mail-records, as bits. */
+enum {
+	MX_RECORD_SPF = 1 << 0,
+	MX_RECORD_DMARC = 1 << 1,
+	MX_RECORD_DKIM = 1 << 2,
+};
 
 /*! The section a policy item refers to (knotd's DNSSEC policies). */
 #define MX_CONF_POLICY_SECTION    "\x06""policy"
@@ -85,6 +99,9 @@ extern const knot_lookup_t mx_conf_action_values[];
 /*! The dnssec-unsigned words (deny, allow). */
 extern const knot_lookup_t mx_conf_unsigned_values[];
 
+/*! The no-mail-records words (spf, dmarc, dkim). */
+extern const knot_lookup_t mx_conf_record_values[];
+
 /*! The config item of each kind, NULL for MX_KIND_NULL_MX_OVERRIDE (the
  *  no-mail list is its policy: it has no item). */
 extern const yp_name_t *const mx_conf_kind_items[MX_KIND_COUNT];
@@ -107,6 +124,9 @@ extern const yp_name_t *const mx_conf_kind_items[MX_KIND_COUNT];
 	MX_CONF_ACTION_ITEM(MX_CONF_SELF_EXCHANGE), \
 	MX_CONF_ACTION_ITEM(MX_CONF_PROVIDER_MIX), \
 	MX_CONF_ACTION_ITEM(MX_CONF_CNAME_EXCHANGE), \
+	MX_CONF_ACTION_ITEM(MX_CONF_NO_MAIL_POLICY), \
+	{ MX_CONF_NO_MAIL_RECORDS,  YP_TOPT, YP_VOPT = { mx_conf_record_values }, YP_FMULTI }, \
+	{ MX_CONF_NO_MAIL_DMARC,    YP_TSTR, YP_VSTR = { MX_CONF_NO_MAIL_DMARC_DEF } }, \
 	{ MX_CONF_ALLOW_ADDRESS,    YP_TNET, YP_VNONE, YP_FMULTI }, \
 	{ MX_CONF_LOG_INTERVAL,     YP_TINT, YP_VINT = { MX_CONF_LOG_INTERVAL_MIN, \
 	                            MX_CONF_LOG_INTERVAL_MAX, MX_CONF_LOG_INTERVAL_DEF, YP_STIME } }, \
@@ -132,6 +152,15 @@ extern const yp_name_t *const mx_conf_kind_items[MX_KIND_COUNT];
 	"strip, null-mx and null MX names work only in zone scope (knotd runs " \
 	"global modules only around the answer); use 'module:' in a zone or " \
 	"template instead"
+
+/*!
+ * \brief Checks a no-mail-dmarc value: "v=DMARC1;" then p=reject as the
+ *        first tag (internet.nl's no-mail rule), one TXT string (at most
+ *        255 characters, printable ASCII).
+ *
+ * \return KNOT_EOK, or KNOT_EINVAL with the message in \a err.
+ */
+int mx_conf_check_dmarc(const char *value, char *err, size_t err_len);
 
 /*!
  * \brief Tells whether a kind takes only 'off' or 'log': provider-mix (no

@@ -13,6 +13,7 @@ static const char *kind_names[MX_KIND_COUNT] = {
 	[MX_KIND_SELF_EXCHANGE]    = "self-exchange",
 	[MX_KIND_PROVIDER_MIX]     = "provider-mix",
 	[MX_KIND_CNAME_EXCHANGE]   = "cname-exchange",
+	[MX_KIND_NO_MAIL_POLICY]   = "no-mail-policy",
 	[MX_KIND_NULL_MX_OVERRIDE] = "null-mx-override",
 };
 

@@ -22,7 +22,9 @@ typedef enum {
 	MX_KIND_NULL_MX_CONFLICT,
 	MX_KIND_SELF_EXCHANGE,
 	MX_KIND_PROVIDER_MIX,
-	MX_KIND_CNAME_EXCHANGE,  /*!< Judged only where names can be looked up. */
+	MX_KIND_CNAME_EXCHANGE,  /*!< An alias (CNAME) exchange. */
+	MX_KIND_NO_MAIL_POLICY,  /*!< A no-mail name's own SPF or DMARC record
+	                              that lets mail through (only off or log). */
 	MX_KIND_NULL_MX_OVERRIDE,  /*!< A no-mail name has MX records (no config
 	                                item: the list is the policy). */
 	MX_KIND_COUNT

@@ -114,7 +114,8 @@ static void actions(void **state)
 		for (unsigned a = 0; a < MX_ACTION_COUNT; a++) {
 			bool ok = k != MX_KIND_NULL_MX_OVERRIDE &&
 			          ((k != MX_KIND_PROVIDER_MIX && k != MX_KIND_CNAME_EXCHANGE &&
-			            k != MX_KIND_SELF_EXCHANGE) || a <= MX_ACTION_LOG);
+			            k != MX_KIND_SELF_EXCHANGE && k != MX_KIND_NO_MAIL_POLICY) ||
+			           a <= MX_ACTION_LOG);
 			assert_int_equal(mx_conf_kind_accepts(k, a), ok);
 			assert_int_equal(mx_conf_check_action(k, a, err, sizeof(err)),
 			                 ok ? KNOT_EOK : KNOT_EINVAL);
@@ -130,6 +131,29 @@ static void actions(void **state)
 	mx_conf_check_action(MX_KIND_SELF_EXCHANGE, MX_ACTION_NULL_MX, err, sizeof(err));
 	assert_string_equal(err, "invalid self-exchange 'null-mx', it takes only 'off' or "
 	                    "'log' (the domain's own host may receive its mail)");
+}
+
+static void dmarc_values(void **state)
+{
+	char err[512] = "";
+	assert_int_equal(mx_conf_check_dmarc(MX_CONF_NO_MAIL_DMARC_DEF, err, sizeof(err)),
+	                 KNOT_EOK);
+	assert_int_equal(mx_conf_check_dmarc("v=DMARC1;p=reject", err, sizeof(err)), KNOT_EOK);
+	assert_int_equal(mx_conf_check_dmarc("v=DMARC1; p=reject; rua=mailto:d@example.net",
+	                                     err, sizeof(err)), KNOT_EOK);
+	const char *bad[] = { "v=DMARC1; p=none", "v=DMARC1; sp=reject; p=reject",
+	                      "p=reject", "v=DMARC1 p=reject", "v=DMARC1; p=rejected", "" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(mx_conf_check_dmarc(bad[i], err, sizeof(err)), KNOT_EINVAL);
+	}
+	mx_conf_check_dmarc("v=DMARC1; p=none", err, sizeof(err));
+	assert_string_equal(err, "invalid no-mail-dmarc 'v=DMARC1; p=none', it must start "
+	                    "with 'v=DMARC1;' and 'p=reject' as the first tag");
+	char longer[300];
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	memcpy(longer, "v=DMARC1; p=reject; ", 20);
+	assert_int_equal(mx_conf_check_dmarc(longer, err, sizeof(err)), KNOT_EINVAL);
 }
 
 static void allow_ranges(void **state)
@@ -233,6 +257,7 @@ int main(void)
 		cmocka_unit_test(schema_ranges),
 		cmocka_unit_test(schema_words),
 		cmocka_unit_test(kind_items),
+		cmocka_unit_test(dmarc_values),
 		cmocka_unit_test(actions),
 		cmocka_unit_test(allow_ranges),
 		cmocka_unit_test(no_mail),
