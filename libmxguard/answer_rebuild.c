@@ -120,6 +120,7 @@ static bool replaceable(const entry_t *e, const knot_rrset_t *by)
 	}
 	switch (e->rr.type) {
 	case KNOT_RRTYPE_MX:
+	case KNOT_RRTYPE_TXT:
 		return e->section == KNOT_ANSWER;
 	case KNOT_RRTYPE_NSEC:
 	case KNOT_RRTYPE_NSEC3:

@@ -26,8 +26,8 @@
 #include <stddef.h>
 #include <libknot/packet/pkt.h>
 
-/*! One RRset to replace: an MX RRset of the answer section, or an NSEC or
- *  NSEC3 RRset of the answer or authority section. */
+/*! One RRset to replace: an MX or TXT RRset of the answer section, or an
+ *  NSEC or NSEC3 RRset of the answer or authority section. */
 typedef struct {
 	uint16_t rr_pos;      /*!< Its index in pkt->rr. */
 	knot_rrset_t rrset;   /*!< The replacement (same owner, TTL and type);

@@ -96,6 +96,9 @@ int mx_log_line(char *buf, size_t len, const knot_dname_t *owner,
 	if (violation->provider != NULL) {
 		append(&t, ", provider %s", violation->provider);
 	}
+	if (violation->record != NULL) {
+		append(&t, ", record %s", violation->record);
+	}
 	append(&t, ", action %s", action);
 	if (violation->inferred) {
 		append(&t, ", verdict inferred");
@@ -117,14 +120,15 @@ int mx_log_line_not_enforced(char *buf, size_t len, const knot_dname_t *owner,
 	return finish(&t, suppressed);
 }
 
-int mx_log_line_synthesized(char *buf, size_t len, const knot_dname_t *owner,
-                            const char *reason, uint32_t suppressed)
+int mx_log_line_synthesized(char *buf, size_t len, const char *what,
+                            const knot_dname_t *owner, const char *reason,
+                            uint32_t suppressed)
 {
 	if (buf == NULL || len == 0) {
 		return -1;
 	}
 	text_t t = { .buf = buf, .len = len };
-	append(&t, "synthesized null-mx, ");
+	append(&t, "synthesized %s, ", what);
 	append_name(&t, "owner", owner);
 	append(&t, ", reason %s", reason);
 	return finish(&t, suppressed);

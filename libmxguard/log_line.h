@@ -19,6 +19,7 @@ typedef enum {
 	MX_LOG_VIOLATION = 0,   /*!< A violation (the key also holds its kind). */
 	MX_LOG_NOT_ENFORCED,    /*!< A rewrite the policy asks for was not done. */
 	MX_LOG_SYNTHESIZED,     /*!< A null MX was served for a no-mail name. */
+	MX_LOG_SYNTHESIZED_TXT, /*!< An SPF, DMARC or DKIM record was. */
 } mx_log_class_t;
 
 /*!
@@ -59,9 +60,11 @@ int mx_log_line_not_enforced(char *buf, size_t len, const knot_dname_t *owner,
                              uint32_t suppressed);
 
 /*!
- * \brief "synthesized null-mx, owner NAME, reason REASON[, suppressed N]"
+ * \brief "synthesized WHAT, owner NAME, reason REASON[, suppressed N]": WHAT
+ *        null-mx, spf, dmarc or dkim"
  *
  * \return As mx_log_line().
  */
-int mx_log_line_synthesized(char *buf, size_t len, const knot_dname_t *owner,
-                            const char *reason, uint32_t suppressed);
+int mx_log_line_synthesized(char *buf, size_t len, const char *what,
+                            const knot_dname_t *owner, const char *reason,
+                            uint32_t suppressed);

@@ -112,6 +112,7 @@ typedef struct {
 	bool has_addr;                  /*!< \a addr is the offending address. */
 	mx_addr_t addr;
 	const char *provider;           /*!< Provider name (provider-mix only). */
+	const char *record;             /*!< spf or dmarc (no-mail-policy only). */
 	bool inferred;                  /*!< Not proven: logged, never enforced. */
 	uint64_t log_key;               /*!< The log limiter's key (answer_scan.c). */
 } mx_violation_t;

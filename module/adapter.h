@@ -59,6 +59,8 @@ typedef struct {
 	const mx_name_list_t *no_mail;  // names and subtrees that get a null MX (shared)
 	bool implicit;              // every existing name without MX gets one
 	bool denial;                // no-mail names: their denial records list MX
+	unsigned no_mail_records;   // MX_RECORD_* served beside the null MX
+	char *no_mail_dmarc;        // the DMARC record served
 	uint32_t null_mx_ttl;       // TTL of a synthesised null MX
 	bool can_sign;              // knotd signs the zone, key files can be read
 	const char *sign_off_reason;  // why not (the "not enforced" reason)
@@ -133,6 +135,23 @@ bool mxg_sign(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_rrset_t *rr,
  *        again over TCP), over TCP SERVFAIL. Counted in 'truncated'.
  */
 knotd_in_state_t mxg_fail_closed(knotd_mod_t *mod, knotd_qdata_t *qdata, knot_pkt_t *pkt);
+
+/*! \brief Counts a violation found outside an MX answer (no-mail-policy) and
+ *         logs it at most once per log-interval, action log. */
+void mxg_report_violation(knotd_mod_t *mod, knotd_qdata_t *qdata,
+                          const knot_dname_t *owner, const mx_violation_t *v);
+
+/*! \brief Counts a record served for a no-mail name (null-mx, spf, dmarc,
+ *         dkim) and logs it at most once per log-interval. */
+void mxg_report_synthesis(knotd_mod_t *mod, knotd_qdata_t *qdata, const char *what,
+                          const knot_dname_t *owner, const char *reason);
+
+/*!
+ * \brief ANSWER stage, a query that is not for MX: the SPF, DMARC and DKIM
+ *        records of no-mail names (module/no_mail.c).
+ */
+knotd_in_state_t mxg_no_mail_answer(knotd_in_state_t state, knot_pkt_t *pkt,
+                                    knotd_qdata_t *qdata, knotd_mod_t *mod);
 
 /*! \brief Tells whether \a rr is a null MX the module synthesised. */
 bool mxg_synthesized(const knot_rrset_t *rr);

@@ -21,6 +21,7 @@
 #include "answer_enforce.h"
 #include "answer_rebuild.h"
 #include "answer_scan.h"
+#include "no_mail_records.h"
 #include "rewrite_plan.h"
 
 static char *kind_to_str(uint32_t idx, uint32_t count)
@@ -184,6 +185,25 @@ static void report_rrset(answer_run_t *run, unsigned idx)
 		}
 		log_line(run->mod, run->qdata, LOG_INFO, len, line);
 	}
+}
+
+void mxg_report_violation(knotd_mod_t *mod, knotd_qdata_t *qdata,
+                          const knot_dname_t *owner, const mx_violation_t *v)
+{
+	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
+	mxg_count(mod, qdata, CTR_VIOLATION, v->kind);
+	uint64_t key = mx_log_key(ctx->log_seed, knotd_qdata_zone_name(qdata), owner,
+	                          v->exchange, MX_LOG_VIOLATION, v->kind);
+	uint32_t suppressed;
+	if (!log_due(mod, key, &suppressed)) {
+		return;
+	}
+	char line[3 * KNOT_DNAME_TXT_MAXLEN + 256];
+	int len = mx_log_line(line, sizeof(line), owner, v, "log", suppressed);
+	if (len >= 0 && knotd_mod_zone(mod) == NULL) {
+		len = append_zone(line, sizeof(line), len, knotd_qdata_zone_name(qdata));
+	}
+	log_line(mod, qdata, LOG_INFO, len, line);
 }
 
 static void report_not_enforced(knotd_mod_t *mod, knotd_qdata_t *qdata,
@@ -351,16 +371,18 @@ bool mxg_synthesized(const knot_rrset_t *rr)
 	return rr->type == KNOT_RRTYPE_MX && rr->rrs.rdata == (const knot_rdata_t *)&null_mx;
 }
 
-static void report_synthesis(knotd_mod_t *mod, knotd_qdata_t *qdata,
-                             const knot_dname_t *owner, const char *reason)
+void mxg_report_synthesis(knotd_mod_t *mod, knotd_qdata_t *qdata, const char *what,
+                          const knot_dname_t *owner, const char *reason)
 {
 	mxg_count(mod, qdata, CTR_SYNTHESIZED, 0);
 	uint32_t suppressed;
-	if (!log_due(mod, line_key(mod, qdata, owner, MX_LOG_SYNTHESIZED), &suppressed)) {
+	mx_log_class_t cls = (strcmp(what, "null-mx") == 0) ? MX_LOG_SYNTHESIZED :
+	                     MX_LOG_SYNTHESIZED_TXT;
+	if (!log_due(mod, line_key(mod, qdata, owner, cls), &suppressed)) {
 		return;
 	}
 	char line[KNOT_DNAME_TXT_MAXLEN + 128];
-	int len = mx_log_line_synthesized(line, sizeof(line), owner, reason, suppressed);
+	int len = mx_log_line_synthesized(line, sizeof(line), what, owner, reason, suppressed);
 	log_line(mod, qdata, LOG_INFO, len, line);
 }
 
@@ -376,7 +398,8 @@ static knotd_in_state_t synthesize(knotd_in_state_t state, knot_pkt_t *pkt,
 {
 	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
 	bool listed = ctx->no_mail != NULL && mx_name_list_match(ctx->no_mail, qdata->name);
-	if (!listed && !ctx->implicit) {
+	// RFC 8552 attribute leaves (_dmarc.N, ...) never are no-mail names.
+	if ((!listed && !ctx->implicit) || mx_dname_underscored(qdata->name)) {
 		return state;
 	}
 
@@ -421,7 +444,7 @@ static knotd_in_state_t synthesize(knotd_in_state_t state, knot_pkt_t *pkt,
 		// TC is set: the client asks again over TCP.
 		return KNOTD_IN_STATE_TRUNC;
 	}
-	report_synthesis(mod, qdata, qdata->name, listed ? "list" : "implicit");
+	mxg_report_synthesis(mod, qdata, "null-mx", qdata->name, listed ? "list" : "implicit");
 	return KNOTD_IN_STATE_HIT;
 }
 
@@ -464,7 +487,15 @@ static __thread const knotd_qdata_t *zone_judged;
 static knotd_in_state_t mxguard_answer(knotd_in_state_t state, knot_pkt_t *pkt,
                                        knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
-	if (!is_mx_query(qdata)) {
+	const mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
+	bool mx = is_mx_query(qdata);
+	// SPF, DMARC and DKIM of no-mail names; for MX, only a name the zone
+	// lacks (_dmarc.N MX: NODATA, not NXDOMAIN).
+	if (ctx->no_mail_records != 0 && qdata->type == KNOTD_QUERY_TYPE_NORMAL &&
+	    (!mx || state == KNOTD_IN_STATE_MISS)) {
+		state = mxg_no_mail_answer(state, pkt, qdata, mod);
+	}
+	if (!mx) {
 		return state;
 	}
 	zone_judged = qdata;

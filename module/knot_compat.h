@@ -89,6 +89,7 @@ typedef struct {
 	void *lists[2 * 2 * 2];  // wildcards, rrsigs
 	uint8_t *opt_rr_pos;
 	const mxg_node_t *node;
+	const mxg_node_t *encloser;  // the closest encloser of a name not found
 } mxg_qdata_extra_t;
 
 /*! The half of a glue node that belongs to the zone version being served. */
@@ -122,4 +123,11 @@ static inline const mxg_node_t *mxg_answer_node(const knotd_qdata_t *qdata)
 {
 	const mxg_qdata_extra_t *extra = (const mxg_qdata_extra_t *)qdata->extra;
 	return extra != NULL ? extra->node : NULL;
+}
+
+/*! The closest encloser of the name knotd did not find (NXDOMAIN), or NULL. */
+static inline const mxg_node_t *mxg_answer_encloser(const knotd_qdata_t *qdata)
+{
+	const mxg_qdata_extra_t *extra = (const mxg_qdata_extra_t *)qdata->extra;
+	return extra != NULL ? extra->encloser : NULL;
 }

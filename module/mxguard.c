@@ -126,6 +126,12 @@ static int mxguard_conf_check(knotd_conf_check_args_t *args)
 			return ret;
 		}
 	}
+	knotd_conf_t dmarc = knotd_conf_check_item(args, MX_CONF_NO_MAIL_DMARC);
+	if (dmarc.count > 0 &&
+	    mx_conf_check_dmarc(dmarc.single.string, check_msg, sizeof(check_msg)) != KNOT_EOK) {
+		args->err_str = check_msg;
+		return KNOT_EINVAL;
+	}
 	int ret = check_allow(args);
 	return (ret == KNOT_EOK) ? check_no_mail(args) : ret;
 }
@@ -178,6 +184,17 @@ static int load_null_mx(knotd_mod_t *mod, mxguard_ctx_t *ctx)
 	ctx->implicit = knotd_conf_mod(mod, MX_CONF_NULL_MX_IMPLICIT).single.boolean;
 	ctx->null_mx_ttl = knotd_conf_mod(mod, MX_CONF_NULL_MX_TTL).single.integer;
 
+	knotd_conf_t records = knotd_conf_mod(mod, MX_CONF_NO_MAIL_RECORDS);
+	for (size_t i = 0; i < records.count; i++) {
+		ctx->no_mail_records |= records.multi[i].option;
+	}
+	knotd_conf_free(&records);
+	knotd_conf_t dmarc = knotd_conf_mod(mod, MX_CONF_NO_MAIL_DMARC);
+	ctx->no_mail_dmarc = strdup(dmarc.single.string);
+	if (ctx->no_mail_dmarc == NULL) {
+		return KNOT_ENOMEM;
+	}
+
 	knotd_conf_t names = knotd_conf_mod(mod, MX_CONF_NULL_MX);
 	knotd_conf_t file = knotd_conf_mod(mod, MX_CONF_NULL_MX_FILE);
 	if (names.count == 0 && file.count == 0) {
@@ -207,6 +224,7 @@ static void ctx_free(mxguard_ctx_t *ctx)
 	mxg_signing_free(ctx);
 	pthread_mutex_destroy(&ctx->keys_lock);
 	free(ctx->allow);
+	free(ctx->no_mail_dmarc);
 	free(ctx);
 }
 
