@@ -165,14 +165,29 @@ static bool look_up_all(replay_t *r, const knot_rrset_t *rr, verdict_key_t *k, k
 	return true;
 }
 
-// The violations of a verdict, with the exchanges of these records.
+// The violations of a verdict, with the exchanges of these records (mostly
+// in record order: one walk).
 static void take_verdict(mx_scan_t *scan, const knot_rdataset_t *rrs,
                          const mx_verdict_t *verdict)
 {
-	for (unsigned i = 0; i < verdict->count; i++) {
-		mx_violation_t v = verdict->violations[i];
-		v.exchange = knot_mx_name(knot_rdataset_at(rrs, v.rr_index));
-		collect(&v, scan);
+	unsigned count = verdict->count;
+	if (count > scan->violation_cap - scan->violation_count) {
+		count = scan->violation_cap - scan->violation_count;
+	}
+	mx_violation_t *v = scan->violations + scan->violation_count;
+	memcpy(v, verdict->violations, count * sizeof(*v));
+	scan->violation_count += count;
+	knot_rdata_t *rd = rrs->rdata;
+	uint16_t at = 0;
+	for (unsigned i = 0; i < count; i++) {
+		if (v[i].rr_index < at) {
+			rd = rrs->rdata;
+			at = 0;
+		}
+		for (; at < v[i].rr_index && at < rrs->count; at++) {
+			rd = knot_rdataset_next(rd);
+		}
+		v[i].exchange = (at == v[i].rr_index) ? knot_mx_name(rd) : NULL;
 	}
 }
 
@@ -221,11 +236,17 @@ static int exchanges_key(const mx_scan_params_t *p, const knot_rrset_t *rr,
 
 // The owner of pkt->rr[rr_pos] as served, into \a buf unless it is the
 // question's; its size, or 0 when not known (-1: cannot be read).
+// Whether pkt->rr[rr_pos]'s owner is written as a pointer to the question.
+static bool owner_is_qname(const knot_pkt_t *pkt, uint16_t rr_pos)
+{
+	return pkt->rr_info[rr_pos].compress_ptr[KNOT_COMPR_HINT_OWNER] == KNOT_COMPR_HINT_QNAME &&
+	       pkt->qname_size > 0;
+}
+
 static int owner_of(const knot_pkt_t *pkt, uint16_t rr_pos, knot_dname_t *buf,
                     const knot_dname_t **owner)
 {
-	if (pkt->rr_info[rr_pos].compress_ptr[KNOT_COMPR_HINT_OWNER] == KNOT_COMPR_HINT_QNAME &&
-	    knot_pkt_wire_qname(pkt) != NULL) {
+	if (owner_is_qname(pkt, rr_pos)) {
 		// Written as a pointer to the question: the name as the query spelt it.
 		*owner = knot_pkt_wire_qname(pkt);
 		return pkt->qname_size;
@@ -262,10 +283,17 @@ static mx_verdict_key_t verdict_key(const mx_scan_params_t *p, const knot_dname_
 
 // The RRset's verdict, if found; current when its exchanges' data was read
 // within the cache's max age, or is, compared where it lies, the same now.
-static void look_up_cached(const mx_scan_params_t *p, const knot_rrset_t *rr,
-                           const knot_dname_t *owner, size_t owner_size, cached_t *c)
+static inline __attribute__((always_inline))
+void look_up_cached(const mx_scan_params_t *p, const knot_pkt_t *pkt,
+                           const knot_rrset_t *rr, const knot_dname_t *owner,
+                           size_t owner_size, cached_t *c)
 {
 	mx_verdict_key_t vkey = verdict_key(p, owner, owner_size, &rr->rrs, c->now);
+	if (owner == knot_pkt_wire_qname(pkt)) {
+		// The question's name, which knotd keeps in lower case too.
+		vkey.owner = knot_pkt_qname(pkt);
+		vkey.owner_lower = true;
+	}
 	c->found = mx_verdict_cache_find(p->cache, &vkey, &c->verdict);
 	if (!c->found || c->verdict.fresh) {
 		c->current = c->found;
@@ -282,12 +310,6 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
                  const knot_rrset_t *rr, mx_rrset_view_t *view, size_t owner_size,
                  const cached_t *c)
 {
-	if (c->current) {
-		take_verdict(scan, view->rrs, &c->verdict);
-		job->cached = true;
-		return KNOT_EOK;
-	}
-
 	uint8_t buf[p->cache != NULL ? MX_VERDICT_KEY_MAXLEN : 1];
 	verdict_key_t key = { .buf = buf, .full = (p->cache == NULL) };
 	replay_t r = { .rrs = view->rrs, .params = p };
@@ -323,6 +345,33 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 	return KNOT_EOK;
 }
 
+// The RRset's violations are in: its plan, unless nothing is rewritten.
+static inline __attribute__((always_inline))
+int planned(const knot_pkt_t *pkt, const mx_scan_params_t *p, mx_scan_t *scan,
+                   mx_scan_rrset_t *job, mx_action_t *record)
+{
+	const knot_rrset_t *rr = &pkt->rr[job->rr_pos];
+	job->count = scan->violation_count - job->first;
+	if (p->log_only) {
+		job->rrsig_pos = -1;  // the plan changes nothing
+		scan->count++;
+		return KNOT_EOK;
+	}
+	mx_plan_init(&job->plan, &rr->rrs, record);
+	for (unsigned v = job->first; v < scan->violation_count; v++) {
+		const mx_violation_t *viol = &scan->violations[v];
+		mx_action_t action = p->policy->action[viol->kind];
+		// Only what is proven is enforced.
+		if (viol->inferred && action > MX_ACTION_LOG) {
+			action = MX_ACTION_LOG;
+		}
+		mx_plan_add(&job->plan, viol, action);
+	}
+	find_rrsig(pkt, job);
+	scan->count++;
+	return KNOT_EOK;
+}
+
 static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
                       mx_scan_t *scan, uint16_t rr_pos, const knot_dname_t *owner,
                       size_t owner_size, const cached_t *cached, mx_action_t *record)
@@ -341,6 +390,12 @@ static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
 		}
 		memcpy(job->owner, owner, size);
 	}
+	job->first = scan->violation_count;
+	if (cached->current) {
+		take_verdict(scan, &rr->rrs, &cached->verdict);
+		job->cached = true;
+		return planned(pkt, p, scan, job, record);
+	}
 
 	mx_rrset_view_t view = {
 		.zone = p->zone,
@@ -349,27 +404,13 @@ static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
 		.lookup = p->lookup,
 		.lookup_ctx = p->lookup_ctx,
 	};
-	job->first = scan->violation_count;
 	int ret = judge(p, scan, job, rr, &view, owner_size, cached);
 	if (ret != KNOT_EOK) {
 		return ret;
 	}
-	job->count = scan->violation_count - job->first;
-
-	mx_plan_init(&job->plan, &rr->rrs, record);
-	for (unsigned v = job->first; v < scan->violation_count; v++) {
-		const mx_violation_t *viol = &scan->violations[v];
-		mx_action_t action = p->policy->action[viol->kind];
-		// Only what is proven is enforced.
-		if (viol->inferred && action > MX_ACTION_LOG) {
-			action = MX_ACTION_LOG;
-		}
-		mx_plan_add(&job->plan, viol, action);
-	}
-	find_rrsig(pkt, job);
-	scan->count++;
-	return KNOT_EOK;
+	return planned(pkt, p, scan, job, record);
 }
+
 
 // One allocation for the MX RRsets of the answer: violations, RRsets, then
 // each record's action.
@@ -400,6 +441,36 @@ static int scan_alloc(mx_scan_t *scan, const knot_pkt_t *pkt, const mx_scan_para
 	return KNOT_EOK;
 }
 
+// An RRset not told clean from the cache by mx_answer_scan(): its owner read
+// from the wire unless it is the question's (then \a cached holds its
+// lookup), and an entry unless it is clean after all. Apart, so that the
+// common answer's frame stays small.
+__attribute__((noinline))
+static int scan_one(const knot_pkt_t *pkt, const mx_scan_params_t *params, mx_scan_t *scan,
+                    uint16_t rr_pos, cached_t *cached, mx_action_t **record)
+{
+	const knot_rrset_t *rr = &pkt->rr[rr_pos];
+	knot_dname_storage_t buf;
+	const knot_dname_t *owner;
+	int owner_size = owner_of(pkt, rr_pos, buf, &owner);
+	if (owner_size < 0) {
+		return KNOT_EMALF;
+	}
+	if (!owner_is_qname(pkt, rr_pos)) {
+		look_up_cached(params, pkt, rr, owner, owner_size, cached);
+		if (cached->current && cached->verdict.count == 0) {
+			scan->clean++;
+			return KNOT_EOK;
+		}
+	}
+	if (scan->rrsets == NULL && scan_alloc(scan, pkt, params, record) != KNOT_EOK) {
+		return KNOT_ENOMEM;
+	}
+	int ret = scan_rrset(pkt, params, scan, rr_pos, owner, owner_size, cached, *record);
+	*record += rr->rrs.count;
+	return ret;
+}
+
 int mx_answer_scan(const knot_pkt_t *pkt, const mx_scan_params_t *params,
                    mx_scan_t *scan)
 {
@@ -414,28 +485,21 @@ int mx_answer_scan(const knot_pkt_t *pkt, const mx_scan_params_t *params,
 		if (rr->type != KNOT_RRTYPE_MX) {
 			continue;
 		}
-		knot_dname_storage_t buf;
-		const knot_dname_t *owner;
-		int owner_size = owner_of(pkt, rr_pos, buf, &owner);
-		if (owner_size < 0) {
-			return KNOT_EMALF;
-		}
 		// Judged clean before, on the same data: the common answer, told
 		// without allocating anything.
 		cached_t cached = { .now = now };
-		look_up_cached(params, rr, owner, owner_size, &cached);
-		if (cached.current && cached.verdict.count == 0) {
-			scan->clean++;
-			continue;
+		if (owner_is_qname(pkt, rr_pos)) {
+			look_up_cached(params, pkt, rr, knot_pkt_wire_qname(pkt), pkt->qname_size,
+			               &cached);
+			if (cached.current && cached.verdict.count == 0) {
+				scan->clean++;
+				continue;
+			}
 		}
-		if (scan->rrsets == NULL && scan_alloc(scan, pkt, params, &record) != KNOT_EOK) {
-			return KNOT_ENOMEM;
-		}
-		int ret = scan_rrset(pkt, params, scan, rr_pos, owner, owner_size, &cached, record);
+		int ret = scan_one(pkt, params, scan, rr_pos, &cached, &record);
 		if (ret != KNOT_EOK) {
 			return ret;
 		}
-		record += rr->rrs.count;
 	}
 	return KNOT_EOK;
 }

@@ -77,6 +77,8 @@ typedef struct {
 	mx_glue_target_f glue_target;   /*!< With lookups: the glue list first. */
 	void *glue_ctx;
 	mx_verdict_cache_t *cache;      /*!< Verdicts already made, or NULL. */
+	bool log_only;                  /*!< Nothing is rewritten: no plan, no RRSIG
+	                                     looked for (mx_scan_changes() is false). */
 	uint64_t log_seed;              /*!< Seed of the violations' log_key. */
 	knot_mm_t *mm;                  /*!< Memory for the query's duration. */
 } mx_scan_params_t;

@@ -25,7 +25,7 @@
 typedef struct entry {
 	struct entry *next;  // RCU: readers follow it without a lock
 	uint64_t hash;
-	struct rcu_head rcu;
+	uint64_t shape;      // the sizes below in one word (shape_of), compared at once
 	uint64_t read_at;    // when the extra was last read and found current
 	uint8_t zone_len;
 	uint8_t owner_len;
@@ -34,6 +34,7 @@ typedef struct entry {
 	uint16_t extra_len;
 	uint16_t count;
 	mx_violation_t *violations;  // in the same allocation, after the key
+	struct rcu_head rcu;
 	uint8_t key[];               // zone, owner in lower case, rdata, extra
 } entry_t;
 
@@ -60,7 +61,7 @@ struct mx_verdict_cache {
 	size_t hand;           // where eviction looks next
 	uint64_t seed;
 	uint64_t window;       // how long a read of the extra stands (0: never)
-	mx_clock_f clock;
+	mx_clock_f clock;      // NULL: the coarse monotonic clock
 	atomic_size_t count;
 };
 
@@ -69,42 +70,57 @@ typedef struct {
 	const mx_verdict_key_t *key;
 	size_t zone_len;
 	size_t owner_len;
+	uint64_t shape;
 } sized_key_t;
 
-static bool size_key(sized_key_t *k, const mx_verdict_key_t *key)
+// The sizes of zone, owner and records, and the records' count, in a word.
+static inline uint64_t shape_of(size_t zone_len, size_t owner_len, uint16_t count,
+                                uint32_t size)
+{
+	return (uint64_t)zone_len | (uint64_t)owner_len << 8 | (uint64_t)count << 16 |
+	       (uint64_t)size << 32;
+}
+
+// Inlined where used: a lookup is one function's frame.
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE bool size_key(sized_key_t *k, const mx_verdict_key_t *key)
 {
 	k->key = key;
 	k->zone_len = (key->zone != NULL) ? mx_name_size(key->zone) : 0;
 	k->owner_len = key->owner_size ? key->owner_size : mx_name_size(key->owner);
+	k->shape = shape_of(k->zone_len, k->owner_len, key->rrs->count, key->rrs->size);
 	return k->zone_len + k->owner_len + key->rrs->size + key->extra_len <=
 	       MX_VERDICT_KEY_MAXLEN;
 }
 
 // The owner: one verdict per RRset, and one RRset of MX per owner and
 // zone. The rest is compared, not hashed; so is a suffix all owners share.
-static uint64_t key_hash(const mx_verdict_cache_t *cache, const sized_key_t *k)
+// An owner in lower case already hashes as it is (the same hash). The
+// multiply-fold spreads every bit of the seeded step into the low ones the
+// buckets take: no final mix.
+INLINE uint64_t key_hash(const mx_verdict_cache_t *cache, const sized_key_t *k)
 {
 	size_t len = k->owner_len;
 	if (len > k->key->owner_suffix) {
 		len -= k->key->owner_suffix;
 	}
 	uint64_t h = mx_hash_begin(cache->seed);
-	h = mx_hash_name_lower(h, k->key->owner, len);
-	return mx_hash_end(h);
+	return k->key->owner_lower ? mx_hash_bytes(h, k->key->owner, len) :
+	                             mx_hash_name_lower(h, k->key->owner, len);
 }
 
 // Longer pieces compare faster in libc (vector instructions) than in words.
-static bool equal(const uint8_t *a, const uint8_t *b, size_t len)
+INLINE bool equal(const uint8_t *a, const uint8_t *b, size_t len)
 {
 	return (len <= 24) ? mx_bytes_equal(a, b, len) : memcmp(a, b, len) == 0;
 }
 
 // The same zone, owner (ignoring ASCII case) and records.
-static bool match_rrset(const entry_t *e, const sized_key_t *k)
+INLINE bool match_rrset(const entry_t *e, const sized_key_t *k)
 {
 	const knot_rdataset_t *rrs = k->key->rrs;
-	if (e->zone_len != k->zone_len || e->owner_len != k->owner_len ||
-	    e->rr_count != rrs->count || e->rdata_len != rrs->size) {
+	if (e->shape != k->shape) {
 		return false;
 	}
 	const uint8_t *stored = e->key;
@@ -112,7 +128,8 @@ static bool match_rrset(const entry_t *e, const sized_key_t *k)
 		return false;
 	}
 	stored += k->zone_len;
-	if (!mx_bytes_equal_lower(k->key->owner, stored, k->owner_len)) {
+	if (k->key->owner_lower ? !mx_bytes_equal(k->key->owner, stored, k->owner_len) :
+	                          !mx_bytes_equal_lower(k->key->owner, stored, k->owner_len)) {
 		return false;
 	}
 	stored += k->owner_len;
@@ -199,7 +216,7 @@ void mx_verdict_cache_free(mx_verdict_cache_t *cache)
 	free(cache);
 }
 
-static uint64_t coarse_ns(void)
+INLINE uint64_t coarse_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
@@ -216,7 +233,6 @@ void mx_verdict_cache_set_max_age(mx_verdict_cache_t *cache, uint64_t max_age_ns
 	struct timespec res;
 	if (clock == NULL) {
 		// The coarse clock lags real time by up to one tick.
-		clock = coarse_ns;
 		resolution = (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0) ?
 		             (uint64_t)res.tv_sec * 1000000000 + res.tv_nsec : 1000000000;
 	}
@@ -226,7 +242,10 @@ void mx_verdict_cache_set_max_age(mx_verdict_cache_t *cache, uint64_t max_age_ns
 
 uint64_t mx_verdict_cache_now(const mx_verdict_cache_t *cache)
 {
-	return (cache == NULL || cache->window == 0) ? 0 : cache->clock();
+	if (cache == NULL || cache->window == 0) {
+		return 0;
+	}
+	return (cache->clock != NULL) ? cache->clock() : coarse_ns();
 }
 
 void mx_verdict_confirm(const mx_verdict_t *verdict, uint64_t now)
@@ -238,12 +257,13 @@ void mx_verdict_confirm(const mx_verdict_t *verdict, uint64_t now)
 	}
 }
 
-// Read less than the window before NOW (or after it, by another worker).
-static bool fresh(const mx_verdict_cache_t *cache, const entry_t *e, uint64_t now)
+// Read less than the window before NOW (or after it, by another worker);
+// never without a time of both.
+INLINE bool fresh(const mx_verdict_cache_t *cache, const entry_t *e, uint64_t now)
 {
 	uint64_t read_at = __atomic_load_n(&e->read_at, __ATOMIC_RELAXED);
-	return now != 0 && read_at != 0 && cache->window != 0 &&
-	       (now < read_at || now - read_at < cache->window);
+	return (now - read_at < cache->window || (now < read_at && cache->window != 0)) &&
+	       now != 0 && read_at != 0;
 }
 
 bool mx_verdict_cache_find(mx_verdict_cache_t *cache, const mx_verdict_key_t *key,
@@ -348,6 +368,7 @@ static entry_t *entry_new(const sized_key_t *k, uint64_t hash,
 	e->next = NULL;
 	e->hash = hash;
 	e->read_at = key->now;
+	e->shape = k->shape;
 	e->zone_len = k->zone_len;
 	e->owner_len = k->owner_len;
 	e->rr_count = key->rrs->count;

@@ -55,6 +55,7 @@ typedef struct {
 	const knot_dname_t *zone;    /*!< Apex of the zone answering (or NULL). */
 	const knot_dname_t *owner;   /*!< Owner of the RRset as served. */
 	size_t owner_size;           /*!< Its size if known, or 0. */
+	bool owner_lower;            /*!< It is in lower case already. */
 	const knot_rdataset_t *rrs;  /*!< The MX records. */
 	size_t owner_suffix;         /*!< Bytes at the end of every owner the cache
 	                                  sees (its zone's name), left out of the hash. */

@@ -295,6 +295,8 @@ static int mxguard_load(knotd_mod_t *mod)
 		.log_seed = ctx->log_seed,
 	};
 	mxg_exchange_source(&ctx->scan);
+	// An instance that only logs needs no plans (the same test as enforces).
+	ctx->scan.log_only = !mx_conf_rewrites(&ctx->policy, false, false);
 
 	// Knot 3.5.4+ calls unload after a failed load only if a context is set.
 	knotd_mod_ctx_set(mod, ctx);
