@@ -326,20 +326,25 @@ static void use_glue_targets(fixture_t *f, mx_action_t missing)
 	f->params.lookup = absent;
 }
 
+// "example. MX 10 FIRST, 20 SECOND" judged with missing-address: strip.
+static void scan_two(fixture_t *f, const char *first, const char *second, mx_scan_t *scan)
+{
+	use_glue_targets(f, MX_ACTION_STRIP);
+	start(f, "example.");
+	knot_rrset_t *mx = put(f, "example.", KNOT_RRTYPE_MX, 0);
+	test_add_mx(&mx->rrs, 10, first);
+	test_add_mx(&mx->rrs, 20, second);
+	commit(f, mx, KNOT_COMPR_HINT_QNAME);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, scan), KNOT_EOK);
+}
+
 // An absence only inferred is logged, never enforced: the record stays, and
 // a set of such records never becomes a null MX (issue 21).
 static void test_inferred_never_enforced(void **state)
 {
 	fixture_t *f = *state;
-	use_glue_targets(f, MX_ACTION_STRIP);
-	start(f, "example.");
-	knot_rrset_t *mx = put(f, "example.", KNOT_RRTYPE_MX, 0);
-	test_add_mx(&mx->rrs, 10, "gone.example.");
-	test_add_mx(&mx->rrs, 20, "mx.child.example.");
-	commit(f, mx, KNOT_COMPR_HINT_QNAME);
-
 	mx_scan_t scan;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	scan_two(f, "gone.example.", "mx.child.example.", &scan);
 	assert_int_equal(scan.count, 1);
 	assert_int_equal(scan.violation_count, 2);
 	for (unsigned i = 0; i < 2; i++) {
@@ -354,15 +359,8 @@ static void test_inferred_never_enforced(void **state)
 static void test_proven_stripped_inferred_kept(void **state)
 {
 	fixture_t *f = *state;
-	use_glue_targets(f, MX_ACTION_STRIP);
-	start(f, "example.");
-	knot_rrset_t *mx = put(f, "example.", KNOT_RRTYPE_MX, 0);
-	test_add_mx(&mx->rrs, 10, "empty.example.");
-	test_add_mx(&mx->rrs, 20, "gone.example.");
-	commit(f, mx, KNOT_COMPR_HINT_QNAME);
-
 	mx_scan_t scan;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	scan_two(f, "empty.example.", "gone.example.", &scan);
 	assert_int_equal(scan.violation_count, 2);
 	assert_false(scan.violations[0].inferred);
 	assert_true(scan.violations[1].inferred);
