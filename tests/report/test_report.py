@@ -1,8 +1,9 @@
 # mxguard: an MX policy module for the Knot DNS server.
 # SPDX-License-Identifier: GPL-3.0-or-later
 """mxguard-report on knotd's real lines: the committed sample of a
-logrun.py session (tests/report/sample/), broken lines, grouping and order,
-and a live knotd session (the journal's and syslog's forms: test_forms.py)."""
+logrun.py session (tests/report/sample/), broken lines, totals by zone and
+kind, grouping and order, and a live knotd session (the journal's and
+syslog's forms: test_forms.py; load failures: test_load_failures.py)."""
 
 import collections
 import csv
@@ -67,6 +68,22 @@ def assert_matches_counters(doc, stats_text):
     assert {v["zone"] for v in doc["violations"] if not counted_by(v, None)} <= set(stats)
 
 
+def assert_totals_add_up(doc):
+    """The totals by zone and by kind are the groups' counts added up (the
+    sessions' groups are all shown, exactly)."""
+    by_zone = {z["zone"]: z for z in doc["totals_by_zone"]}
+    for section in ("violations", "synthesized", "not_enforced"):
+        sums = collections.Counter()
+        for row in doc[section]:
+            sums[row["zone"]] += row["count"]
+        assert {z: t[section] for z, t in by_zone.items() if t[section]} == dict(sums)
+    kinds = collections.Counter()
+    for row in doc["violations"]:
+        kinds[row["kind"]] += row["count"]
+    assert {k["kind"]: k["count"] for k in doc["totals_by_kind"]} == dict(kinds)
+    assert all(z["count_error"] == 0 for z in doc["totals_by_zone"])
+
+
 def module_line_count(text):
     return sum(1 for line in text.splitlines() if "module 'mod-mxguard" in line)
 
@@ -86,6 +103,8 @@ def test_sample_totals_equal_the_module_counters():
     assert doc["input"]["malformed"] == 0
     assert doc["input"]["module_lines"] == module_line_count(read(SAMPLE_LOG))
     assert_matches_counters(doc, read(SAMPLE_STATS))
+    assert_totals_add_up(doc)
+    assert doc["load_failures"] == [] and doc["input"]["ignored"] == 0
     # Both scopes are in the sample: a zone module and a global one, whose
     # lines name their zone with a key.
     zones = {v["zone"] for v in doc["violations"]}
@@ -242,13 +261,13 @@ def test_broken_lines_are_reported_not_guessed(body):
     code, out, err = run_report("-f", "json", "-", stdin=line)
     assert code == 1
     assert "<stdin>:1: not understood" in err
-    assert "1 line(s) mentioning mod-mxguard not understood" in err
+    assert "1 line(s) of the module not understood" in err
     doc = json.loads(out)
     assert doc["input"]["malformed"] == 1 and doc["totals"]["violations"] == 0
     code, out, err = run_report("-q", "-", stdin=line)
     assert code == 1 and "<stdin>:1" not in err
-    assert err.startswith("mxguard-report: 1 line(s) mentioning mod-mxguard not understood")
-    assert "1 line(s) mentioning mod-mxguard were not understood" in out
+    assert err.startswith("mxguard-report: 1 line(s) of the module not understood")
+    assert "1 line(s) of the module were not understood" in out
 
 
 def test_many_broken_lines_a_count_and_the_first_examples():
@@ -259,28 +278,9 @@ def test_many_broken_lines_a_count_and_the_first_examples():
     assert code == 1
     examples = [ln for ln in err.splitlines() if ": not understood (" in ln]
     assert [ln.split(":")[2] for ln in examples] == ["2", "4", "6", "8", "10"]
-    assert "40 line(s) mentioning mod-mxguard not understood (the first 5 above)" in err
+    assert "40 line(s) of the module not understood (the first 5 above)" in err
     doc = json.loads(out)
     assert doc["input"]["malformed"] == 40 and doc["totals"]["violations"] == 40
-
-
-def test_mentions_without_the_module_prefix_are_not_understood():
-    """A line naming the module that is not the module's (knotd's own
-    error, another program, a form the report does not know) is never
-    dropped silently."""
-    text = ("2026-11-22T10:00:00+0000 error: module 'mod-mxguard/x', invalid\n"
-            "Nov 22 10:00:00 ns1 postfix/smtp[9]: mod-mxguard mentioned\n"
-            "2026-11-22T10:00:00+0000 error: [example.com.] failed to load module "
-            "mod-mxguard/x\n"
-            '{"MESSAGE": "[example.com.] module \'mod-mxguard/x\', violation lo\n'
-            "2026-11-22T10:00:00+0000 info: [example.com.] zone file parsed\n")
-    code, out, err = run_report("-f", "json", "-", stdin=text)
-    assert code == 1
-    doc = json.loads(out)
-    # knotd's own error line with the module prefix is the module's: other.
-    assert doc["input"]["module_lines"] == 1 and doc["input"]["malformed"] == 3
-    assert "<stdin>:2: not understood" in err and "<stdin>:3: not understood" in err
-    assert "<stdin>:4: not understood (not valid JSON" in err
 
 
 def test_names_group_whatever_their_letter_case():
@@ -323,6 +323,59 @@ def test_unreadable_input_and_bad_options():
     assert code == 0 and "--format" in out
 
 
+# Totals by zone and kind --------------------------------------------------------
+
+def test_totals_by_zone_and_by_kind():
+    lines = [
+        PREFIX + "violation loopback, owner a.example.com., exchange localhost., "
+        "preference 10, action strip, suppressed 2",
+        PREFIX + "violation ip-literal, owner b.example.com., exchange 192.0.2.1., "
+        "preference 10, action null-mx",
+        PREFIX + "synthesized null-mx, owner x.example.com., reason list, suppressed 1",
+        PREFIX.replace("[example.com.] ", "").replace("info:", "notice:")
+        + "not enforced, owner a.example.com., action strip, reason signing-failed",
+        # A global instance: its zone key files it; an older one without the key.
+        "2026-11-22T10:00:01+0000 info: module 'mod-mxguard/g', violation loopback, owner "
+        "other.test., exchange localhost., preference 10, action log, zone other.test.",
+        "2026-11-22T10:00:02+0000 info: module 'mod-mxguard/g', violation provider-mix, "
+        "owner other.test., exchange aspmx.l.google.com., preference 10, provider google, "
+        "action log",
+    ]
+    doc = report_json("-", stdin="\n".join(lines) + "\n")
+    by_zone = {z["zone"]: z for z in doc["totals_by_zone"]}
+    assert [z["zone"] for z in doc["totals_by_zone"]] == ["example.com.", None, "other.test."]
+    assert {k: by_zone["example.com."][k] for k in
+            ("count", "count_error", "violations", "synthesized", "not_enforced")} == {
+        "count": 6, "count_error": 0, "violations": 4, "synthesized": 2, "not_enforced": 0}
+    assert (by_zone[None]["count"], by_zone[None]["not_enforced"],
+            by_zone[None]["violations"]) == (2, 1, 1)
+    assert by_zone["other.test."] == {"zone": "other.test.", "count": 1, "count_error": 0,
+                                      "violations": 1, "synthesized": 0, "not_enforced": 0}
+    assert sum(z["count"] for z in doc["totals_by_zone"]) == (
+        doc["totals"]["violations"] + doc["totals"]["synthesized"]
+        + doc["totals"]["not_enforced"])
+    kinds = {k["kind"]: k for k in doc["totals_by_kind"]}
+    assert [k["kind"] for k in doc["totals_by_kind"]] == ["loopback", "ip-literal",
+                                                           "provider-mix"]
+    assert kinds["loopback"] == {"kind": "loopback", "count": 4, "count_error": 0,
+                                 "lines": 2, "actions": {"log": 1, "strip": 3}}
+    assert sum(k["count"] for k in doc["totals_by_kind"]) == doc["totals"]["violations"]
+    assert doc["limits"]["exact"]["totals_by_zone"] and doc["limits"]["exact"]["totals_by_kind"]
+    code, out, _ = run_report("-", stdin="\n".join(lines) + "\n")
+    assert code == 0
+    zones = out.split("\nTotals by zone\n")[1].split("\n\n")[0].splitlines()
+    assert [ln.split() for ln in zones] == [
+        ["ZONE", "COUNT", "VIOLATIONS", "NULL", "MX", "NOT", "ENFORCED"],
+        ["example.com.", "6", "4", "2", "0"], ["-", "2", "1", "0", "1"],
+        ["other.test.", "1", "1", "0", "0"]]
+    kinds = out.split("\nViolations by kind\n")[1].split("\n\n")[0].splitlines()
+    assert [ln.split() for ln in kinds] == [
+        ["KIND", "COUNT", "LINES", "ACTIONS"], ["loopback", "4", "2", "strip", "3,", "log", "1"],
+        ["ip-literal", "1", "1", "null-mx", "1"], ["provider-mix", "1", "1", "log", "1"]]
+    assert out.index("Totals by zone") < out.index("Violations by kind") < out.index(
+        "Violations by zone, kind and exchange")
+
+
 # A live knotd ---------------------------------------------------------------------
 
 def test_live_session_report_equals_counters(live_session):
@@ -331,6 +384,8 @@ def test_live_session_report_equals_counters(live_session):
     assert doc["input"]["malformed"] == 0
     assert doc["input"]["module_lines"] == module_line_count(log)
     assert_matches_counters(doc, zone_stats + stats)
+    assert_totals_add_up(doc)
+    assert doc["load_failures"] == []
     code, out, err = run_report(path)
     assert code == 0 and err == ""
     assert "Violations by zone, kind and exchange" in out

@@ -76,11 +76,15 @@ def test_top_groups_are_the_exact_top_groups(skewed_log):
     assert all(error == 0 and count == exact[key] for key, count, error in got)
     # Totals are exact whatever was left out; the report says it was cut.
     assert doc["totals"]["violations"] == sum(exact.values())
+    # The 7 zones and the one kind are counted exactly.
+    exact_tables = {"violation": False, "synthesized": True, "not-enforced": True,
+                    "other": True, "totals_by_zone": True, "totals_by_kind": True,
+                    "load_failures": True}
     assert doc["limits"] == {"top": 10, "table": 10 * mxr.TABLE_FACTOR,
-                             "exact": {"violation": False, "synthesized": True,
-                                       "not-enforced": True, "other": True},
-                             "certain": {"violation": True, "synthesized": True,
-                                         "not-enforced": True, "other": True}}
+                             "exact": exact_tables,
+                             "certain": dict.fromkeys(exact_tables, True)}
+    assert sum(z["count"] for z in doc["totals_by_zone"]) == sum(exact.values())
+    assert doc["totals_by_kind"][0]["count"] == sum(exact.values())
     code, out, _ = run_report("--top", "10", "-", stdin=text)
     assert code == 0
     assert "bounded memory: the 10 most frequent groups at most, certainly the right ones" in out
@@ -153,7 +157,29 @@ def test_owners_kept_per_group_are_bounded():
     assert v["count"] == 50 and len(v["owners"]) == mxr.OWNERS_KEPT
     assert v["left_out"] == {"owners": 50 - mxr.OWNERS_KEPT}
     code, out, _ = run_report("-", stdin=lines)
-    assert f"{mxr.OWNERS_KEPT}+" in out.splitlines()[5]
+    groups = out.split("Violations by zone, kind and exchange\n")[1].splitlines()
+    assert f"{mxr.OWNERS_KEPT}+" in groups[1].split()
+
+
+def test_totals_by_zone_in_bounded_memory():
+    """More zones than the table holds: the largest are listed with counts
+    that bound the true ones; the totals stay exact."""
+    rng = random.Random(3)
+    exact = collections.Counter()
+    lines = []
+    for i in range(6000):
+        z = min(int(rng.paretovariate(1.2)), 400)
+        zone = f"z{z}.test."
+        exact[zone] += 1
+        lines.append(LINE.format(m=0, s=0, zone=zone, owner=f"a.{zone}",
+                                 exchange="localhost.", suppressed=""))
+    doc = report_json("--top", "5", "-", stdin="".join(lines))
+    zones = doc["totals_by_zone"]
+    assert len(zones) == 5 and doc["limits"]["exact"]["totals_by_zone"] is False
+    assert [z["zone"] for z in zones] == [k for k, _ in exact.most_common(5)]
+    for z in zones:
+        assert z["count"] - z["count_error"] <= exact[z["zone"]] <= z["count"]
+    assert doc["totals"]["violations"] == 6000
 
 
 def test_top_option_checked():
