@@ -17,6 +17,8 @@
 #include "exchange_name.h"
 #include "log_line.h"
 #include "mx_check.h"
+#include "no_mail.h"
+#include "no_mail_records.h"
 #include "zone_index.h"
 #include "zone_load.h"
 
@@ -28,7 +30,6 @@ typedef struct {
 	const mx_policy_t *policy;
 	const policy_instance_t *instance;  // NULL without -c.
 	mx_name_list_t *no_mail;   // The instance's list, or NULL.
-	bool implicit;
 	unsigned threshold;        // Findings at or above it fail (--fail-on)...
 	bool by_default;           // ...unless the server answers them by design.
 	zone_index_t *idx;
@@ -37,6 +38,10 @@ typedef struct {
 	const uint32_t *rr_line;   // Line and file of each record of the RRset.
 	const uint16_t *rr_file;
 	const char *catalog;       // A member's catalog zone, or NULL.
+	no_mail_t nm;              // What makes a name a no-mail name.
+	unsigned no_mail_names;    // --no-mail-records: names, lines, warnings.
+	unsigned lines;
+	unsigned warnings;
 	unsigned count[CHECK_KIND_COUNT];
 	unsigned findings;
 	unsigned notes;
@@ -44,51 +49,6 @@ typedef struct {
 	unsigned rrsets;
 	unsigned skipped;
 } run_t;
-
-void json_string(const char *text)
-{
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\') {
-			printf("\\%c", *p);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			// Other octets pass as they are: names are ASCII, paths UTF-8.
-			printf("\\u%04x", *p);
-		} else {
-			putchar(*p);
-		}
-	}
-	putchar('"');
-}
-
-void json_key(const char *key, const char *value, bool first)
-{
-	printf("%s\"%s\": ", first ? "{" : ", ", key);
-	json_string(value);
-}
-
-void report_error(const check_options_t *opt, const char *file, uint64_t line,
-                  const char *zone, const char *reason, const char *text)
-{
-	if (line > 0) {
-		fprintf(stderr, "%s:%llu: error: %s\n", file, (unsigned long long)line, text);
-	} else {
-		fprintf(stderr, "%s: error: %s\n", file, text);
-	}
-	if (!opt->json) {
-		return;
-	}
-	json_key("file", file, true);
-	if (line > 0) {
-		printf(", \"line\": %llu", (unsigned long long)line);
-	}
-	if (zone != NULL) {
-		json_key("zone", zone, false);
-	}
-	json_key("error", text, false);
-	json_key("reason", reason, false);
-	printf("}\n");
-}
 
 static const char *name_txt(const knot_dname_t *name, char *buf)
 {
@@ -212,6 +172,72 @@ static void report_name(run_t *run, unsigned kind, const zone_node_t *node,
 	json_key("owner", name, false);
 	json_key("action", mx_action_name(action), false);
 	printf("}\n");
+}
+
+// A no-mail name's SPF or DMARC record missing or letting mail through: the
+// module's line (exchange . and preference 0, as it logs this kind), with
+// the detail before the action.
+static void report_no_mail(run_t *run, const zone_node_t *node, const no_mail_finding_t *f)
+{
+	mx_action_t action = run->policy->action[MX_KIND_NO_MAIL_POLICY];
+	count_finding(run, MX_KIND_NO_MAIL_POLICY, action);
+
+	char name[KNOT_DNAME_TXT_MAXLEN + 1];
+	name_txt(node->name, name);
+	const char *file = zone_index_file(run->idx, f->file);
+	if (!run->opt->json) {
+		printf("%s:%u: violation %s, owner %s, exchange ., preference 0, record %s, "
+		       "detail %s, action %s\n", file, f->line,
+		       mx_kind_name(MX_KIND_NO_MAIL_POLICY), name, f->record, f->detail,
+		       mx_action_name(action));
+		return;
+	}
+	json_key("file", file, true);
+	printf(", \"line\": %u", f->line);
+	json_key("zone", run->zone_txt, false);
+	json_key("violation", mx_kind_name(MX_KIND_NO_MAIL_POLICY), false);
+	json_key("owner", name, false);
+	json_key("exchange", ".", false);
+	printf(", \"preference\": 0");
+	json_key("record", f->record, false);
+	json_key("detail", f->detail, false);
+	json_key("action", mx_action_name(action), false);
+	printf("}\n");
+}
+
+// --no-mail-records: the zone-file lines a no-mail name lacks on standard
+// output, what must be changed instead on standard error.
+static void print_needs(run_t *run, const zone_node_t *node, const char *path)
+{
+	uint32_t ttl = zone_index_soa_minimum(run->idx);
+	no_mail_rr_t rrs[4];
+	size_t count = no_mail_needs(&run->nm, node, ttl > 0 ? ttl : 3600, rrs);
+	char name[KNOT_DNAME_TXT_MAXLEN + 1];
+	name_txt(node->name, name);
+	run->no_mail_names++;
+	for (size_t i = 0; i < count; i++) {
+		const no_mail_rr_t *rr = &rrs[i];
+		if (rr->warning) {
+			fprintf(stderr, "%s:%u: warning: %s\n", zone_index_file(run->idx, rr->file),
+			        rr->line, rr->text);
+			run->warnings++;
+			continue;
+		}
+		if (run->opt->json) {
+			json_key("file", path, true);
+			json_key("zone", run->zone_txt, false);
+			json_key("owner", name, false);
+			json_key("record", rr->record, false);
+			json_key("rr", rr->text, false);
+			printf("}\n");
+		} else {
+			if (run->lines == 0) {
+				printf("; no-mail records for zone %s (%s)\n", run->zone_txt, path);
+			}
+			printf("%s\n", rr->text);
+		}
+		run->lines++;
+	}
 }
 
 // Tells whether Knot 3.2 or 3.3 would see the exchange otherwise than the
@@ -345,6 +371,34 @@ static const char *instance_ref(const policy_instance_t *inst, char *buf, size_t
 	return buf;
 }
 
+// --no-mail-records: how many names, lines and warnings.
+static void print_needs_summary(const run_t *run, const char *path, const char *ref)
+{
+	if (run->opt->json) {
+		json_key("file", path, true);
+		json_key("zone", run->zone_txt, false);
+		if (ref[0] != '\0') {
+			json_key("module", ref, false);
+		}
+		if (run->catalog != NULL) {
+			json_key("catalog", run->catalog, false);
+		}
+		printf(", \"no_mail_names\": %u, \"lines\": %u, \"warnings\": %u}\n",
+		       run->no_mail_names, run->lines, run->warnings);
+		return;
+	}
+	fprintf(stderr, "%s: zone %s", path, run->zone_txt);
+	if (ref[0] != '\0') {
+		fprintf(stderr, ", module %s", ref);
+	}
+	if (run->catalog != NULL) {
+		fprintf(stderr, ", catalog %s", run->catalog);
+	}
+	fprintf(stderr, ": %u no-mail name%s, %u line%s to add, %u warning%s\n",
+	        run->no_mail_names, run->no_mail_names == 1 ? "" : "s", run->lines,
+	        run->lines == 1 ? "" : "s", run->warnings, run->warnings == 1 ? "" : "s");
+}
+
 static void print_summary(const run_t *run, const char *path, size_t records)
 {
 	if (run->opt->quiet) {
@@ -353,6 +407,10 @@ static void print_summary(const run_t *run, const char *path, size_t records)
 	char ref[512] = "";
 	if (run->instance != NULL) {
 		instance_ref(run->instance, ref, sizeof(ref));
+	}
+	if (run->opt->no_mail_records) {
+		print_needs_summary(run, path, ref);
+		return;
 	}
 	if (run->opt->json) {
 		json_key("file", path, true);
@@ -430,61 +488,6 @@ static bool policy_rewrites(const mx_policy_t *policy)
 	return false;
 }
 
-void load_msg(void *ctx, zone_msg_level_t level, const char *file, uint64_t line,
-              const char *text)
-{
-	load_msgs_t *msgs = ctx;
-	const char *what = (level == ZONE_MSG_ERROR) ? "error" : "warning";
-	if (line > 0) {
-		fprintf(stderr, "%s:%llu: %s: %s\n", file, (unsigned long long)line, what, text);
-	} else {
-		fprintf(stderr, "%s: %s: %s\n", file, what, text);
-	}
-	if (!msgs->opt->json || level != ZONE_MSG_ERROR) {
-		return;
-	}
-	void *grown = realloc(msgs->errors, (msgs->count + 1) * sizeof(*msgs->errors));
-	if (grown == NULL) {
-		msgs->failed = true;
-		return;
-	}
-	msgs->errors = grown;
-	msgs->errors[msgs->count].file = strdup(file);
-	msgs->errors[msgs->count].line = line;
-	msgs->errors[msgs->count].text = strdup(text);
-	msgs->count++;
-}
-
-void load_msgs_finish(load_msgs_t *msgs, const char *path, const char *zone, int ret)
-{
-	if (ret == KNOT_ENOMEM || msgs->failed) {
-		report_error(msgs->opt, path, 0, zone, "unreadable", "out of memory");
-	}
-	const char *reason = (ret == KNOT_EFILE) ? "unreadable" : "invalid";
-	for (size_t i = 0; i < msgs->count; i++) {
-		const char *file = msgs->errors[i].file;
-		const char *text = msgs->errors[i].text;
-		if (file == NULL || text == NULL) {
-			continue;
-		}
-		json_key("file", file, true);
-		if (msgs->errors[i].line > 0) {
-			printf(", \"line\": %llu", (unsigned long long)msgs->errors[i].line);
-		}
-		if (zone != NULL) {
-			json_key("zone", zone, false);
-		}
-		json_key("error", text, false);
-		json_key("reason", reason, false);
-		printf("}\n");
-	}
-	for (size_t i = 0; i < msgs->count; i++) {
-		free(msgs->errors[i].file);
-		free(msgs->errors[i].text);
-	}
-	free(msgs->errors);
-}
-
 // A zone of the configuration whose file is not there yet: not checked.
 static bool missing(const check_options_t *opt, const zone_job_t *job, const char *zone)
 {
@@ -519,16 +522,20 @@ int check_zone_file(const check_options_t *opt, const zone_job_t *job)
 		return EXIT_TROUBLE;
 	}
 
-	run_t run = { .opt = opt, .idx = idx, .implicit = opt->implicit,
-	              .catalog = job->catalog };
+	run_t run = { .opt = opt, .idx = idx, .catalog = job->catalog };
 	name_txt(zone_index_apex(idx), run.zone_txt);
 	mx_policy_t fallback;
 	mx_policy_init(&fallback, MX_ACTION_LOG);
 	run.instance = job->instance ? job->instance : zone_instance(opt, run.zone_txt);
 	run.policy = (run.instance != NULL) ? &run.instance->policy : &fallback;
+	run.nm = (no_mail_t) { .idx = idx, .listed = opt->no_mail,
+	                       .dmarc = MX_CONF_NO_MAIL_DMARC_DEF };
 	if (run.instance != NULL) {
 		run.no_mail = run.instance->no_mail;
-		run.implicit = run.implicit || run.instance->implicit;
+		run.nm.served = run.instance->no_mail;
+		run.nm.implicit = run.instance->implicit;
+		run.nm.records = run.instance->records;
+		run.nm.dmarc = run.instance->dmarc ? run.instance->dmarc : run.nm.dmarc;
 	}
 	// By default, fail on what the server would change, else on anything;
 	// with kinds only, on those kinds only.
@@ -546,7 +553,7 @@ int check_zone_file(const check_options_t *opt, const zone_job_t *job)
 		if (!(node->flags & ZONE_HAS_DATA)) {
 			continue;
 		}
-		if (!node->in_zone) {
+		if (!(node->flags & ZONE_IN_ZONE)) {
 			char name[KNOT_DNAME_TXT_MAXLEN + 1];
 			fprintf(stderr, "%s:%u: warning: %s is outside the zone %s, ignored\n",
 			        zone_index_file(idx, node->file), node->line,
@@ -559,6 +566,13 @@ int check_zone_file(const check_options_t *opt, const zone_job_t *job)
 			run.skipped += (node->flags & ZONE_HAS_MX) ? 1 : 0;
 			continue;
 		}
+		no_mail_why_t why = no_mail_name(&run.nm, node);
+		if (opt->no_mail_records) {
+			if (why != NO_MAIL_NOT) {
+				print_needs(&run, node, path);
+			}
+			continue;
+		}
 		if ((node->flags & ZONE_HAS_MX) && check_mx(&run, node) != KNOT_EOK) {
 			fprintf(stderr, "%s: error: out of memory\n", path);
 			status = EXIT_TROUBLE;
@@ -566,19 +580,30 @@ int check_zone_file(const check_options_t *opt, const zone_job_t *job)
 		}
 		// The server answers a name of its own list with a null MX (action
 		// null-mx); a name of --no-mail stands for such a list (action log).
-		bool served_list = run.no_mail != NULL &&
+		// Attribute leaves such as _dmarc.N are never no-mail names.
+		bool leaf = mx_dname_underscored(node->name);
+		bool served_list = !leaf && run.no_mail != NULL &&
 		                   mx_name_list_match(run.no_mail, node->name);
-		if (!(node->flags & (ZONE_NULL_MX | ZONE_HAS_CNAME)) && (served_list ||
+		if (!(node->flags & (ZONE_NULL_MX | ZONE_HAS_CNAME)) && !leaf && (served_list ||
 		    (opt->no_mail != NULL && mx_name_list_match(opt->no_mail, node->name)))) {
 			report_name(&run, CHECK_NULL_MX_MISSING, node, node->file, node->line,
 			            served_list ? MX_ACTION_NULL_MX : MX_ACTION_LOG);
 		}
-		if (run.implicit && (node->flags & ZONE_HAS_ADDR) &&
+		bool served = !leaf && run.instance != NULL && run.instance->implicit;
+		if ((opt->implicit || served) && (node->flags & ZONE_HAS_ADDR) &&
 		    !(node->flags & ZONE_HAS_MX)) {
 			const zone_addr_t *addr = zone_index_addr(idx, node->addr_head);
-			bool served = run.instance != NULL && run.instance->implicit;
 			report_name(&run, CHECK_IMPLICIT_MX, node, addr->file, addr->line,
 			            served ? MX_ACTION_NULL_MX : MX_ACTION_LOG);
+		}
+		no_mail_finding_t found[2];
+		size_t found_count = 0;
+		if (why != NO_MAIL_NOT &&
+		    run.policy->action[MX_KIND_NO_MAIL_POLICY] != MX_ACTION_OFF) {
+			found_count = no_mail_judge(&run.nm, node, why, found);
+		}
+		for (size_t i = 0; i < found_count; i++) {
+			report_no_mail(&run, node, &found[i]);
 		}
 	}
 

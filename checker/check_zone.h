@@ -81,6 +81,7 @@ typedef struct {
 	const knot_dname_t *origin;
 	mx_name_list_t *no_mail;   // NULL without --no-mail/--no-mail-file.
 	bool implicit;
+	bool no_mail_records;      // Print the records no-mail names lack, no findings.
 	bool json;
 	bool quiet;
 	fail_rule_t fail_on;

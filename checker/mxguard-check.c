@@ -38,8 +38,9 @@ static void usage(FILE *out)
 "Usage: " PROGRAM " [options] ZONEFILE...\n"
 "       " PROGRAM " [options] -c knot.conf\n"
 "\n"
-"Checks every MX RRset of each zone file with the rules of mod-mxguard;\n"
-"with -c alone, of every zone knotd serves with the module.\n"
+"Checks every MX RRset of each zone file with the rules of mod-mxguard,\n"
+"and the SPF and DMARC records of its no-mail names; with -c alone, of\n"
+"every zone knotd serves with the module.\n"
 "\n"
 "Options:\n"
 "  -o, --origin ORIGIN      zone apex (default: $ORIGIN, else the file name)\n"
@@ -49,6 +50,9 @@ static void usage(FILE *out)
 "      --no-mail NAME       a no-mail NAME (or *.PARENT), as in null-mx\n"
 "      --no-mail-file FILE  a list of such names, one a line\n"
 "      --implicit           report names with A/AAAA and no MX\n"
+"      --no-mail-records    print the records the zone's no-mail names lack\n"
+"                           (MX 0 ., SPF, DMARC, DKIM) as zone-file lines,\n"
+"                           instead of the findings\n"
 "      --format text|json   output form (default: text)\n"
 "      --fail-on LIST       exit 1 on findings whose action is at least ACTION\n"
 "                           (log, strip, null-mx), of a KIND listed, not of a\n"
@@ -58,8 +62,8 @@ static void usage(FILE *out)
 "                           answers those names with a null MX itself)\n"
 "                           KINDs: ip-literal, loopback, special-address,\n"
 "                           missing-address, null-mx-conflict, self-exchange,\n"
-"                           provider-mix, cname-exchange, null-mx-missing,\n"
-"                           implicit-mx\n"
+"                           provider-mix, cname-exchange, no-mail-policy,\n"
+"                           null-mx-missing, implicit-mx\n"
 "      --knot-version MAJOR.MINOR\n"
 "                           the knotd to predict: on 3.2 and 3.3, notes say\n"
 "                           what it logs where it sees less (default: "
@@ -135,6 +139,7 @@ enum {
 	OPT_NO_MAIL,
 	OPT_NO_MAIL_FILE,
 	OPT_IMPLICIT,
+	OPT_NO_MAIL_RECORDS,
 	OPT_FORMAT,
 	OPT_FAIL_ON,
 	OPT_KNOT_VERSION,
@@ -149,6 +154,7 @@ int main(int argc, char **argv)
 		{ "no-mail",      required_argument, NULL, OPT_NO_MAIL },
 		{ "no-mail-file", required_argument, NULL, OPT_NO_MAIL_FILE },
 		{ "implicit",     no_argument,       NULL, OPT_IMPLICIT },
+		{ "no-mail-records", no_argument,    NULL, OPT_NO_MAIL_RECORDS },
 		{ "format",       required_argument, NULL, OPT_FORMAT },
 		{ "fail-on",      required_argument, NULL, OPT_FAIL_ON },
 		{ "knot-version", required_argument, NULL, OPT_KNOT_VERSION },
@@ -192,6 +198,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_IMPLICIT:
 			opt.implicit = true;
+			break;
+		case OPT_NO_MAIL_RECORDS:
+			opt.no_mail_records = true;
 			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "json") == 0) {

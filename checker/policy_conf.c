@@ -127,6 +127,7 @@ static void instance_free(policy_instance_t *inst)
 	}
 	free(inst->id);
 	free(inst->allow);
+	free(inst->dmarc);
 	mx_name_list_free(inst->no_mail);
 }
 
@@ -182,6 +183,10 @@ static int finish_section(reader_t *r, size_t line)
 			return ret;
 		}
 		inst->policy.action[MX_KIND_NULL_MX_OVERRIDE] = MX_ACTION_NULL_MX;
+	}
+	// The module checks the DMARC record it would serve at conf-check.
+	if (ret == KNOT_EOK && inst->dmarc != NULL) {
+		ret = mx_conf_check_dmarc(inst->dmarc, msg, sizeof(msg));
 	}
 	inst->policy.allow = inst->allow;
 	inst->policy.allow_count = inst->allow_count;
@@ -273,6 +278,13 @@ static int take_item(reader_t *r, const yp_check_ctx_t *ctx)
 	if (yp_name_cmp(name, (const yp_name_t *)MX_CONF_NULL_MX_IMPLICIT) == 0) {
 		inst->implicit = yp_bool(node->data);
 		return KNOT_EOK;
+	}
+	if (yp_name_cmp(name, (const yp_name_t *)MX_CONF_NO_MAIL_RECORDS) == 0) {
+		inst->records |= yp_opt(node->data);
+		return KNOT_EOK;
+	}
+	if (yp_name_cmp(name, (const yp_name_t *)MX_CONF_NO_MAIL_DMARC) == 0) {
+		return conf_set_str(&inst->dmarc, yp_str(node->data)) ? KNOT_EOK : KNOT_ENOMEM;
 	}
 	if (yp_name_cmp(name, (const yp_name_t *)MX_CONF_POLICY) == 0) {
 		for (size_t i = 0; i < r->policy_count; i++) {

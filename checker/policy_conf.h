@@ -29,6 +29,9 @@ typedef struct {
 	size_t allow_count;
 	mx_name_list_t *no_mail;   /*!< NULL without null-mx/null-mx-file. */
 	bool implicit;             /*!< null-mx-implicit. */
+	unsigned records;          /*!< no-mail-records: MX_RECORD_* served beside
+	                                a null MX. */
+	char *dmarc;               /*!< no-mail-dmarc, or NULL (the default). */
 } policy_instance_t;
 
 /*! A zone of the configuration served with an mxguard instance. */
@@ -74,8 +77,8 @@ typedef struct {
 /*!
  * \brief Reads a knot.conf, with the files its include items name, and
  *        refuses what knotd refuses in it for mod-mxguard: bad values,
- *        unknown items, duplicate ids, bad allow-address ranges and no-mail
- *        items, missing list files, references to undefined instances,
+ *        unknown items, duplicate ids, bad allow-address ranges, no-mail
+ *        items and no-mail-dmarc records, missing list files, references to undefined instances,
  *        policies or catalog templates, includes that name no file or
  *        loop, and global instances that rewrite answers (refused by knotd
  *        when it loads).

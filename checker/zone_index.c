@@ -7,6 +7,7 @@
 #include <libknot/descriptor.h>
 #include <libknot/errcode.h>
 #include <libknot/rrtype/rdname.h>
+#include <libknot/wire.h>
 
 #include "name_list.h"
 #include "zone_index.h"
@@ -30,7 +31,7 @@ typedef struct {
 struct zone_index {
 	zone_node_t *nodes;
 	size_t node_count, node_cap;
-	zone_mx_t *mxs;
+	zone_mx_t *mxs;          // MX and TXT records kept.
 	size_t mx_count, mx_cap;
 	zone_addr_t *addrs;
 	size_t addr_count, addr_cap;
@@ -43,6 +44,8 @@ struct zone_index {
 	uint32_t apex_node;
 	mx_addr_t *scratch;      // The addresses of the last lookup.
 	size_t scratch_cap;
+	uint32_t soa_minimum;    // Of the first SOA record.
+	bool have_soa;
 };
 
 static void *arena_alloc(zone_index_t *idx, size_t len)
@@ -214,12 +217,43 @@ static uint32_t get_node(zone_index_t *idx, const knot_dname_t *name,
 		.parent = ZONE_NONE,
 		.mx_head = ZONE_NONE, .mx_tail = ZONE_NONE,
 		.addr_head = ZONE_NONE, .addr_tail = ZONE_NONE,
+		.txt_head = ZONE_NONE,
 		.line = line,
 		.file = file,
 	};
 	slot->hash = hash;
 	slot->node = n + 1;
 	return n;
+}
+
+// Keeps a record's rdata in a name's list of MX or TXT records: at its end,
+// or at its start without \a tail.
+static int keep_rdata(zone_index_t *idx, uint32_t *head, uint32_t *tail,
+                      const uint8_t *rdata, uint16_t rdlen, uint16_t file, uint32_t line)
+{
+	if (!reserve((void **)&idx->mxs, &idx->mx_cap, idx->mx_count, sizeof(zone_mx_t))) {
+		return KNOT_ENOMEM;
+	}
+	uint8_t *copy = arena_alloc(idx, rdlen);
+	if (copy == NULL && rdlen > 0) {
+		return KNOT_ENOMEM;
+	}
+	memcpy(copy, rdata, rdlen);
+
+	uint32_t i = (uint32_t)idx->mx_count++;
+	idx->mxs[i] = (zone_mx_t) {
+		.next = ZONE_NONE, .line = line, .file = file, .rdlen = rdlen, .rdata = copy,
+	};
+	if (tail == NULL) {
+		idx->mxs[i].next = *head;
+		*head = i;
+	} else if (*tail == ZONE_NONE) {
+		*head = *tail = i;
+	} else {
+		idx->mxs[*tail].next = i;
+		*tail = i;
+	}
+	return KNOT_EOK;
 }
 
 static int add_mx(zone_index_t *idx, zone_node_t *node, const uint8_t *rdata,
@@ -230,30 +264,37 @@ static int add_mx(zone_index_t *idx, zone_node_t *node, const uint8_t *rdata,
 	                 rdlen - 2) {
 		return KNOT_EMALF;
 	}
-	if (!reserve((void **)&idx->mxs, &idx->mx_cap, idx->mx_count, sizeof(zone_mx_t))) {
-		return KNOT_ENOMEM;
+	int ret = keep_rdata(idx, &node->mx_head, &node->mx_tail, rdata, rdlen, file, line);
+	if (ret != KNOT_EOK) {
+		return ret;
 	}
-	uint8_t *copy = arena_alloc(idx, rdlen);
-	if (copy == NULL) {
-		return KNOT_ENOMEM;
-	}
-	memcpy(copy, rdata, rdlen);
-
-	uint32_t i = (uint32_t)idx->mx_count++;
-	idx->mxs[i] = (zone_mx_t) {
-		.next = ZONE_NONE, .line = line, .file = file, .rdlen = rdlen, .rdata = copy,
-	};
-	if (node->mx_tail == ZONE_NONE) {
-		node->mx_head = i;
-	} else {
-		idx->mxs[node->mx_tail].next = i;
-	}
-	node->mx_tail = i;
 	node->flags |= ZONE_HAS_MX;
 	if (rdata[2] == '\0') {
 		node->flags |= ZONE_NULL_MX;
 	}
 	return KNOT_EOK;
+}
+
+// Keeps the TXT records whose text (the strings joined) begins with "v=":
+// SPF, DMARC and DKIM records; a zone's other TXT records are not kept.
+static int add_txt(zone_index_t *idx, zone_node_t *node, const uint8_t *rdata,
+                   uint16_t rdlen, uint16_t file, uint32_t line)
+{
+	node->flags |= ZONE_HAS_TXT;
+	char head[2];
+	size_t got = 0;
+	for (size_t pos = 0; pos < rdlen && got < sizeof(head); ) {
+		size_t len = rdata[pos++];
+		for (size_t k = 0; k < len && pos + k < rdlen && got < sizeof(head); k++) {
+			head[got++] = (char)rdata[pos + k];
+		}
+		pos += len;
+	}
+	if (got < sizeof(head) || (head[0] != 'v' && head[0] != 'V') || head[1] != '=') {
+		return KNOT_EOK;
+	}
+	// No tail: a node stays 40 octets.
+	return keep_rdata(idx, &node->txt_head, NULL, rdata, rdlen, file, line);
 }
 
 static int add_addr(zone_index_t *idx, zone_node_t *node, const uint8_t *rdata,
@@ -307,6 +348,11 @@ int zone_index_add(zone_index_t *idx, const knot_dname_t *owner, uint16_t type,
 	switch (type) {
 	case KNOT_RRTYPE_SOA:
 		node->flags |= ZONE_HAS_SOA;
+		// The minimum is the last field; the first SOA is the zone's.
+		if (!idx->have_soa && rdlen >= 4) {
+			idx->soa_minimum = knot_wire_read_u32(rdata + rdlen - 4);
+			idx->have_soa = true;
+		}
 		return KNOT_EOK;
 	case KNOT_RRTYPE_NS:
 		node->flags |= ZONE_HAS_NS;
@@ -322,6 +368,8 @@ int zone_index_add(zone_index_t *idx, const knot_dname_t *owner, uint16_t type,
 	case KNOT_RRTYPE_A:
 	case KNOT_RRTYPE_AAAA:
 		return add_addr(idx, node, rdata, rdlen, file, line);
+	case KNOT_RRTYPE_TXT:
+		return add_txt(idx, node, rdata, rdlen, file, line);
 	default:
 		return KNOT_EOK;
 	}
@@ -363,7 +411,7 @@ int zone_index_finish(zone_index_t *idx, const knot_dname_t *apex)
 		if (depth < 0) {
 			continue;
 		}
-		idx->nodes[i].in_zone = true;
+		idx->nodes[i].flags |= ZONE_IN_ZONE;
 		if (depth == 0) {
 			continue;
 		}
@@ -402,6 +450,11 @@ const zone_addr_t *zone_index_addr(const zone_index_t *idx, uint32_t i)
 	return i < idx->addr_count ? &idx->addrs[i] : NULL;
 }
 
+uint32_t zone_index_soa_minimum(const zone_index_t *idx)
+{
+	return idx->soa_minimum;
+}
+
 bool zone_index_in_zone(const zone_index_t *idx, const knot_dname_t *name)
 {
 	return idx->apex != NULL && depth_below(name, idx->apex) >= 0;
@@ -433,7 +486,7 @@ static bool below_cut(const zone_index_t *idx, uint32_t from, uint32_t self)
 
 bool zone_index_authoritative(const zone_index_t *idx, const zone_node_t *node)
 {
-	if (idx->apex == NULL || !node->in_zone) {
+	if (idx->apex == NULL || !(node->flags & ZONE_IN_ZONE)) {
 		return false;
 	}
 	uint32_t self = (uint32_t)(node - idx->nodes);
@@ -481,7 +534,7 @@ static bool find_encloser(const zone_index_t *idx, const knot_dname_t *name,
 		*encloser = find_node(idx, name);
 	}
 	*encloser_name = name;
-	return *encloser != ZONE_NONE && idx->nodes[*encloser].in_zone;
+	return *encloser != ZONE_NONE && (idx->nodes[*encloser].flags & ZONE_IN_ZONE);
 }
 
 // The wildcard child of a node, or ZONE_NONE.
@@ -534,4 +587,24 @@ bool zone_index_has_name(const zone_index_t *idx, const knot_dname_t *name)
 	}
 	// Cuts do not matter here: knotd keeps the nodes below them as well.
 	return self != ZONE_NONE || find_wildcard(idx, encloser_name) != ZONE_NONE;
+}
+
+const zone_node_t *zone_index_answer(const zone_index_t *idx, const knot_dname_t *name,
+                                     bool *elsewhere)
+{
+	*elsewhere = true;
+	uint32_t self, encloser;
+	const knot_dname_t *encloser_name;
+	if (idx == NULL || !find_encloser(idx, name, &self, &encloser, &encloser_name) ||
+	    below_cut(idx, encloser, self)) {
+		return NULL;
+	}
+	uint32_t n = (self != ZONE_NONE) ? self : find_wildcard(idx, encloser_name);
+	if (n == ZONE_NONE) {
+		*elsewhere = false;
+		return NULL;
+	}
+	const zone_node_t *node = &idx->nodes[n];
+	*elsewhere = (node->flags & ZONE_HAS_CNAME) != 0;
+	return node;
 }

@@ -32,11 +32,14 @@ enum {
 	ZONE_HAS_DATA  = 1 << 6,  /*!< Any record (not an empty non-terminal). */
 	ZONE_NULL_MX   = 1 << 7,  /*!< One of its MX records is a null MX. */
 	ZONE_HAS_OTHER = 1 << 8,  /*!< A type other than CNAME, RRSIG and NSEC. */
+	ZONE_HAS_TXT   = 1 << 9,  /*!< TXT (only those whose text begins with "v="
+	                               are kept: SPF, DMARC, DKIM). */
+	ZONE_IN_ZONE   = 1 << 10, /*!< At or below the apex (after finishing). */
 };
 
-/*! An MX record and where it was written. */
+/*! An MX or TXT record and where it was written. */
 typedef struct {
-	uint32_t next;          /*!< Next MX record of the same name, or ZONE_NONE. */
+	uint32_t next;          /*!< Next record of the same name and type, or ZONE_NONE. */
 	uint32_t line;
 	uint16_t file;
 	uint16_t rdlen;
@@ -57,10 +60,11 @@ typedef struct {
 	uint32_t parent;           /*!< Parent node (after finishing), or ZONE_NONE. */
 	uint32_t mx_head, mx_tail;
 	uint32_t addr_head, addr_tail;
+	uint32_t txt_head;         /*!< TXT records kept (zone_index_mx()), the
+	                                last written first. */
 	uint32_t line;             /*!< Its first record. */
 	uint16_t file;
 	uint16_t flags;
-	bool in_zone;              /*!< At or below the apex (after finishing). */
 } zone_node_t;
 
 typedef struct zone_index zone_index_t;
@@ -85,7 +89,8 @@ size_t zone_index_file_count(const zone_index_t *idx);
 const char *zone_index_file(const zone_index_t *idx, uint16_t file);
 
 /*!
- * \brief Adds a record (only the rdata of MX, A and AAAA is kept).
+ * \brief Adds a record (only the rdata of MX, A, AAAA and of TXT whose text
+ *        begins with "v=" is kept).
  *
  * \retval KNOT_EOK, KNOT_EMALF (bad rdata), KNOT_ENOMEM.
  */
@@ -95,7 +100,7 @@ int zone_index_add(zone_index_t *idx, const knot_dname_t *owner, uint16_t type,
 /*!
  * \brief Fixes the apex and links every name of the zone to its parent,
  *        adding the empty non-terminals. Records outside the apex stay in
- *        the index with in_zone false. Call once, after the last add.
+ *        the index without ZONE_IN_ZONE. Call once, after the last add.
  */
 int zone_index_finish(zone_index_t *idx, const knot_dname_t *apex);
 
@@ -108,11 +113,14 @@ size_t zone_index_count(const zone_index_t *idx);
 /*! \brief A node by its number. */
 const zone_node_t *zone_index_node(const zone_index_t *idx, uint32_t i);
 
-/*! \brief An MX record by its number. */
+/*! \brief An MX or TXT record by its number. */
 const zone_mx_t *zone_index_mx(const zone_index_t *idx, uint32_t i);
 
 /*! \brief An address record by its number. */
 const zone_addr_t *zone_index_addr(const zone_index_t *idx, uint32_t i);
+
+/*! \brief The minimum (last field) of the first SOA record, 0 without one. */
+uint32_t zone_index_soa_minimum(const zone_index_t *idx);
 
 /*! \brief Tells whether a name is at or below the apex (any case; after finishing). */
 bool zone_index_in_zone(const zone_index_t *idx, const knot_dname_t *name);
@@ -145,3 +153,15 @@ void zone_index_lookup(const knot_dname_t *exchange, mx_target_t *target, void *
  * Empty non-terminals are nodes. False outside the zone.
  */
 bool zone_index_has_name(const zone_index_t *idx, const knot_dname_t *name);
+
+/*!
+ * \brief The node whose records answer a query for a name: its own, or the
+ *        wildcard that covers it; NULL when there is none (NXDOMAIN).
+ *
+ * \param elsewhere  Set when the answer is not the zone's data of the name:
+ *                   outside the zone, at or below a delegation, strictly
+ *                   below a DNAME, or a CNAME (own or wildcard; the node is
+ *                   returned).
+ */
+const zone_node_t *zone_index_answer(const zone_index_t *idx, const knot_dname_t *name,
+                                     bool *elsewhere);

@@ -576,7 +576,7 @@ def test_no_mail_file(check):
         "no-mail.zone:12: violation null-mx-missing, owner a.legacy.no-mail.test., action log",
         "no-mail.zone:13: violation null-mx-missing, owner b.legacy.no-mail.test., action log",
     ]
-    assert r.err == ["no-mail.zone: zone no-mail.test.: 12 records, 4 MX RRsets checked, "
+    assert r.err == ["no-mail.zone: zone no-mail.test.: 22 records, 4 MX RRsets checked, "
                      "3 findings (null-mx-missing 3), 0 failing"]
     r = check("-q", "--fail-on", "null-mx-missing", "--no-mail-file", "no-mail.list",
               "no-mail.zone")

@@ -112,6 +112,20 @@ ROWS = [
         "allow-address", "banana"),
     row("allow-good", "  - id: a\n    allow-address: [ 10.0.0.0/8, "
         "\"2001:db8::-2001:db8::ff\", 192.0.2.1 ]\n", OK),
+    # Issue 24: the records beside a null MX, the DMARC record served, and
+    # no-mail-policy, which only logs (a zone's own record is served).
+    row("no-mail-records", "  - id: a\n    no-mail-records: [ spf, dmarc, dkim ]\n", OK),
+    row("no-mail-records-mx", "  - id: a\n    no-mail-records: [ spf, mx ]\n", REFUSE,
+        "no-mail-records", "mx"),
+    row("no-mail-policy-off", "  - id: a\n    no-mail-policy: off\n", OK),
+    row("no-mail-policy-strip", "  - id: a\n    no-mail-policy: strip\n", REFUSE,
+        "no-mail-policy", "strip"),
+    row("no-mail-dmarc-rua", "  - id: a\n    no-mail-dmarc: \"v=DMARC1; p=reject; "
+        "rua=mailto:d@reports.example\"\n", OK),
+    row("no-mail-dmarc-p-none", "  - id: a\n    no-mail-dmarc: \"v=DMARC1; p=none\"\n",
+        REFUSE, "no-mail-dmarc", "v=DMARC1; p=none"),
+    row("no-mail-dmarc-no-version", "  - id: a\n    no-mail-dmarc: p=reject\n", REFUSE,
+        "no-mail-dmarc", "p=reject"),
     row("policy-undefined", "  - id: a\n    policy: nonexistent\n", REFUSE,
         "policy", "nonexistent"),
     row("zone-ref-undefined", "  - id: a\n", REFUSE, "module", "mod-mxguard/nope",

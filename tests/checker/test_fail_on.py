@@ -95,7 +95,7 @@ def test_fail_on_refused(check, value, why):
 def test_fail_on_every_kind_accepted(check):
     kinds = ["ip-literal", "loopback", "special-address", "missing-address",
              "null-mx-conflict", "self-exchange", "provider-mix", "cname-exchange",
-             "null-mx-missing", "implicit-mx"]
+             "no-mail-policy", "null-mx-missing", "implicit-mx"]
     help_text = " ".join(check("--help").out)
     for kind in kinds:
         assert kind in help_text
@@ -113,7 +113,7 @@ def test_served_list_not_failing(check):
     assert r.out == ["no-mail.zone:8: violation null-mx-missing, owner "
                      "parked.no-mail.test., action null-mx"]
     assert r.err == ["no-mail.zone: zone no-mail.test., module mod-mxguard/parked: "
-                     "12 records, 4 MX RRsets checked, 1 finding (null-mx-missing 1), "
+                     "22 records, 4 MX RRsets checked, 1 finding (null-mx-missing 1), "
                      "0 failing"]
     assert r.rc == 0
     # Asked for by kind, or by an action it reaches: it fails.

@@ -35,6 +35,9 @@ EXPECTED = {
     "mxguard-check --fail-on=-provider-mix example.com.zone": 1,
     "mxguard-check -o example.com --no-mail-file parked.list --fail-on "
     "null-mx-missing --format json db.example": 1,
+    # Lines on standard output, no findings: 0.
+    "mxguard-check -o example.com --no-mail-file parked.list --no-mail-records "
+    "db.example": 0,
     "mxguard-check --implicit --fail-on never example.com.zone": 0,
 }
 
@@ -136,9 +139,20 @@ def test_example_runs(sandbox, command):
     assert r.returncode == EXPECTED[command], (r.stdout, r.stderr)
     assert "Try 'mxguard-check --help'" not in r.stderr
     assert "mount" not in r.stderr and "unshare" not in r.stderr, r.stderr
+    if "--no-mail-records" in command:
+        assert r.stdout.splitlines()[1:] == [
+            "parked.example.com. 300 IN MX 0 .",
+            'parked.example.com. 300 IN TXT "v=spf1 -all"',
+            '_dmarc.parked.example.com. 300 IN TXT "v=DMARC1; p=reject; sp=reject; '
+            'np=reject; adkim=s; aspf=s"',
+            '*._domainkey.parked.example.com. 300 IN TXT "v=DKIM1; p="',
+        ]
     if "--format json" in command:
         found = [json.loads(line) for line in r.stdout.splitlines()]
-        assert [o["violation"] for o in found if "violation" in o] == ["null-mx-missing"]
+        # parked has neither its null MX nor SPF and DMARC records; only
+        # the first fails (--fail-on null-mx-missing).
+        assert [o["violation"] for o in found if "violation" in o] == \
+            ["null-mx-missing", "no-mail-policy", "no-mail-policy"]
 
 
 def test_example_coverage(sandbox):
