@@ -107,13 +107,13 @@ int mx_conf_check_dmarc(const char *value, char *err, size_t err_len)
 	}
 	const char *p = value + sizeof(version) - 1;
 	if (strncmp(value, version, sizeof(version) - 1) == 0) {
-		while (*p == ' ' || *p == '\t') {
+		while (*p == ' ') {
 			p++;
 		}
 	}
 	if (strncmp(value, version, sizeof(version) - 1) != 0 ||
 	    strncmp(p, "p=reject", 8) != 0 ||
-	    (p[8] != '\0' && p[8] != ';' && p[8] != ' ' && p[8] != '\t')) {
+	    (p[8] != '\0' && p[8] != ';' && p[8] != ' ')) {
 		snprintf(err, err_len, "invalid no-mail-dmarc '%s', it must start with "
 		         "'v=DMARC1;' and 'p=reject' as the first tag", value);
 		return KNOT_EINVAL;

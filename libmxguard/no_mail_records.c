@@ -99,10 +99,12 @@ bool mx_spf_denies_all(const knot_rdata_t *rd)
 		p++;
 	}
 	if (strncasecmp(p, "exp=", 4) == 0) {
-		p = strchr(p, ' ');
-		if (p == NULL) {
+		// The modifier and its domain spec: one word, not empty.
+		const char *end = strchr(p, ' ');
+		if (end == NULL || end == p + 4) {
 			return false;
 		}
+		p = end;
 		while (*p == ' ') {
 			p++;
 		}

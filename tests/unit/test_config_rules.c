@@ -142,7 +142,8 @@ static void dmarc_values(void **state)
 	assert_int_equal(mx_conf_check_dmarc("v=DMARC1; p=reject; rua=mailto:d@example.net",
 	                                     err, sizeof(err)), KNOT_EOK);
 	const char *bad[] = { "v=DMARC1; p=none", "v=DMARC1; sp=reject; p=reject",
-	                      "p=reject", "v=DMARC1 p=reject", "v=DMARC1; p=rejected", "" };
+	                      "p=reject", "v=DMARC1 p=reject", "v=DMARC1; p=rejected",
+	                      "v=DMARC1;\tp=reject", "" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(mx_conf_check_dmarc(bad[i], err, sizeof(err)), KNOT_EINVAL);
 	}

@@ -75,6 +75,7 @@ static void spf_and_dmarc(void **state)
 	assert_true(spf_ok("v=spf1 -all", NULL));
 	assert_true(spf_ok("V=SPF1  -ALL", NULL));
 	assert_true(spf_ok("v=spf1 exp=explain.example -all", NULL));
+	assert_false(spf_ok("v=spf1 exp= -all", NULL));
 	assert_true(spf_ok("v=spf1 ", "-all"));
 	assert_false(spf_ok("v=spf1 ~all", NULL));
 	assert_false(spf_ok("v=spf1 a -all", NULL));
@@ -82,6 +83,7 @@ static void spf_and_dmarc(void **state)
 	assert_false(spf_ok("v=spf10 -all", NULL));
 	assert_true(dmarc_ok("v=DMARC1; p=reject; sp=reject"));
 	assert_true(dmarc_ok("v=DMARC1;p=reject"));
+	assert_false(dmarc_ok("v=DMARC1;\tp=reject"));
 	assert_false(dmarc_ok("v=DMARC1; p=none"));
 	assert_false(dmarc_ok("v=DMARC1; sp=reject; p=reject"));
 	knot_rdata_t *rd = txt("site-verification=x", NULL);
