@@ -33,6 +33,7 @@
 #include <libknot/error.h>
 #include <libknot/yparser/yparser.h>
 #include <libknot/yparser/ypschema.h>
+#include <libknot/version.h>
 #include <libknot/yparser/yptrafo.h>
 
 #include "conf_reader.h"
@@ -352,7 +353,12 @@ static int include_files(reader_t *r)
 {
 	const yp_parser_t *yp = r->yp;
 	if (yp->data_len == 0) {
-		return KNOT_EOK;  // knotd ignores an empty include.
+#if KNOT_VERSION_MAJOR > 3 || (KNOT_VERSION_MAJOR == 3 && KNOT_VERSION_MINOR >= 4)
+		// Knot 3.4 refuses an include without a value; 3.2 and 3.3 skip it.
+		return reader_fail_item(r, KNOT_EINVAL, "missing value");
+#else
+		return KNOT_EOK;
+#endif
 	}
 	if (r->depth >= MAX_INCLUDE_DEPTH + 1) {
 		snprintf(r->err, r->err_len, "config, include loop detected");
