@@ -8,8 +8,10 @@
  * The input is parsed as a response (knot_pkt_parse). Its question, in a
  * letter case the message ID picks (resolvers randomise it), makes a query;
  * its answer RRsets are put into a fresh response to that query as knotd's
- * ANSWER stage leaves them for the hooks (owners compressed against the
- * question); its A/AAAA records stand for the glue knotd holds. The shipped
+ * ANSWER stage leaves them for the hooks (owned by the query name or a
+ * CNAME chain's targets, compressed against the question; others are not
+ * knotd's answers and are left out); its A/AAAA records stand for the glue
+ * knotd holds. The shipped
  * scan (mx_answer_scan) judges the answer with an enforcing policy (picked
  * by the ID), and the shipped enforcement (mx_answer_enforce, what knotd's
  * ANSWER hook runs) carries out the plans: replacements, signatures (the
@@ -42,23 +44,11 @@ static bool skipped_type(uint16_t type)
 	return type == KNOT_RRTYPE_OPT || type == KNOT_RRTYPE_TSIG;
 }
 
-// Knot's own hints: the question name, else the exchange of an MX put before.
+// Knot's own hints in the answer section: the question name, else none.
 static uint16_t hint_for(const knot_pkt_t *resp, const knot_dname_t *owner)
 {
 	if (knot_dname_is_equal(owner, knot_pkt_qname(resp))) {
 		return KNOT_COMPR_HINT_QNAME;
-	}
-	for (uint16_t i = 0; i < resp->rrset_count; i++) {
-		const knot_rrset_t *rr = &resp->rr[i];
-		if (rr->type != KNOT_RRTYPE_MX) {
-			continue;
-		}
-		knot_rdata_t *rd = rr->rrs.rdata;
-		for (uint16_t j = 0; j < rr->rrs.count; j++, rd = knot_rdataset_next(rd)) {
-			if (knot_dname_is_equal(knot_mx_name(rd), owner)) {
-				return knot_compr_hint(&resp->rr_info[i], KNOT_COMPR_HINT_RDATA + j);
-			}
-		}
 	}
 	return KNOT_COMPR_HINT_NONE;
 }
@@ -74,10 +64,16 @@ static bool put_parsed(knot_pkt_t *resp, const knot_pkt_t *parsed)
 		if (knot_pkt_begin(resp, s) != KNOT_EOK) {
 			return false;
 		}
+		// knotd's answer: RRsets owned by the query name, or by the target
+		// of a CNAME it put before (a chain); no other owners.
+		const knot_dname_t *chain = knot_pkt_qname(resp);
 		for (uint16_t i = 0; i < sec->count; i++) {
 			const knot_rrset_t *rr = knot_pkt_rr(sec, i);
-			if (skipped_type(rr->type)) {
+			if (skipped_type(rr->type) || !knot_dname_is_case_equal(rr->owner, chain)) {
 				continue;
+			}
+			if (rr->type == KNOT_RRTYPE_CNAME && rr->rrs.count > 0) {
+				chain = knot_cname_name(rr->rrs.rdata);
 			}
 			uint16_t flags = (s == KNOT_ADDITIONAL) ? KNOT_PF_NOTRUNC : 0;
 			// knotd's RRSIGs carry their original TTL (libknot reads it
