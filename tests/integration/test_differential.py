@@ -782,7 +782,13 @@ def compare(config, zone, cell, q, wire_q, bare_wire, mod_wire, tcp, keys, stats
                             " (size %d, bare %d, %d and %d glue records)" % (
                                 len(mod_wire), len(bare_wire), len(mod.additional),
                                 len(bare.additional)))
-    elif got != [rr.key() for rr in expect]:
+    elif got != [rr.key() for rr in expect] and not (
+            # MX listed in a proof's bitmap may take a byte that knotd then
+            # lacks for its last optional glue, as a bare knotd serving the
+            # zone with the null MX would (knotd stops at the first that
+            # does not fit): a prefix near the size limit.
+            got == [rr.key() for rr in expect][:len(got)] and
+            len(mod_wire) > size_limit(q, tcp) - 512):
         extra = [rr.text() for rr in mod.additional if rr.key() not in
                  {e.key() for e in expect}]
         missing = [rr.text() for rr in expect if rr.key() not in set(got)]
