@@ -234,8 +234,6 @@ static int exchanges_key(const mx_scan_params_t *p, const knot_rrset_t *rr,
 	return KNOT_EOK;
 }
 
-// The owner of pkt->rr[rr_pos] as served, into \a buf unless it is the
-// question's; its size, or 0 when not known (-1: cannot be read).
 // Whether pkt->rr[rr_pos]'s owner is written as a pointer to the question.
 static bool owner_is_qname(const knot_pkt_t *pkt, uint16_t rr_pos)
 {
@@ -243,6 +241,8 @@ static bool owner_is_qname(const knot_pkt_t *pkt, uint16_t rr_pos)
 	       pkt->qname_size > 0;
 }
 
+// The owner of pkt->rr[rr_pos] as served, into \a buf unless it is the
+// question's; its size, or 0 when not known (-1: cannot be read).
 static int owner_of(const knot_pkt_t *pkt, uint16_t rr_pos, knot_dname_t *buf,
                     const knot_dname_t **owner)
 {
@@ -285,8 +285,8 @@ static mx_verdict_key_t verdict_key(const mx_scan_params_t *p, const knot_dname_
 // within the cache's max age, or is, compared where it lies, the same now.
 static inline __attribute__((always_inline))
 void look_up_cached(const mx_scan_params_t *p, const knot_pkt_t *pkt,
-                           const knot_rrset_t *rr, const knot_dname_t *owner,
-                           size_t owner_size, cached_t *c)
+                    const knot_rrset_t *rr, const knot_dname_t *owner,
+                    size_t owner_size, cached_t *c)
 {
 	mx_verdict_key_t vkey = verdict_key(p, owner, owner_size, &rr->rrs, c->now);
 	if (owner == knot_pkt_wire_qname(pkt)) {
@@ -348,7 +348,7 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 // The RRset's violations are in: its plan, unless nothing is rewritten.
 static inline __attribute__((always_inline))
 int planned(const knot_pkt_t *pkt, const mx_scan_params_t *p, mx_scan_t *scan,
-                   mx_scan_rrset_t *job, mx_action_t *record)
+            mx_scan_rrset_t *job, mx_action_t *record)
 {
 	const knot_rrset_t *rr = &pkt->rr[job->rr_pos];
 	job->count = scan->violation_count - job->first;
@@ -410,7 +410,6 @@ static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
 	}
 	return planned(pkt, p, scan, job, record);
 }
-
 
 // One allocation for the MX RRsets of the answer: violations, RRsets, then
 // each record's action.
