@@ -478,6 +478,18 @@ static knotd_in_state_t answer_mx(knotd_in_state_t state, knot_pkt_t *pkt,
 	return state;
 }
 
+// SPF, DMARC and DKIM of no-mail names (an instance with no-mail-records
+// only); for MX, only a name the zone lacks (_dmarc.N MX: NODATA).
+static knotd_in_state_t mxguard_no_mail(knotd_in_state_t state, knot_pkt_t *pkt,
+                                        knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	if (qdata->type != KNOTD_QUERY_TYPE_NORMAL ||
+	    (is_mx_query(qdata) && state != KNOTD_IN_STATE_MISS)) {
+		return state;
+	}
+	return mxg_no_mail_answer(state, pkt, qdata, mod);
+}
+
 // The query a zone's instance judged last on this thread: a global
 // instance leaves its answer to it (one line and one count per violation,
 // not two).
@@ -487,15 +499,7 @@ static __thread const knotd_qdata_t *zone_judged;
 static knotd_in_state_t mxguard_answer(knotd_in_state_t state, knot_pkt_t *pkt,
                                        knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
-	const mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
-	bool mx = is_mx_query(qdata);
-	// SPF, DMARC and DKIM of no-mail names; for MX, only a name the zone
-	// lacks (_dmarc.N MX: NODATA, not NXDOMAIN).
-	if (ctx->no_mail_records != 0 && qdata->type == KNOTD_QUERY_TYPE_NORMAL &&
-	    (!mx || state == KNOTD_IN_STATE_MISS)) {
-		state = mxg_no_mail_answer(state, pkt, qdata, mod);
-	}
-	if (!mx) {
+	if (!is_mx_query(qdata)) {
 		return state;
 	}
 	zone_judged = qdata;
@@ -578,7 +582,13 @@ int mxg_hooks_register(knotd_mod_t *mod, const mxguard_ctx_t *ctx)
 		return ret != KNOT_EOK ? ret : knotd_mod_hook(mod, KNOTD_STAGE_END,
 		                                              mxguard_end_observe);
 	}
-	int ret = knotd_mod_in_hook(mod, KNOTD_STAGE_ANSWER, mxguard_answer);
+	int ret = KNOT_EOK;
+	if (ctx->no_mail_records != 0) {
+		ret = knotd_mod_in_hook(mod, KNOTD_STAGE_ANSWER, mxguard_no_mail);
+	}
+	if (ret == KNOT_EOK) {
+		ret = knotd_mod_in_hook(mod, KNOTD_STAGE_ANSWER, mxguard_answer);
+	}
 	if (ret == KNOT_EOK && (ctx->enforces || ctx->denial)) {
 		ret = knotd_mod_hook(mod, KNOTD_STAGE_END, mxguard_end_guard);
 	}
