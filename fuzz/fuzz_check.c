@@ -135,12 +135,13 @@ static void check_plan(run_t *run, const mx_policy_t *policy)
 		uint16_t kept = 0;
 		for (uint16_t i = 0; i < rrs->count; i++) {
 			knot_rdata_t *rd = rdata_at(rrs, i);
-			// A record goes exactly when a strip violation targets it: its
-			// own, or a "0 ." beside it (rewrite_plan.h).
+			// A record goes exactly when a strip or null-mx violation
+			// targets it: its own, or a "0 ." beside it (rewrite_plan.h);
+			// the null MX only when none is left.
 			bool strip = false;
 			for (unsigned k = 0; k < run->count; k++) {
 				const mx_violation_t *v = &run->v[k];
-				if (policy->action[v->kind] != MX_ACTION_STRIP) {
+				if (policy->action[v->kind] < MX_ACTION_STRIP) {
 					continue;
 				}
 				bool conflict0 = v->kind == MX_KIND_NULL_MX_CONFLICT &&
