@@ -371,10 +371,10 @@ static const char *instance_ref(const policy_instance_t *inst, char *buf, size_t
 	return buf;
 }
 
-// --no-mail-records: how many names, lines and warnings.
-static void print_needs_summary(const run_t *run, const char *path, const char *ref)
+// A summary's start: the file, the zone, the instance and catalog if any.
+static void summary_head(const run_t *run, const char *path, const char *ref, bool json)
 {
-	if (run->opt->json) {
+	if (json) {
 		json_key("file", path, true);
 		json_key("zone", run->zone_txt, false);
 		if (ref[0] != '\0') {
@@ -383,8 +383,6 @@ static void print_needs_summary(const run_t *run, const char *path, const char *
 		if (run->catalog != NULL) {
 			json_key("catalog", run->catalog, false);
 		}
-		printf(", \"no_mail_names\": %u, \"lines\": %u, \"warnings\": %u}\n",
-		       run->no_mail_names, run->lines, run->warnings);
 		return;
 	}
 	fprintf(stderr, "%s: zone %s", path, run->zone_txt);
@@ -394,6 +392,18 @@ static void print_needs_summary(const run_t *run, const char *path, const char *
 	if (run->catalog != NULL) {
 		fprintf(stderr, ", catalog %s", run->catalog);
 	}
+}
+
+// --no-mail-records: how many names, lines and warnings.
+static void print_needs_summary(const run_t *run, const char *path, const char *ref)
+{
+	if (run->opt->json) {
+		summary_head(run, path, ref, true);
+		printf(", \"no_mail_names\": %u, \"lines\": %u, \"warnings\": %u}\n",
+		       run->no_mail_names, run->lines, run->warnings);
+		return;
+	}
+	summary_head(run, path, ref, false);
 	fprintf(stderr, ": %u no-mail name%s, %u line%s to add, %u warning%s\n",
 	        run->no_mail_names, run->no_mail_names == 1 ? "" : "s", run->lines,
 	        run->lines == 1 ? "" : "s", run->warnings, run->warnings == 1 ? "" : "s");
@@ -413,26 +423,13 @@ static void print_summary(const run_t *run, const char *path, size_t records)
 		return;
 	}
 	if (run->opt->json) {
-		json_key("file", path, true);
-		json_key("zone", run->zone_txt, false);
-		if (ref[0] != '\0') {
-			json_key("module", ref, false);
-		}
-		if (run->catalog != NULL) {
-			json_key("catalog", run->catalog, false);
-		}
+		summary_head(run, path, ref, true);
 		printf(", \"records\": %zu, \"rrsets\": %u, \"not_served\": %u, "
 		       "\"findings\": %u, \"failing\": %u, \"notes\": %u}\n", records,
 		       run->rrsets, run->skipped, run->findings, run->failing, run->notes);
 		return;
 	}
-	fprintf(stderr, "%s: zone %s", path, run->zone_txt);
-	if (ref[0] != '\0') {
-		fprintf(stderr, ", module %s", ref);
-	}
-	if (run->catalog != NULL) {
-		fprintf(stderr, ", catalog %s", run->catalog);
-	}
+	summary_head(run, path, ref, false);
 	fprintf(stderr, ": %zu records, %u MX RRsets checked", records, run->rrsets);
 	if (run->skipped > 0) {
 		fprintf(stderr, " (%u not served: outside the zone, at or below a "
