@@ -143,8 +143,8 @@ void mxg_report_violation(knotd_mod_t *mod, knotd_qdata_t *qdata,
 
 /*! \brief Counts a record served for a no-mail name (null-mx, spf, dmarc,
  *         dkim) and logs it at most once per log-interval. */
-void mxg_report_synthesis(knotd_mod_t *mod, knotd_qdata_t *qdata, const char *what,
-                          const knot_dname_t *owner, const char *reason);
+void mxg_report_synthesis(knotd_mod_t *mod, knotd_qdata_t *qdata, mx_log_class_t cls,
+                          const char *what, const knot_dname_t *owner, const char *reason);
 
 /*!
  * \brief ANSWER stage, a query that is not for MX: the SPF, DMARC and DKIM

@@ -371,13 +371,11 @@ bool mxg_synthesized(const knot_rrset_t *rr)
 	return rr->type == KNOT_RRTYPE_MX && rr->rrs.rdata == (const knot_rdata_t *)&null_mx;
 }
 
-void mxg_report_synthesis(knotd_mod_t *mod, knotd_qdata_t *qdata, const char *what,
-                          const knot_dname_t *owner, const char *reason)
+void mxg_report_synthesis(knotd_mod_t *mod, knotd_qdata_t *qdata, mx_log_class_t cls,
+                          const char *what, const knot_dname_t *owner, const char *reason)
 {
 	mxg_count(mod, qdata, CTR_SYNTHESIZED, 0);
 	uint32_t suppressed;
-	mx_log_class_t cls = (strcmp(what, "null-mx") == 0) ? MX_LOG_SYNTHESIZED :
-	                     MX_LOG_SYNTHESIZED_TXT;
 	if (!log_due(mod, line_key(mod, qdata, owner, cls), &suppressed)) {
 		return;
 	}
@@ -444,7 +442,8 @@ static knotd_in_state_t synthesize(knotd_in_state_t state, knot_pkt_t *pkt,
 		// TC is set: the client asks again over TCP.
 		return KNOTD_IN_STATE_TRUNC;
 	}
-	mxg_report_synthesis(mod, qdata, "null-mx", qdata->name, listed ? "list" : "implicit");
+	mxg_report_synthesis(mod, qdata, MX_LOG_SYNTHESIZED, "null-mx", qdata->name,
+	                     listed ? "list" : "implicit");
 	return KNOTD_IN_STATE_HIT;
 }
 

@@ -101,7 +101,7 @@ static knotd_in_state_t put_txt(knotd_in_state_t state, knot_pkt_t *pkt,
 	if (knot_pkt_put(pkt, hint, &rr, 0) != KNOT_EOK) {
 		return KNOTD_IN_STATE_TRUNC;  // TC is set: the client asks over TCP
 	}
-	mxg_report_synthesis(mod, qdata, what, name, reason);
+	mxg_report_synthesis(mod, qdata, MX_LOG_SYNTHESIZED_TXT, what, name, reason);
 	return KNOTD_IN_STATE_HIT;
 }
 
@@ -175,7 +175,7 @@ static knotd_in_state_t name_txt(knotd_in_state_t state, knot_pkt_t *pkt,
 		mxg_count_error(mod, qdata, knot_strerror(ret));
 		return state;
 	}
-	mxg_report_synthesis(mod, qdata, "spf", qdata->name, reason);
+	mxg_report_synthesis(mod, qdata, MX_LOG_SYNTHESIZED_TXT, "spf", qdata->name, reason);
 	return state;
 }
 
