@@ -84,6 +84,10 @@ BAD_VALUES = [
     ("log-interval", "-1"),
     ("log-interval", "5x"),
     ("log-table-size", "0"),
+    # The records beside a null MX, and the zone's own policy kind (issue 24).
+    ("no-mail-records", "mx"),
+    ("no-mail-dmarc", "v=DMARC1; p=quarantine"),
+    ("no-mail-policy", "strip"),
     ("unknown-item", "1"),
 ]
 
