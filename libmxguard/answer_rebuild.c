@@ -150,12 +150,14 @@ static int put_entry(knot_pkt_t *pkt, const knot_pkt_t *query, entry_t *all,
 	knot_rrset_t rr = e->rr;
 	uint16_t flags = e->flags;
 	uint16_t hint = e->hint;
+	bool moved = false;  // a white lie: another owner, written for itself
 
 	if (!original) {
 		if (e->fate == FATE_REPLACE) {
 			rr = e->repl->rrset;
 			// The new data lives in the query's memory, not the packet's.
 			flags &= ~KNOT_PF_FREE;
+			moved = !knot_dname_is_equal(rr.owner, e->rr.owner);
 		} else if (e->fate == FATE_RESIGN) {
 			// The owner of the RRset it signs, as written again.
 			rr = e->repl->rrsig;
@@ -164,7 +166,9 @@ static int put_entry(knot_pkt_t *pkt, const knot_pkt_t *query, entry_t *all,
 		}
 		// A hint into what moved points where that name is now, as knotd
 		// would have written it; failing that, the owner as it was seen.
-		if (hint >= first_change && e->fate != FATE_RESIGN) {
+		if (moved) {
+			hint = KNOT_COMPR_HINT_NONE;
+		} else if (hint >= first_change && e->fate != FATE_RESIGN) {
 			hint = moved_hint(all, idx, hint);
 			if (hint == KNOT_COMPR_HINT_NONE) {
 				rr.owner = e->wire_owner;
@@ -179,7 +183,8 @@ static int put_entry(knot_pkt_t *pkt, const knot_pkt_t *query, entry_t *all,
 	int ret = knot_pkt_put_rotate(pkt, hint, &rr, rotate_id, flags);
 	if (ret == KNOT_EOK && !original) {
 		uint16_t at = pkt->rr_info[pkt->rrset_count - 1].compress_ptr[KNOT_COMPR_HINT_OWNER];
-		e->new_name_at = at;
+		// Names that pointed at the old owner cannot point at another.
+		e->new_name_at = moved ? 0 : at;
 		if (e->fate == FATE_REPLACE) {
 			e->new_hint = at;
 		}
@@ -195,6 +200,33 @@ static int put_entry(knot_pkt_t *pkt, const knot_pkt_t *query, entry_t *all,
 		rrsig.owner = rr.owner;
 	}
 	return knot_pkt_put(pkt, hint, &rrsig, KNOT_PF_ORIGTTL);
+}
+
+// The records replacements bring (white lies) at the end of their section,
+// each with its signature.
+static int put_more(knot_pkt_t *pkt, const entry_t *e, uint16_t n, knot_section_t s)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		if (e[i].section != s || e[i].fate != FATE_REPLACE) {
+			continue;
+		}
+		const mx_replacement_t *r = e[i].repl;
+		for (size_t k = 0; k < MX_REPLACEMENT_MORE; k++) {
+			if (knot_rrset_empty(&r->more[k])) {
+				continue;
+			}
+			int ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_NONE, &r->more[k], 0);
+			if (ret == KNOT_EOK && !knot_rrset_empty(&r->more_sig[k])) {
+				const knot_rrinfo_t *info = &pkt->rr_info[pkt->rrset_count - 1];
+				ret = knot_pkt_put(pkt, info->compress_ptr[KNOT_COMPR_HINT_OWNER],
+				                   &r->more_sig[k], KNOT_PF_ORIGTTL);
+			}
+			if (ret != KNOT_EOK) {
+				return ret;
+			}
+		}
+	}
+	return KNOT_EOK;
 }
 
 static int put_all(knot_pkt_t *pkt, const knot_pkt_t *query, entry_t *e,
@@ -232,6 +264,10 @@ static int put_all(knot_pkt_t *pkt, const knot_pkt_t *query, entry_t *e,
 			if (ret != KNOT_EOK) {
 				return ret;
 			}
+		}
+		ret = original ? KNOT_EOK : put_more(pkt, e, n, s);
+		if (ret != KNOT_EOK) {
+			return ret;
 		}
 	}
 	return KNOT_EOK;

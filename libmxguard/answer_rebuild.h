@@ -26,13 +26,21 @@
 #include <stddef.h>
 #include <libknot/packet/pkt.h>
 
+/*! Records a denial record's replacement brings after it. */
+#define MX_REPLACEMENT_MORE 3
+
 /*! One RRset to replace: an MX or TXT RRset of the answer section, or an
  *  NSEC or NSEC3 RRset of the answer or authority section. */
 typedef struct {
 	uint16_t rr_pos;      /*!< Its index in pkt->rr. */
-	knot_rrset_t rrset;   /*!< The replacement (same owner, TTL and type);
+	knot_rrset_t rrset;   /*!< The replacement (same TTL and type; same owner
+	                           but for a denial record's white lie);
 	                           empty: the RRset and its RRSIGs go. */
 	knot_rrset_t rrsig;   /*!< Its signature, or an empty RRset. */
+	knot_rrset_t more[MX_REPLACEMENT_MORE];      /*!< Denial records put at the
+	                                                  end of its section (or
+	                                                  empty ones). */
+	knot_rrset_t more_sig[MX_REPLACEMENT_MORE];  /*!< Their signatures. */
 } mx_replacement_t;
 
 /*! Signs \a rr (its owner: the name to sign for) into \a rrsig; on failure

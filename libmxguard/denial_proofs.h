@@ -58,6 +58,17 @@ typedef struct {
 	bool rotate;                     /*!< answer-rotation. */
 	mx_sign_f sign;
 	mx_denial_names_f names;         /*!< Or NULL. */
+	bool spf;                        /*!< no-mail-records spf: no-mail names list TXT. */
+	bool narrow;                     /*!< Records the zone lacks are served (the
+	                                      no-mail records of a signed zone): every
+	                                      range goes out as a white lie. */
+	bool (*zone_null_mx)(const knot_dname_t *name, void *ctx);  /*!< Whether a
+	                                      name's own MX RRset is a lone null MX
+	                                      (NULL, or false: not known). */
+	unsigned (*kit_below)(const knot_dname_t *name, void *ctx);  /*!< The
+	                                      records served below a name that
+	                                      exists (MX_RECORD_DMARC, _DKIM): a
+	                                      no-mail name's; 0 for another. */
 	void *ctx;                       /*!< Passed to \a sign and \a names. */
 	knot_mm_t *mm;                   /*!< Memory for the query's duration. */
 } mx_denial_params_t;

@@ -146,6 +146,10 @@ void mxg_report_violation(knotd_mod_t *mod, knotd_qdata_t *qdata,
 void mxg_report_synthesis(knotd_mod_t *mod, knotd_qdata_t *qdata, mx_log_class_t cls,
                           const char *what, const knot_dname_t *owner, const char *reason);
 
+/*! \brief The records served below NAME (MX_RECORD_DMARC, _DKIM), a name
+ *         knotd found for this query: a no-mail name's; 0 for another. */
+unsigned mxg_no_mail_below(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t *name);
+
 /*!
  * \brief ANSWER stage, a query that is not for MX: the SPF, DMARC and DKIM
  *        records of no-mail names (module/no_mail.c).

@@ -14,7 +14,9 @@
 #include <urcu.h>
 
 #include "adapter.h"
+#include "config_rules.h"
 #include "denial_proofs.h"
+#include "mx_check.h"
 
 // The table of the zone's listed names, published for all workers.
 struct mxg_nsec3_table {
@@ -114,6 +116,37 @@ static bool own_name_null_mx(const knot_pkt_t *pkt, knotd_qdata_t *qdata,
 	return false;
 }
 
+// Whether NAME (the query name or one of its ancestors: the nodes knotd
+// found) has a lone null MX of the zone's own.
+static bool zone_null_mx(const knot_dname_t *name, void *data)
+{
+	denial_ctx_t *dc = data;
+	const mxg_node_t *node = mxg_answer_node(dc->qdata);
+	if (node == NULL) {
+		node = mxg_answer_encloser(dc->qdata);
+	}
+	size_t labels = knot_dname_labels(name, NULL);
+	while (node != NULL && node->owner != NULL &&
+	       knot_dname_labels(node->owner, NULL) > labels) {
+		node = mxg_node_parent(node, dc->qdata);
+	}
+	if (node == NULL || node->owner == NULL || !knot_dname_is_case_equal(node->owner, name)) {
+		return false;
+	}
+	for (uint16_t i = 0; i < node->rrset_count; i++) {
+		if (node->rrs[i].type == KNOT_RRTYPE_MX) {
+			return mx_rdataset_is_null_mx(&node->rrs[i].rrs);
+		}
+	}
+	return false;
+}
+
+static unsigned kit_below(const knot_dname_t *name, void *data)
+{
+	denial_ctx_t *dc = data;
+	return mxg_no_mail_below(dc->mod, dc->qdata, name);
+}
+
 static void params_init(mx_denial_params_t *p, denial_ctx_t *dc, const knot_pkt_t *pkt,
                         bool mx_nodata)
 {
@@ -128,6 +161,11 @@ static void params_init(mx_denial_params_t *p, denial_ctx_t *dc, const knot_pkt_
 		.rotate = ctx->rotate,
 		.sign = sign,
 		.names = nsec3_table,
+		.spf = (ctx->no_mail_records & MX_RECORD_SPF) != 0,
+		// The records a signed zone lacks are served only where the module signs.
+		.narrow = ctx->no_mail_records != 0 && ctx->can_sign,
+		.zone_null_mx = zone_null_mx,
+		.kit_below = kit_below,
 		.ctx = dc,
 		.mm = dc->qdata->mm,
 	};

@@ -302,7 +302,8 @@ static int mxguard_load(knotd_mod_t *mod)
 	knotd_mod_ctx_set(mod, ctx);
 
 	ctx->enforces = mx_conf_rewrites(&ctx->policy, false, false);
-	ctx->denial = ctx->implicit ||
+	// With no-mail-records, a zone's own lone null MX makes a no-mail name too.
+	ctx->denial = ctx->implicit || ctx->no_mail_records != 0 ||
 	              (ctx->no_mail != NULL && mx_name_list_count(ctx->no_mail) > 0);
 	bool rewrites = mx_conf_rewrites(&ctx->policy, ctx->no_mail != NULL, ctx->implicit);
 	// knotd runs a global module's hooks only when a query begins and ends,

@@ -14,12 +14,14 @@
  * or when its own MX RRset is a lone "MX 0 ."; a name whose first label
  * starts with '_' never is one.
  *
- * Served in zones knotd does not sign. In a signed zone the names the zone
- * lacks would need denial records made for them (minimally covering NSEC
- * and NSEC3, signed), and the zone's own chain never served over them; the
- * module does not make those yet, so it serves nothing there and logs
- * "not enforced ... reason signed-zone" (mxguard-check --no-mail-records
- * prints the records to put into such a zone, signed with it).
+ * In a zone knotd signs, each record goes out signed by the module (as a
+ * name of its own), and a name the zone lacks gets NODATA with a denial
+ * record of its own name alone (RFC 4470 white lie); denial.c then serves
+ * every other range of the zone's chain narrowed the same way, so that no
+ * answer denies these records. Where the module cannot sign (keys kept
+ * elsewhere), it serves none of them there and logs "not enforced ...
+ * reason REASON" (mxguard-check --no-mail-records prints the records to put
+ * into such a zone).
  */
 
 #include <string.h>
@@ -28,6 +30,7 @@
 #include "config_rules.h"
 #include "no_mail_records.h"
 #include "answer_rebuild.h"
+#include "white_lies.h"
 
 // Why N takes no mail (the log's reason), or NULL: it may take mail.
 static const char *no_mail_reason(const mxguard_ctx_t *ctx, const knot_dname_t *name,
@@ -75,10 +78,62 @@ static const mxg_node_t *node_of(knotd_qdata_t *qdata, knotd_in_state_t state,
 	return node;
 }
 
+unsigned mxg_no_mail_below(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t *name)
+{
+	const mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
+	const mxg_node_t *node = mxg_answer_node(qdata);
+	if (node == NULL || node->owner == NULL ||
+	    knot_dname_in_bailiwick(node->owner, name) < 0) {
+		node = mxg_answer_encloser(qdata);
+	}
+	size_t labels = knot_dname_labels(name, NULL);
+	while (node != NULL && node->owner != NULL &&
+	       knot_dname_labels(node->owner, NULL) > labels) {
+		node = mxg_node_parent(node, qdata);
+	}
+	if (node == NULL || node->owner == NULL || !knot_dname_is_case_equal(node->owner, name) ||
+	    no_mail_reason(ctx, name, node) == NULL) {
+		return 0;
+	}
+	return ctx->no_mail_records & (MX_RECORD_DMARC | MX_RECORD_DKIM);
+}
+
 static bool zone_signed(knotd_qdata_t *qdata)
 {
 	knot_rrset_t dnskey = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_DNSKEY);
 	return !knot_rrset_empty(&dnskey);
+}
+
+// The signature of RR where the answer is signed (an empty one where not);
+// false: it cannot be made (reported).
+static bool sign_for(knotd_qdata_t *qdata, knotd_mod_t *mod, const knot_rrset_t *rr,
+                     knot_rrset_t *rrsig)
+{
+	knot_rrset_init_empty(rrsig);
+	if (!knot_pkt_has_dnssec(qdata->query) || !zone_signed(qdata)) {
+		return true;
+	}
+	const char *reason = NULL;
+	if (!mxg_sign(mod, qdata, rr, rrsig, &reason)) {
+		mxg_report_not_enforced(mod, qdata, rr->owner, MX_ACTION_NULL_MX, reason);
+		return false;
+	}
+	rrsig->owner = rr->owner;
+	return true;
+}
+
+// Puts RR and its signature; the state of an answer that did not fit.
+static bool put_signed(knot_pkt_t *pkt, uint16_t hint, const knot_rrset_t *rr,
+                       const knot_rrset_t *rrsig, uint16_t flags)
+{
+	if (knot_pkt_put(pkt, hint, rr, flags) != KNOT_EOK) {
+		return false;
+	}
+	if (knot_rrset_empty(rrsig)) {
+		return true;
+	}
+	uint16_t at = pkt->rr_info[pkt->rrset_count - 1].compress_ptr[KNOT_COMPR_HINT_OWNER];
+	return knot_pkt_put(pkt, at, rrsig, KNOT_PF_ORIGTTL) == KNOT_EOK;
 }
 
 // A TXT RRset of one record at the query name: HIT.
@@ -97,12 +152,85 @@ static knotd_in_state_t put_txt(knotd_in_state_t state, knot_pkt_t *pkt,
 		mxg_count_error(mod, qdata, "out of memory");
 		return state;
 	}
+	knot_rrset_t rrsig;
+	if (!sign_for(qdata, mod, &rr, &rrsig)) {
+		return state;
+	}
 	uint16_t hint = (pkt->rrset_count == 0) ? KNOT_COMPR_HINT_QNAME : KNOT_COMPR_HINT_NONE;
-	if (knot_pkt_put(pkt, hint, &rr, 0) != KNOT_EOK) {
+	if (!put_signed(pkt, hint, &rr, &rrsig, 0)) {
 		return KNOTD_IN_STATE_TRUNC;  // TC is set: the client asks over TCP
 	}
 	mxg_report_synthesis(mod, qdata, MX_LOG_SYNTHESIZED_TXT, what, name, reason);
 	return KNOTD_IN_STATE_HIT;
+}
+
+// The zone's SOA as a negative answer carries it (TTL at most its minimum),
+// with its signature where the answer is signed.
+static bool put_soa(knot_pkt_t *pkt, knotd_qdata_t *qdata, uint32_t *neg_ttl)
+{
+	knot_rrset_t soa = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_SOA);
+	if (knot_rrset_empty(&soa)) {
+		return false;
+	}
+	uint32_t min = knot_soa_minimum(soa.rrs.rdata);
+	*neg_ttl = (min < soa.ttl) ? min : soa.ttl;
+	knot_rrset_t sigs = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_RRSIG);
+	knot_rrset_t rrsig;
+	knot_rrset_init(&rrsig, soa.owner, KNOT_RRTYPE_RRSIG, KNOT_CLASS_IN, *neg_ttl);
+	knot_rdata_t *rd = sigs.rrs.rdata;
+	for (uint16_t i = 0; i < sigs.rrs.count; i++, rd = knot_rdataset_next(rd)) {
+		if (knot_rrsig_type_covered(rd) == KNOT_RRTYPE_SOA &&
+		    knot_rdataset_add(&rrsig.rrs, rd, qdata->mm) != KNOT_EOK) {
+			return false;
+		}
+	}
+	return knot_pkt_begin(pkt, KNOT_AUTHORITY) == KNOT_EOK &&
+	       put_signed(pkt, KNOT_COMPR_HINT_NONE, &soa, &rrsig,
+	                  KNOT_PF_NOTRUNC | KNOT_PF_SOAMINTTL);
+}
+
+// NODATA at a name the zone lacks, in a signed answer: the SOA, and a
+// denial record of the name alone (the types it holds), both signed.
+static knotd_in_state_t signed_nodata(knotd_in_state_t state, knot_pkt_t *pkt,
+                                      knotd_qdata_t *qdata, knotd_mod_t *mod, bool txt)
+{
+	uint32_t ttl = 0;
+	knot_dname_storage_t name, after;
+	knot_dname_to_wire(name, qdata->name, sizeof(name));
+	knot_dname_to_lower(name);
+	knot_rrset_t nsec3param = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_NSEC3PARAM);
+	knot_rrset_t denial, rrsig;
+	int ret = KNOT_EOK;
+	if (!knot_rrset_empty(&nsec3param)) {
+		ret = mx_nsec3_of_name(nsec3param.rrs.rdata, name, knotd_qdata_zone_name(qdata),
+		                       txt ? MX_BITMAP_TXT : NULL, txt ? sizeof(MX_BITMAP_TXT) : 0,
+		                       0, &denial, qdata->mm);
+	} else {
+		static const uint8_t none[] = { 0, 6, 0, 0, 0, 0, 0, 0x03 };
+		ret = mx_dname_after(name, after, sizeof(after));
+		if (ret == KNOT_EOK) {
+			ret = mx_nsec_make(name, after, txt ? MX_BITMAP_TXT_NSEC : none,
+			                   sizeof(none), 0, &denial, qdata->mm);
+		}
+	}
+	if (ret != KNOT_EOK) {
+		mxg_count_error(mod, qdata, knot_strerror(ret));
+		return state;
+	}
+	size_t before = pkt->size;
+	uint16_t count = pkt->rrset_count;
+	if (!put_soa(pkt, qdata, &ttl)) {
+		return (pkt->size == before && pkt->rrset_count == count) ? state :
+		       KNOTD_IN_STATE_TRUNC;
+	}
+	denial.ttl = ttl;
+	if (!sign_for(qdata, mod, &denial, &rrsig)) {
+		return KNOTD_IN_STATE_TRUNC;  // never NODATA without its proof
+	}
+	if (!put_signed(pkt, KNOT_COMPR_HINT_NONE, &denial, &rrsig, 0)) {
+		return KNOTD_IN_STATE_TRUNC;
+	}
+	return KNOTD_IN_STATE_HIT;  // knotd adds nothing more to a HIT
 }
 
 // A no-mail-policy line: the zone's own record at OWNER lets mail through.
@@ -167,6 +295,9 @@ static knotd_in_state_t name_txt(knotd_in_state_t state, knot_pkt_t *pkt,
 	if (knot_rdataset_copy(&repl.rrset.rrs, &rr->rrs, qdata->mm) != KNOT_EOK ||
 	    knot_rrset_add_rdata(&repl.rrset, rdata, len, qdata->mm) != KNOT_EOK) {
 		mxg_count_error(mod, qdata, "out of memory");
+		return state;
+	}
+	if (!sign_for(qdata, mod, &repl.rrset, &repl.rrsig)) {
 		return state;
 	}
 	const mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
@@ -246,13 +377,20 @@ knotd_in_state_t mxg_no_mail_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 		return txt ? name_txt(state, pkt, qdata, mod, reason) : state;
 	}
 	// From here the module serves what the zone lacks.
-	if (zone_signed(qdata)) {
+	bool signs = zone_signed(qdata);
+	if (signs && !ctx->can_sign) {
 		if (txt || state == KNOTD_IN_STATE_MISS) {
 			mxg_report_not_enforced(mod, qdata, qdata->name, MX_ACTION_NULL_MX,
-			                        "signed-zone");
+			                        ctx->sign_off_reason != NULL ? ctx->sign_off_reason :
+			                        "no-signing-keys");
 		}
 		return state;
 	}
+	// A _dmarc.N of the zone's own without TXT: its denial record says so.
+	if (signs && role == MX_NO_MAIL_DMARC && state != KNOTD_IN_STATE_MISS) {
+		return state;
+	}
+	bool proofs = signs && knot_pkt_has_dnssec(qdata->query);
 	switch (role) {
 	case MX_NO_MAIL_NAME:
 		return txt ? put_txt(state, pkt, qdata, mod, MX_NO_MAIL_SPF, "spf", wire_name,
@@ -262,14 +400,14 @@ knotd_in_state_t mxg_no_mail_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 			return put_txt(state, pkt, qdata, mod, ctx->no_mail_dmarc, "dmarc", sname,
 			               reason);
 		}
-		return KNOTD_IN_STATE_NODATA;
+		return proofs ? signed_nodata(state, pkt, qdata, mod, true) : KNOTD_IN_STATE_NODATA;
 	case MX_NO_MAIL_DKIM_KEY:
 		if (txt) {
 			return put_txt(state, pkt, qdata, mod, MX_NO_MAIL_DKIM, "dkim", sname, reason);
 		}
-		return KNOTD_IN_STATE_NODATA;
+		return proofs ? signed_nodata(state, pkt, qdata, mod, true) : KNOTD_IN_STATE_NODATA;
 	case MX_NO_MAIL_DKIM_TOP:
-		return KNOTD_IN_STATE_NODATA;
+		return proofs ? signed_nodata(state, pkt, qdata, mod, false) : KNOTD_IN_STATE_NODATA;
 	default:
 		return state;
 	}

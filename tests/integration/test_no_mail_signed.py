@@ -1,0 +1,261 @@
+# mxguard: an MX policy module for the Knot DNS server.
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""no-mail-records in signed zones (issue 24): SPF, DMARC and DKIM of
+no-mail names served signed, and denial of existence that never denies
+them. Zones signed by knotd with NSEC (kit.test, kitimp.test) and NSEC3
+with salt and iterations (kit3.test, kit3imp.test); no-mail names listed
+(parked, withtxt, an empty non-terminal ent), a zone's own lone null MX
+(zonenull), and every name without MX (kit*imp.test, null-mx-implicit).
+
+Direct queries: every record of every answer validates (dnspython), and no
+NSEC or NSEC3 record of any answer covers a name the module serves, or
+owns one without listing what is served there. Through real validating
+resolvers (unbound with aggressive NSEC, PowerDNS Recursor, Knot
+Resolver): the sequences that would poison their caches first, each
+ending with the record and AD.
+"""
+
+import base64
+import time
+
+import dns.dnssec
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+import pytest
+
+import resolvers
+from knotd_harness import Knotd, conf
+
+LISTED = ("kit.test", "kit3.test")
+IMPLICIT = ("kitimp.test", "kit3imp.test")
+ZONES = LISTED + IMPLICIT
+NAMES = {z: ["parked", "withtxt", "zonenull", "ent"] for z in LISTED}
+NAMES.update({z: ["parked", "www", "zonenull", "ent"] for z in IMPLICIT})
+DMARC = "v=DMARC1; p=reject; sp=reject; np=reject; adkim=s; aspf=s"
+DKIM = "v=DKIM1; p="
+
+MODULES = """
+policy:
+  - id: nsec3
+    nsec3: on
+    nsec3-iterations: 5
+    nsec3-salt-length: 8
+
+mod-mxguard:
+"""
+for _z in LISTED:
+    MODULES += f"""  - id: list-{_z.split('.')[0]}
+    null-mx: [ parked.{_z}, withtxt.{_z}, ent.{_z} ]
+    no-mail-records: [ spf, dmarc, dkim ]
+    log-interval: 0
+"""
+MODULES += """  - id: implicit
+    null-mx-implicit: on
+    no-mail-records: [ spf, dmarc, dkim ]
+    log-interval: 0
+"""
+ZONE_CONF = ""
+for _z in ZONES:
+    _inst = "implicit" if _z in IMPLICIT else "list-" + _z.split(".")[0]
+    ZONE_CONF += f"  - domain: {_z}\n    dnssec-signing: on\n    module: mod-mxguard/{_inst}\n"
+    if "3" in _z:
+        ZONE_CONF += "    dnssec-policy: nsec3\n"
+
+
+def dnskey(server, zone):
+    q = dns.message.make_query(zone + ".", "DNSKEY", want_dnssec=True)
+    r = dns.message.from_wire(server.raw_query(q.to_wire(), True))
+    return r.get_rrset(r.answer, dns.name.from_text(zone + "."), 1, dns.rdatatype.DNSKEY)
+
+
+@pytest.fixture(scope="module")
+def signed():
+    s = Knotd(conf(MODULES, ZONE_CONF), zones=ZONES).start()
+    deadline = time.monotonic() + 30
+    while any(dnskey(s, z) is None for z in ZONES):
+        assert time.monotonic() < deadline, s.log_text()
+        time.sleep(0.2)
+    # Keys made after the module loaded are seen when it loads again.
+    for z in ZONES:
+        res = s.knotc("zone-reload", "-f", z)
+        assert res.returncode == 0, res.stdout + res.stderr
+    time.sleep(1.0)
+    s.anchors = {dns.name.from_text(z + "."): dnskey(s, z) for z in ZONES}
+    yield s
+    s.cleanup()
+
+
+def served(zone, n):
+    """The names served below a no-mail name, with their TXT (or None)."""
+    base = f"{n}.{zone}."
+    return {f"_dmarc.{base}": DMARC, f"_domainkey.{base}": None,
+            f"sel._domainkey.{base}": DKIM, f"x1._domainkey.{base}": DKIM}
+
+
+def direct(server, name, rdtype):
+    q = dns.message.make_query(name, rdtype, want_dnssec=True)
+    q.flags &= ~dns.flags.RD
+    return dns.message.from_wire(server.raw_query(q.to_wire(), True))
+
+
+def validate_all(r, zone, keys):
+    """Every RRset of the answer and authority sections is validly signed."""
+    for section in (r.answer, r.authority):
+        sigs = {(s.name, s.covers): s for s in section if s.rdtype == dns.rdatatype.RRSIG}
+        for rrset in section:
+            if rrset.rdtype == dns.rdatatype.RRSIG:
+                continue
+            sig = sigs.get((rrset.name, rrset.rdtype))
+            assert sig is not None, f"unsigned {rrset}\n{r}"
+            dns.dnssec.validate(rrset, sig, {dns.name.from_text(zone + "."): keys})
+
+
+def nsec3_of(zone, name, rd):
+    return dns.dnssec.nsec3_hash(name, rd.salt, rd.iterations, rd.algorithm).lower()
+
+
+def between(first, x, last):
+    return first < x < last if first < last else x > first or x < last
+
+
+def denies(rrset, rd, zone, name, txt):
+    """Whether this denial record says NAME does not exist, or has no TXT
+    where TXT is served."""
+    target = dns.name.from_text(name)
+    if rrset.rdtype == dns.rdatatype.NSEC:
+        if rrset.name == target:
+            return txt and dns.rdatatype.TXT not in [t for w in rd.windows for t in _types(w)]
+        return between(rrset.name, target, rd.next)
+    own = rrset.name.labels[0].decode().lower()
+    h = nsec3_of(zone, name, rd)
+    nxt = _b32(rd.next)
+    if own == h:
+        return txt and dns.rdatatype.TXT not in [t for w in rd.windows for t in _types(w)]
+    return between(own, h, nxt)
+
+
+def _types(window):
+    base, bits = window
+    return [base * 256 + i * 8 + b for i, byte in enumerate(bits)
+            for b in range(8) if byte & (0x80 >> b)]
+
+
+def _b32(raw):
+    return base64.b32encode(raw).decode().translate(
+        str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789ABCDEFGHIJKLMNOPQRSTUV")).lower()
+
+
+def check_no_denial(r, zone, n):
+    for rrset in r.answer + r.authority:
+        if rrset.rdtype not in (dns.rdatatype.NSEC, dns.rdatatype.NSEC3):
+            continue
+        for rd in rrset:
+            for name, txt in served(zone, n).items():
+                assert not denies(rrset, rd, zone, name, txt is not None), \
+                    f"{rrset} denies {name}\n{r}"
+            assert not denies(rrset, rd, zone, f"{n}.{zone}.", True), \
+                f"{rrset} denies the SPF of {n}.{zone}\n{r}"
+
+
+QUERIES = ["{n}", "_dmarc.{n}", "_domainkey.{n}", "sel._domainkey.{n}", "zzz.{n}", "{n}0",
+           "x._dmarc.{n}", "a.b._domainkey.{n}", "*.{n}", "-.{n}", "0.{n}", "x.{n}"]
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_every_answer_validates_and_denies_nothing_served(signed, zone):
+    keys = signed.anchors[dns.name.from_text(zone + ".")]
+    for n in NAMES[zone]:
+        for form in QUERIES:
+            name = form.format(n=n) + f".{zone}."
+            for rdtype in ("A", "TXT", "MX", "AAAA", "NSEC", "DS"):
+                r = direct(signed, name, rdtype)
+                assert r.rcode() in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN), f"{name} {rdtype}\n{r}"
+                assert not r.flags & dns.flags.TC
+                validate_all(r, zone, keys)
+                check_no_denial(r, zone, n)
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_records_served_signed(signed, zone):
+    for n in NAMES[zone]:
+        base = f"{n}.{zone}."
+        r = direct(signed, base, "TXT")
+        txt = sorted(b"".join(rd.strings).decode() for rs in r.answer
+                     if rs.rdtype == dns.rdatatype.TXT for rd in rs)
+        assert "v=spf1 -all" in txt, f"{base}\n{r}"
+        for name, want in served(zone, n).items():
+            r = direct(signed, name, "TXT")
+            assert r.rcode() == dns.rcode.NOERROR, f"{name}\n{r}"
+            got = [b"".join(rd.strings).decode() for rs in r.answer
+                   if rs.rdtype == dns.rdatatype.TXT for rd in rs]
+            assert got == ([want] if want else []), f"{name}\n{r}"
+        r = direct(signed, base, "MX")
+        assert [rd.to_text() for rs in r.answer if rs.rdtype == dns.rdatatype.MX
+                for rd in rs] == ["0 ."], f"{base}\n{r}"
+
+
+def test_zone_data_wins_and_other_names_keep_nxdomain(signed):
+    r = direct(signed, "_dmarc.own.kit.test.", "TXT")
+    assert [b"".join(rd.strings).decode() for rs in r.answer
+            if rs.rdtype == dns.rdatatype.TXT for rd in rs] == ["v=DMARC1; p=reject"]
+    # www takes no null MX in the listed zone: nothing is served below it.
+    r = direct(signed, "_dmarc.www.kit.test.", "TXT")
+    assert r.rcode() == dns.rcode.NXDOMAIN, r
+
+
+@pytest.fixture(scope="module", params=resolvers.ALL, ids=lambda c: c.name)
+def resolver(request, signed):
+    cls = request.param
+    why = cls.missing()
+    if why:
+        pytest.skip(why)
+    r = cls(signed.port, {z.to_text(): k for z, k in signed.anchors.items()})
+    try:
+        r.start()
+    except RuntimeError as e:
+        r.stop()
+        pytest.skip(f"{cls.name} does not run here: {e}")
+    yield r
+    r.stop()
+
+
+def ask(res, name, rdtype):
+    r = res.query(name, rdtype)
+    assert r.rcode() != dns.rcode.SERVFAIL, f"{res.name}: {name} {rdtype} SERVFAIL\n" + \
+        res.log_text()[-3000:]
+    return r
+
+
+# (first query, then) -> the record that must follow, with AD.
+SEQUENCES = [
+    (("_dmarc.{n}", "A"), ("_dmarc.{n}", "TXT", DMARC)),
+    (("zzz.{n}", "A"), ("_dmarc.{n}", "TXT", DMARC)),
+    (("{n}0", "A"), ("sel._domainkey.{n}", "TXT", DKIM)),
+    (("{n}", "AAAA"), ("{n}", "TXT", "v=spf1 -all")),
+    (("x._domainkey.{n}", "A"), ("y._domainkey.{n}", "TXT", DKIM)),
+    (("a.b._domainkey.{n}", "A"), ("_domainkey.{n}", "TXT", None)),
+    (("x._dmarc.{n}", "A"), ("_dmarc.{n}", "TXT", DMARC)),
+    (("-.{n}", "A"), ("{n}", "MX", "0 .")),
+]
+
+
+@pytest.mark.parametrize("zone", ZONES)
+@pytest.mark.parametrize("seq", range(len(SEQUENCES)))
+def test_poisoning_sequences(resolver, zone, seq):
+    (first, ftype), (then, ttype, want) = SEQUENCES[seq]
+    for n in NAMES[zone]:
+        ask(resolver, first.format(n=n) + f".{zone}.", ftype)
+        name = then.format(n=n) + f".{zone}."
+        r = ask(resolver, name, ttype)
+        assert r.rcode() == dns.rcode.NOERROR, f"{resolver.name}: {name} {ttype}\n{r}"
+        assert r.flags & dns.flags.AD, f"{resolver.name}: {name} {ttype} without AD\n{r}"
+        rds = [rd for rs in r.answer if rs.rdtype == dns.rdatatype.from_text(ttype)
+               for rd in rs]
+        if ttype == "TXT":
+            got = sorted(b"".join(rd.strings).decode() for rd in rds)
+            assert (want in got) if want else got == [], f"{resolver.name}: {name}\n{r}"
+        else:
+            assert [rd.to_text() for rd in rds] == [want], f"{resolver.name}: {name}\n{r}"
