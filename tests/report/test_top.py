@@ -20,14 +20,16 @@ from conftest import REPORT, SRCDIR, report_json, run_report
 
 
 def load_report():
-    loader = importlib.machinery.SourceFileLoader("mxguard_report", REPORT)
-    spec = importlib.util.spec_from_loader("mxguard_report", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+    """mxguard-report's modules summary and topk, from where the script
+    REPORT finds them (loading it puts their folder on the path)."""
+    loader = importlib.machinery.SourceFileLoader("mxguard_report_script", REPORT)
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    loader.exec_module(importlib.util.module_from_spec(spec))
+    return (importlib.import_module("mxguard_report.summary"),
+            importlib.import_module("mxguard_report.topk"))
 
 
-mxr = load_report()
+summary, topk = load_report()
 
 LINE = ("2026-11-22T10:{m:02d}:{s:02d}+0000 info: [{zone}] module 'mod-mxguard/x', "
         "violation loopback, owner {owner}, exchange {exchange}, preference 10, "
@@ -80,7 +82,7 @@ def test_top_groups_are_the_exact_top_groups(skewed_log):
     exact_tables = {"violation": False, "synthesized": True, "not-enforced": True,
                     "other": True, "totals_by_zone": True, "totals_by_kind": True,
                     "load_failures": True}
-    assert doc["limits"] == {"top": 10, "table": 10 * mxr.TABLE_FACTOR,
+    assert doc["limits"] == {"top": 10, "table": 10 * summary.TABLE_FACTOR,
                              "exact": exact_tables,
                              "certain": dict.fromkeys(exact_tables, True)}
     assert sum(z["count"] for z in doc["totals_by_zone"]) == sum(exact.values())
@@ -115,13 +117,13 @@ def test_bounds_hold_for_every_group_of_a_small_table(skewed_log):
 
 
 def test_table_size_is_bounded_whatever_the_number_of_groups():
-    report = mxr.Report(top=5)
+    report = summary.Report(top=5)
     lines = "".join(LINE.format(m=0, s=0, zone="a.test.", owner=f"o{i}.a.test.",
                                 exchange=f"mx{i % 2500}.example.", suppressed="")
                     for i in range(5000))
     report.feed("x", io.BytesIO(lines.encode()))
     table = report.groups["violation"]
-    assert len(table.entries) == 5 * mxr.TABLE_FACTOR and len(table.heap) == len(table.entries)
+    assert len(table.entries) == 5 * summary.TABLE_FACTOR and len(table.heap) == len(table.entries)
     assert table.total == 5000 and table.dropped > 0
     for key, (count, error, _) in table.entries.items():
         assert count - error <= 2 <= count
@@ -131,7 +133,7 @@ def test_filtered_space_saving_on_an_adversarial_stream():
     """Distinct keys between the repeats of one heavy key: it stays, with
     its exact count; every key's true count stays within its bounds, and a
     key not kept has at most its filter cell's count."""
-    table = mxr.TopK(4, cells=64)
+    table = topk.TopK(4, cells=64)
     truth = collections.Counter()
     for i in range(10000):
         table.add(("new", str(i)))
@@ -154,11 +156,11 @@ def test_owners_kept_per_group_are_bounded():
                                 exchange="localhost.", suppressed="") for i in range(50))
     doc = report_json("-", stdin=lines)
     v = doc["violations"][0]
-    assert v["count"] == 50 and len(v["owners"]) == mxr.OWNERS_KEPT
-    assert v["left_out"] == {"owners": 50 - mxr.OWNERS_KEPT}
+    assert v["count"] == 50 and len(v["owners"]) == summary.OWNERS_KEPT
+    assert v["left_out"] == {"owners": 50 - summary.OWNERS_KEPT}
     code, out, _ = run_report("-", stdin=lines)
     groups = out.split("Violations by zone, kind and exchange\n")[1].splitlines()
-    assert f"{mxr.OWNERS_KEPT}+" in groups[1].split()
+    assert f"{summary.OWNERS_KEPT}+" in groups[1].split()
 
 
 def test_totals_by_zone_in_bounded_memory():
