@@ -411,6 +411,106 @@ static int place(const denial_run_t *run, const knot_pkt_t *pkt, uint16_t first,
 	return KNOT_EOK;
 }
 
+// LABEL.NAME into \a out (false: too long).
+static bool prefixed(const char *label, const knot_dname_t *name, uint8_t *out)
+{
+	size_t len = strlen(label);
+	size_t size = knot_dname_size(name);
+	if (1 + len + size > KNOT_DNAME_MAXLEN) {
+		return false;
+	}
+	out[0] = len;
+	memcpy(out + 1, label, len);
+	memcpy(out + 1 + len, name, size);
+	return true;
+}
+
+// Whether names may be served at or below N (lower case), a name this NSEC
+// record's owner (P, of bitmap o) or next name lies at or below.
+static bool may_serve(const denial_run_t *run, const owner_info_t *o, const knot_dname_t *n)
+{
+	if (mx_dname_underscored(n)) {
+		return false;
+	}
+	if (run->p->implicit || dr_listed(run, n)) {
+		return true;
+	}
+	if (knot_dname_is_equal(n, o->owner) && !dr_has_type(o, KNOT_RRTYPE_MX)) {
+		return false;  // no MX of its own, let alone a null one
+	}
+	return run->p->zone_null_mx == NULL || run->p->zone_null_mx(n, run->p->ctx) != 0;
+}
+
+// Whether the range of \a rr meets the names served at or below N: N itself
+// (an empty non-terminal), _dmarc.N, _domainkey.N and the names below it.
+static bool meets_served(const denial_run_t *run, const knot_rrset_t *rr,
+                         const owner_info_t *o, const knot_dname_t *n)
+{
+	uint8_t name[KNOT_DNAME_MAXLEN], end[KNOT_DNAME_MAXLEN];
+	if (mx_nsec_covers(rr, n)) {
+		return true;
+	}
+	if (!run->p->below) {
+		return false;
+	}
+	if (prefixed("_dmarc", n, name) && mx_nsec_covers(rr, name)) {
+		return true;
+	}
+	if (!prefixed("_domainkey", n, name)) {
+		return false;
+	}
+	// Below _domainkey.N: from it to the name right after all names below it.
+	return mx_nsec_covers(rr, name) ||
+	       (mx_dname_after_all(name, end, sizeof(end)) == KNOT_EOK &&
+	        knot_dname_cmp(name, o->owner) < 0 && knot_dname_cmp(o->owner, end) < 0);
+}
+
+// Whether an NSEC record's range may deny a name the module serves: for N
+// its owner or an ancestor of it or of its next name (the names served
+// below N lie between N and N's next sibling).
+static bool nsec_may_deny(denial_run_t *run, const knot_rrset_t *rr, owner_info_t *o)
+{
+	uint8_t next[KNOT_DNAME_MAXLEN];
+	if (!dr_owner_info(run, rr, o) ||
+	    knot_dname_wire_check(rr->rrs.rdata->data, rr->rrs.rdata->data + rr->rrs.rdata->len,
+	                          NULL) <= 0 ||
+	    knot_dname_to_wire(next, rr->rrs.rdata->data, sizeof(next)) <= 0) {
+		return true;  // not known: it may
+	}
+	knot_dname_to_lower(next);
+	const knot_dname_t *zone = run->p->zone;
+	const knot_dname_t *from[2] = { o->owner, next };
+	for (size_t k = 0; k < 2; k++) {
+		const knot_dname_t *n = from[k];
+		while (zone == NULL || knot_dname_in_bailiwick(n, zone) >= 0) {
+			if (may_serve(run, o, n) && meets_served(run, rr, o, n)) {
+				return true;
+			}
+			if (*n == 0 || (zone != NULL && knot_dname_is_equal(n, zone))) {
+				break;
+			}
+			n = mx_dname_parent(n);
+		}
+	}
+	return false;
+}
+
+bool dr_narrow_needed(denial_run_t *run, const knot_pkt_t *pkt, uint16_t first, uint16_t end)
+{
+	owner_info_t *o = dr_alloc(run->p->mm, sizeof(*o));
+	for (uint16_t i = first; i < end; i++) {
+		const knot_rrset_t *rr = &pkt->rr[i];
+		if (!dr_is_denial(rr) || mx_denial_is_narrow(rr)) {
+			continue;
+		}
+		// Any NSEC3 range may hold the hash of a served name.
+		if (rr->type == KNOT_RRTYPE_NSEC3 || o == NULL || nsec_may_deny(run, rr, o)) {
+			return true;
+		}
+	}
+	return false;
+}
+
 int dr_narrow(denial_run_t *run, const knot_pkt_t *pkt, uint16_t first, uint16_t end,
               mx_replacement_t *repl, size_t *n, mx_denial_outcome_t *out)
 {

@@ -28,7 +28,7 @@ int mx_denial_complete(knot_pkt_t *pkt, const knot_pkt_t *query,
 	}
 
 	size_t n = 0;
-	if (p->narrow && !p->own_name_null_mx) {
+	if (p->narrow && !p->own_name_null_mx && dr_narrow_needed(run, pkt, first, end)) {
 		int ret = dr_narrow(run, pkt, first, end, repl, &n, out);
 		if (ret != KNOT_EOK) {
 			return ret;

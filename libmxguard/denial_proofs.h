@@ -59,12 +59,15 @@ typedef struct {
 	mx_sign_f sign;
 	mx_denial_names_f names;         /*!< Or NULL. */
 	bool spf;                        /*!< no-mail-records spf: no-mail names list TXT. */
+	bool below;                      /*!< no-mail-records dmarc or dkim: names are
+	                                      served below no-mail names. */
 	bool narrow;                     /*!< Records the zone lacks are served (the
 	                                      no-mail records of a signed zone): every
 	                                      range goes out as a white lie. */
-	bool (*zone_null_mx)(const knot_dname_t *name, void *ctx);  /*!< Whether a
-	                                      name's own MX RRset is a lone null MX
-	                                      (NULL, or false: not known). */
+	int (*zone_null_mx)(const knot_dname_t *name, void *ctx);  /*!< Whether a
+	                                      name's own MX RRset is a lone null MX:
+	                                      1, 0, or -1 (not known; NULL: never
+	                                      known). */
 	unsigned (*kit_below)(const knot_dname_t *name, void *ctx);  /*!< The
 	                                      records served below a name that
 	                                      exists (MX_RECORD_DMARC, _DKIM): a

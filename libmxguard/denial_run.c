@@ -232,7 +232,7 @@ bool dr_needs_txt(const denial_run_t *run, const owner_info_t *o)
 		return o->no_mail;
 	}
 	return o->name != NULL && (dr_listed(run, o->name) ||
-	       (run->p->zone_null_mx != NULL && run->p->zone_null_mx(o->name, run->p->ctx)));
+	       (run->p->zone_null_mx != NULL && run->p->zone_null_mx(o->name, run->p->ctx) == 1));
 }
 
 // Its rdataset with MX and TXT added as needed (the same one: none is).

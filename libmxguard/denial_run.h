@@ -102,6 +102,10 @@ bool dr_is_denial(const knot_rrset_t *rr);
  *         is a denial record. */
 bool dr_span(const knot_pkt_t *pkt, const knot_pkt_t *query, uint16_t *first, uint16_t *end);
 
+/*! \brief Whether a denial record of the span may deny a record the module
+ *         serves (its range meets a name served below a no-mail name). */
+bool dr_narrow_needed(denial_run_t *run, const knot_pkt_t *pkt, uint16_t first, uint16_t end);
+
 /*!
  * \brief Replaces the answer's denial records by white lies that prove
  *        what they proved (records the zone lacks are served: no range of

@@ -116,13 +116,14 @@ static bool own_name_null_mx(const knot_pkt_t *pkt, knotd_qdata_t *qdata,
 	return false;
 }
 
-// Whether NAME (the query name or one of its ancestors: the nodes knotd
-// found) has a lone null MX of the zone's own.
-static bool zone_null_mx(const knot_dname_t *name, void *data)
+// Whether NAME has a lone null MX of the zone's own: 1, 0, or -1 where
+// knotd found no node of it for this query (the query name's and its
+// ancestors' are known).
+static int zone_null_mx(const knot_dname_t *name, void *data)
 {
 	denial_ctx_t *dc = data;
 	const mxg_node_t *node = mxg_answer_node(dc->qdata);
-	if (node == NULL) {
+	if (node == NULL || node->owner == NULL || knot_dname_in_bailiwick(node->owner, name) < 0) {
 		node = mxg_answer_encloser(dc->qdata);
 	}
 	size_t labels = knot_dname_labels(name, NULL);
@@ -131,14 +132,14 @@ static bool zone_null_mx(const knot_dname_t *name, void *data)
 		node = mxg_node_parent(node, dc->qdata);
 	}
 	if (node == NULL || node->owner == NULL || !knot_dname_is_case_equal(node->owner, name)) {
-		return false;
+		return -1;
 	}
 	for (uint16_t i = 0; i < node->rrset_count; i++) {
 		if (node->rrs[i].type == KNOT_RRTYPE_MX) {
-			return mx_rdataset_is_null_mx(&node->rrs[i].rrs);
+			return mx_rdataset_is_null_mx(&node->rrs[i].rrs) ? 1 : 0;
 		}
 	}
-	return false;
+	return 0;
 }
 
 static unsigned kit_below(const knot_dname_t *name, void *data)
@@ -162,6 +163,7 @@ static void params_init(mx_denial_params_t *p, denial_ctx_t *dc, const knot_pkt_
 		.sign = sign,
 		.names = nsec3_table,
 		.spf = (ctx->no_mail_records & MX_RECORD_SPF) != 0,
+		.below = (ctx->no_mail_records & (MX_RECORD_DMARC | MX_RECORD_DKIM)) != 0,
 		// The records a signed zone lacks are served only where the module signs.
 		.narrow = ctx->no_mail_records != 0 && ctx->can_sign,
 		.zone_null_mx = zone_null_mx,

@@ -259,3 +259,14 @@ def test_poisoning_sequences(resolver, zone, seq):
             assert (want in got) if want else got == [], f"{resolver.name}: {name}\n{r}"
         else:
             assert [rd.to_text() for rd in rds] == [want], f"{resolver.name}: {name}\n{r}"
+
+
+@pytest.mark.parametrize("name, nxt", [("www.kit.test.", "zonenull.kit.test."),
+                                       ("mail.kit.test.", "mx.kit.test.")])
+def test_other_names_keep_the_zones_own_records(signed, name, nxt):
+    # NSEC: a range that meets no name served below a no-mail name goes out
+    # as knotd has it (no signature made for it).
+    r = direct(signed, name, "AAAA")
+    nsec = [rs for rs in r.authority if rs.rdtype == dns.rdatatype.NSEC]
+    assert len(nsec) == 1 and nsec[0].name == dns.name.from_text(name), r
+    assert nsec[0][0].next == dns.name.from_text(nxt), r
