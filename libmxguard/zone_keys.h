@@ -22,8 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <libdnssec/key.h>
 #include <libknot/libknot.h>
+
+#include "dnssec_compat.h"
 
 /*! At most this many signers (algorithms) are used at once. */
 #define MX_SIGNERS_MAX 4

@@ -25,9 +25,8 @@
 #include <unistd.h>
 #include <urcu.h>
 
-#include <libdnssec/key.h>
-
 #include "adapter.h"
+#include "dnssec_compat.h"
 #include "zone_keys.h"
 
 #define C_DNSSEC_SIGNING "\x0e""dnssec-signing"

@@ -14,13 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libdnssec/binary.h>
-#include <libdnssec/crypto.h>
-#include <libdnssec/error.h>
-#include <libdnssec/keystore.h>
-#include <libdnssec/keytag.h>
-#include <libdnssec/sign.h>
-
+#include "dnssec_compat.h"
 #include "zone_keys.h"
 #include "test_helpers.h"
 
@@ -51,19 +45,19 @@ static void make_key(test_key_t *k, const char *dir, uint8_t algorithm, uint16_t
 {
 	snprintf(k->dir, sizeof(k->dir), "%s", dir);
 	dnssec_keystore_t *store = NULL;
-	assert_int_equal(dnssec_keystore_init_pkcs8(&store), DNSSEC_EOK);
-	assert_int_equal(dnssec_keystore_init(store, dir), DNSSEC_EOK);
-	assert_int_equal(dnssec_keystore_open(store, dir), DNSSEC_EOK);
+	assert_int_equal(dnssec_keystore_init_pkcs8(&store), MX_DNSSEC_EOK);
+	assert_int_equal(dnssec_keystore_init(store, dir), MX_DNSSEC_EOK);
+	assert_int_equal(dnssec_keystore_open(store, dir), MX_DNSSEC_EOK);
 	unsigned bits = 256;  // P-256 and Ed25519 alike
 	assert_int_equal(dnssec_keystore_generate(store, algorithm, bits, NULL, &k->id),
-	                 DNSSEC_EOK);
-	assert_int_equal(dnssec_key_new(&k->key), DNSSEC_EOK);
-	assert_int_equal(dnssec_key_set_dname(k->key, apex), DNSSEC_EOK);
-	assert_int_equal(dnssec_key_set_algorithm(k->key, algorithm), DNSSEC_EOK);
-	assert_int_equal(dnssec_keystore_get_private(store, k->id, k->key), DNSSEC_EOK);
-	assert_int_equal(dnssec_key_set_flags(k->key, flags), DNSSEC_EOK);
+	                 MX_DNSSEC_EOK);
+	assert_int_equal(dnssec_key_new(&k->key), MX_DNSSEC_EOK);
+	assert_int_equal(dnssec_key_set_dname(k->key, apex), MX_DNSSEC_EOK);
+	assert_int_equal(dnssec_key_set_algorithm(k->key, algorithm), MX_DNSSEC_EOK);
+	assert_int_equal(dnssec_keystore_get_private(store, k->id, k->key), MX_DNSSEC_EOK);
+	assert_int_equal(dnssec_key_set_flags(k->key, flags), MX_DNSSEC_EOK);
 	dnssec_binary_t rdata = { 0 };
-	assert_int_equal(dnssec_key_get_rdata(k->key, &rdata), DNSSEC_EOK);
+	assert_int_equal(dnssec_key_get_rdata(k->key, &rdata), MX_DNSSEC_EOK);
 	k->dnskey = rdata_new(rdata.data, rdata.size);
 	dnssec_keystore_deinit(store);
 }
@@ -116,7 +110,7 @@ static uint16_t tag_of(const knot_rdata_t *dnskey)
 {
 	dnssec_binary_t bin = { .size = dnskey->len, .data = (uint8_t *)dnskey->data };
 	uint16_t tag = 0;
-	assert_int_equal(dnssec_keytag(&bin, &tag), DNSSEC_EOK);
+	assert_int_equal(dnssec_keytag(&bin, &tag), MX_DNSSEC_EOK);
 	return tag;
 }
 
@@ -372,9 +366,9 @@ static void verify(const test_key_t *k, const knot_rdata_t *sig, const uint8_t *
 	};
 	dnssec_binary_t bin = { .size = len, .data = (uint8_t *)data };
 	dnssec_sign_ctx_t *ctx = NULL;
-	assert_int_equal(dnssec_sign_new(&ctx, k->key), DNSSEC_EOK);
-	assert_int_equal(dnssec_sign_add(ctx, &bin), DNSSEC_EOK);
-	assert_int_equal(dnssec_sign_verify(ctx, false, &signature), DNSSEC_EOK);
+	assert_int_equal(dnssec_sign_new(&ctx, k->key), MX_DNSSEC_EOK);
+	assert_int_equal(dnssec_sign_add(ctx, &bin), MX_DNSSEC_EOK);
+	assert_int_equal(dnssec_sign_verify(ctx, false, &signature), MX_DNSSEC_EOK);
 	dnssec_sign_free(ctx);
 }
 
