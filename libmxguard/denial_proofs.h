@@ -33,10 +33,10 @@
 #pragma once
 
 #include <stdbool.h>
-#include <libdnssec/nsec.h>
 #include <libknot/packet/pkt.h>
 
 #include "answer_rebuild.h"
+#include "dnssec_compat.h"
 #include "name_list.h"
 #include "nsec3_names.h"
 

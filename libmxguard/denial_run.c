@@ -4,11 +4,10 @@
 
 #include <stddef.h>
 #include <string.h>
-#include <libdnssec/binary.h>
-#include <libdnssec/error.h>
 #include <libknot/libknot.h>
 
 #include "denial_run.h"
+#include "dnssec_compat.h"
 #include "mx_check.h"
 #include "no_mail_records.h"
 
@@ -142,7 +141,7 @@ const candidate_t *dr_nsec3_match(denial_run_t *run, const knot_rrset_t *rr,
 			knot_dname_to_lower(lower);
 			dnssec_binary_t data = { .size = knot_dname_size(lower), .data = lower };
 			dnssec_binary_t hash = { 0 };
-			if (dnssec_nsec3_hash(&data, &params, &hash) == DNSSEC_EOK &&
+			if (dnssec_nsec3_hash(&data, &params, &hash) == MX_DNSSEC_EOK &&
 			    hash.size <= sizeof(c->hash)) {
 				memcpy(c->hash, hash.data, hash.size);
 				c->hash_len = hash.size;

@@ -12,10 +12,10 @@
 #pragma once
 
 #include <stdbool.h>
-#include <libdnssec/nsec.h>
 #include <libknot/libknot.h>
 
 #include "denial_proofs.h"
+#include "dnssec_compat.h"
 #include "nsec3_names.h"
 #include "nsec_bitmap.h"
 

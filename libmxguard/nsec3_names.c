@@ -4,9 +4,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <libdnssec/binary.h>
-#include <libdnssec/error.h>
 
+#include "dnssec_compat.h"
 #include "hash.h"
 #include "nsec3_names.h"
 
@@ -59,7 +58,7 @@ static void add_name(const knot_dname_t *name, void *ctx)
 	}
 	dnssec_binary_t data = { .size = knot_dname_size(name), .data = (uint8_t *)name };
 	dnssec_binary_t hash = { 0 };
-	if (dnssec_nsec3_hash(&data, b->params, &hash) != DNSSEC_EOK ||
+	if (dnssec_nsec3_hash(&data, b->params, &hash) != MX_DNSSEC_EOK ||
 	    hash.size != b->table->digest_len) {
 		dnssec_binary_free(&hash);
 		b->failed = true;

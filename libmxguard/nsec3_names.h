@@ -18,9 +18,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <libdnssec/nsec.h>
 #include <libknot/dname.h>
 
+#include "dnssec_compat.h"
 #include "name_list.h"
 
 /*! The longest NSEC3 digest (SHA-1, the only hash of RFC 5155, has 20). */

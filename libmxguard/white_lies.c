@@ -3,11 +3,9 @@
  */
 
 #include <string.h>
-#include <libdnssec/binary.h>
-#include <libdnssec/error.h>
-#include <libdnssec/nsec.h>
 #include <libknot/libknot.h>
 
+#include "dnssec_compat.h"
 #include "nsec3_names.h"
 #include "white_lies.h"
 
@@ -263,7 +261,7 @@ int mx_nsec3_of_name(const knot_rdata_t *params, const knot_dname_t *name,
 	knot_dname_to_lower(lower);
 	dnssec_binary_t data = { .size = knot_dname_size(lower), .data = lower };
 	dnssec_binary_t hash = { 0 };
-	if (dnssec_nsec3_hash(&data, &p, &hash) != DNSSEC_EOK) {
+	if (dnssec_nsec3_hash(&data, &p, &hash) != MX_DNSSEC_EOK) {
 		return KNOT_ERROR;
 	}
 	// A model record: the parameters (flags 0), a hash of this length.

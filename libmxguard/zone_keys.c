@@ -2,25 +2,14 @@
  *  SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libdnssec/binary.h>
-#include <libdnssec/error.h>
-#include <libdnssec/keystore.h>
-#include <libdnssec/keytag.h>
-#include <libdnssec/sign.h>
-
+#include "dnssec_compat.h"
 #include "zone_keys.h"
 
 // RRSIG rdata up to the signer's name (RFC 4034 §3.1).
 #define RRSIG_HEADER_SIZE 18
-
-// DNSKEY flags (RFC 4034 §2.1.1, RFC 5011 §3).
-#define DNSKEY_FLAG_ZONE   0x0100
-#define DNSKEY_FLAG_REVOKE 0x0080
-#define DNSKEY_PROTOCOL    3
 
 static dnssec_binary_t rdata_binary(const knot_rdata_t *rd)
 {
@@ -28,92 +17,10 @@ static dnssec_binary_t rdata_binary(const knot_rdata_t *rd)
 	return bin;
 }
 
-static bool dnskey_usable(const knot_rdata_t *rd, uint8_t algorithm, uint16_t key_tag)
-{
-	if (rd->len < 4 || knot_dnskey_proto(rd) != DNSKEY_PROTOCOL ||
-	    knot_dnskey_alg(rd) != algorithm) {
-		return false;
-	}
-	uint16_t flags = knot_dnskey_flags(rd);
-	if (!(flags & DNSKEY_FLAG_ZONE) || (flags & DNSKEY_FLAG_REVOKE)) {
-		return false;
-	}
-	dnssec_binary_t bin = rdata_binary(rd);
-	uint16_t tag = 0;
-	return dnssec_keytag(&bin, &tag) == DNSSEC_EOK && tag == key_tag;
-}
-
-static const knot_rdata_t *find_dnskey(const knot_rdataset_t *dnskey, uint8_t algorithm,
-                                       uint16_t key_tag)
-{
-	const knot_rdata_t *rd = dnskey->rdata;
-	for (uint16_t i = 0; i < dnskey->count; i++, rd = knot_rdataset_next((knot_rdata_t *)rd)) {
-		if (dnskey_usable(rd, algorithm, key_tag)) {
-			return rd;
-		}
-	}
-	return NULL;
-}
-
-size_t mx_signers_find(const knot_rdataset_t *apex_rrsig, const knot_rdataset_t *dnskey,
-                       uint32_t now, mx_signer_t *out, const char **reason)
-{
-	*reason = "no-apex-signature";
-	if (apex_rrsig == NULL || dnskey == NULL) {
-		return 0;
-	}
-
-	size_t count = 0;
-	const knot_rdata_t *rd = apex_rrsig->rdata;
-	for (uint16_t i = 0; i < apex_rrsig->count;
-	     i++, rd = knot_rdataset_next((knot_rdata_t *)rd)) {
-		// The fixed part and a signer name of at least the root.
-		if (rd->len < RRSIG_HEADER_SIZE + 1 ||
-		    knot_rrsig_type_covered(rd) != KNOT_RRTYPE_SOA) {
-			continue;
-		}
-		uint32_t inception = knot_rrsig_sig_inception(rd);
-		uint32_t expiration = knot_rrsig_sig_expiration(rd);
-		if (mx_time_diff(now, inception) < 0 || mx_time_diff(expiration, now) <= 0) {
-			continue;
-		}
-		uint8_t algorithm = knot_rrsig_alg(rd);
-		uint16_t key_tag = knot_rrsig_key_tag(rd);
-		const knot_rdata_t *key = find_dnskey(dnskey, algorithm, key_tag);
-		if (key == NULL) {
-			continue;
-		}
-
-		mx_signer_t signer = {
-			.algorithm = algorithm,
-			.key_tag = key_tag,
-			.inception = inception,
-			.expiration = expiration,
-			.dnskey = key,
-		};
-		size_t slot = 0;
-		while (slot < count && out[slot].algorithm != algorithm) {
-			slot++;
-		}
-		if (slot < count) {
-			// Two signatures of one algorithm: the one that lasts longer.
-			if (mx_time_diff(expiration, out[slot].expiration) > 0) {
-				out[slot] = signer;
-			}
-		} else if (count < MX_SIGNERS_MAX) {
-			out[count++] = signer;
-		}
-	}
-	if (count > 0) {
-		*reason = NULL;
-	}
-	return count;
-}
-
 bool mx_key_matches(const dnssec_key_t *key, const knot_rdata_t *dnskey)
 {
 	dnssec_binary_t have = { 0 };
-	if (key == NULL || dnssec_key_get_rdata(key, &have) != DNSSEC_EOK) {
+	if (key == NULL || dnssec_key_get_rdata(key, &have) != MX_DNSSEC_EOK) {
 		return false;
 	}
 	return have.size == dnskey->len && memcmp(have.data, dnskey->data, have.size) == 0;
@@ -126,31 +33,31 @@ static bool key_self_test(const dnssec_key_t *key)
 	dnssec_binary_t data = { .size = sizeof(probe), .data = (uint8_t *)probe };
 	dnssec_binary_t sig = { 0 };
 	dnssec_sign_ctx_t *ctx = NULL;
-	bool ok = dnssec_sign_new(&ctx, key) == DNSSEC_EOK &&
-	          dnssec_sign_add(ctx, &data) == DNSSEC_EOK &&
-	          dnssec_sign_write(ctx, DNSSEC_SIGN_NORMAL, &sig) == DNSSEC_EOK &&
-	          dnssec_sign_init(ctx) == DNSSEC_EOK &&
-	          dnssec_sign_add(ctx, &data) == DNSSEC_EOK &&
-	          dnssec_sign_verify(ctx, false, &sig) == DNSSEC_EOK;
+	bool ok = dnssec_sign_new(&ctx, key) == MX_DNSSEC_EOK &&
+	          dnssec_sign_add(ctx, &data) == MX_DNSSEC_EOK &&
+	          dnssec_sign_write(ctx, DNSSEC_SIGN_NORMAL, &sig) == MX_DNSSEC_EOK &&
+	          dnssec_sign_init(ctx) == MX_DNSSEC_EOK &&
+	          dnssec_sign_add(ctx, &data) == MX_DNSSEC_EOK &&
+	          dnssec_sign_verify(ctx, false, &sig) == MX_DNSSEC_EOK;
 	dnssec_sign_free(ctx);
 	dnssec_binary_free(&sig);
 	return ok;
 }
 
-// The private key from one PKCS #8 directory; -ENOENT if it is not there.
+// The private key from one PKCS #8 directory; MX_DNSSEC_ENOENT if it is not there.
 static int load_from_dir(const char *dir, const char *id, dnssec_key_t *key)
 {
 	dnssec_keystore_t *store = NULL;
 	int ret = dnssec_keystore_init_pkcs8(&store);
-	if (ret != DNSSEC_EOK) {
+	if (ret != MX_DNSSEC_EOK) {
 		return ret;
 	}
 	// Opening fails while the directory does not exist (no key made yet).
 	ret = dnssec_keystore_open(store, dir);
-	if (ret == DNSSEC_EOK) {
+	if (ret == MX_DNSSEC_EOK) {
 		ret = dnssec_keystore_get_private(store, id, key);
 	} else {
-		ret = dnssec_errno_to_error(ENOENT);
+		ret = MX_DNSSEC_ENOENT;
 	}
 	dnssec_keystore_deinit(store);
 	return ret;
@@ -161,20 +68,20 @@ int mx_key_load(const char *const *dirs, size_t count, const knot_dname_t *zone,
 {
 	*reason = "out-of-memory";
 	dnssec_key_t *key = NULL;
-	if (dnssec_key_new(&key) != DNSSEC_EOK) {
+	if (dnssec_key_new(&key) != MX_DNSSEC_EOK) {
 		return KNOT_ENOMEM;
 	}
 	dnssec_binary_t rdata = rdata_binary(dnskey);
 	char *id = NULL;
 	int ret = dnssec_key_set_dname(key, zone);
-	if (ret == DNSSEC_EOK) {
+	if (ret == MX_DNSSEC_EOK) {
 		ret = dnssec_key_set_rdata(key, &rdata);
 		*reason = "key-unreadable";
 	}
-	if (ret == DNSSEC_EOK) {
+	if (ret == MX_DNSSEC_EOK) {
 		ret = dnssec_key_get_keyid(key, &id);
 	}
-	if (ret != DNSSEC_EOK) {
+	if (ret != MX_DNSSEC_EOK) {
 		dnssec_key_free(key);
 		return KNOT_EINVAL;
 	}
@@ -182,8 +89,8 @@ int mx_key_load(const char *const *dirs, size_t count, const knot_dname_t *zone,
 	bool found = false, unreadable = false;
 	for (size_t i = 0; i < count && !found; i++) {
 		ret = load_from_dir(dirs[i], id, key);
-		found = (ret == DNSSEC_EOK);
-		unreadable = unreadable || (ret != dnssec_errno_to_error(ENOENT));
+		found = (ret == MX_DNSSEC_EOK);
+		unreadable = unreadable || (ret != MX_DNSSEC_ENOENT);
 	}
 	free(id);
 	if (!found) {
@@ -316,14 +223,14 @@ int mx_rrsig_sign(const knot_rrset_t *rr, const knot_dname_t *signer,
 		};
 		dnssec_sign_ctx_t *ctx = NULL;
 		ret = dnssec_sign_new(&ctx, key);
-		for (size_t i = 0; i < 3 && ret == DNSSEC_EOK; i++) {
+		for (size_t i = 0; i < 3 && ret == MX_DNSSEC_EOK; i++) {
 			ret = dnssec_sign_add(ctx, &parts[i]);
 		}
-		if (ret == DNSSEC_EOK) {
+		if (ret == MX_DNSSEC_EOK) {
 			ret = dnssec_sign_write(ctx, DNSSEC_SIGN_NORMAL, &sig);
 		}
 		dnssec_sign_free(ctx);
-		ret = (ret == DNSSEC_EOK) ? KNOT_EOK : KNOT_ERROR;
+		ret = (ret == MX_DNSSEC_EOK) ? KNOT_EOK : KNOT_ERROR;
 	}
 	free(wire);
 

@@ -4,16 +4,12 @@
 
 /*!
  * \file
- * \brief Signing as the zone signs now: which keys, for how long, and the
- *        RRSIG records themselves (RFC 4034 §3), with libdnssec.
+ * \brief The private keys of the zone's signers (signers.h), read from
+ *        knotd's PKCS #8 key stores, and the RRSIG records made with them
+ *        (RFC 4034 §3), with libdnssec.
  *
- * The zone's own apex SOA signatures say which keys knotd signs with at this
- * moment and until when: one signature per algorithm of the DNSKEY set,
- * made by a key published in it (knotd re-signs the SOA whenever the active
- * key or the zone changes, and refreshes it before it expires). mxguard
- * signs what it makes with the same keys and the same validity period.
- *
- * Nothing here talks to knotd: the module passes the apex records in.
+ * Nothing here talks to knotd: the module passes the key stores' paths and
+ * the records in.
  */
 
 #pragma once
@@ -22,49 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <libdnssec/key.h>
 #include <libknot/libknot.h>
 
-/*! At most this many signers (algorithms) are used at once. */
-#define MX_SIGNERS_MAX 4
-
-/*! One key the zone signs with now, from an apex SOA signature. */
-typedef struct {
-	uint8_t algorithm;
-	uint16_t key_tag;
-	uint32_t inception;          // of the apex SOA signature
-	uint32_t expiration;         // of the apex SOA signature
-	const knot_rdata_t *dnskey;  // its record in the apex DNSKEY set
-} mx_signer_t;
-
-/*!
- * \brief Compares two RRSIG times by serial-number arithmetic (RFC 4034
- *        §3.1.5): negative if \a a is before \a b.
- */
-static inline int32_t mx_time_diff(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b);
-}
-
-/*!
- * \brief The keys the zone signs with at time \a now, one per algorithm.
- *
- * Takes the RRSIGs covering SOA in \a apex_rrsig that are valid at \a now
- * (inception ≤ now < expiration) and made by a zone key of \a dnskey (same
- * algorithm and key tag, protocol 3, zone key flag, not revoked); for each
- * algorithm the one that expires last.
- *
- * \param apex_rrsig  The apex RRSIG rdataset (all covered types).
- * \param dnskey      The apex DNSKEY rdataset.
- * \param now         Current time (seconds since the epoch, mod 2^32).
- * \param out         Output, room for MX_SIGNERS_MAX.
- * \param reason      Output on no signer: why ("no-apex-signature": the
- *                    zone has no valid SOA signature by a published key).
- *
- * \return Number of signers (0 on none).
- */
-size_t mx_signers_find(const knot_rdataset_t *apex_rrsig, const knot_rdataset_t *dnskey,
-                       uint32_t now, mx_signer_t *out, const char **reason);
+#include "dnssec_compat.h"
+#include "signers.h"
 
 /*!
  * \brief Loads the private key of a DNSKEY record from PKCS #8 key stores.
@@ -122,7 +79,7 @@ int mx_rrsig_sign(const knot_rrset_t *rr, const knot_dname_t *signer,
  *        kept set is reused only for the same data under the same keys and
  *        times.
  *
- * eturn The key's length, or 0 if it does not fit in \a max bytes.
+ * \return The key's length, or 0 if it does not fit in \a max bytes.
  */
 size_t mx_signature_key(const knot_rrset_t *rr, const knot_dname_t *signer,
                         const mx_signer_t *signers, size_t count, uint8_t *buf, size_t max);

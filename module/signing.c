@@ -10,12 +10,14 @@
  * loads, so it signs with retired keys after a rollover and with signatures
  * that run out. Instead, every signing looks at the zone being answered from:
  * the apex SOA signatures name the active keys (one per algorithm) and their
- * validity period, the apex DNSKEY set their public keys. The private keys
- * come from knotd's PKCS #8 key stores (the KASP database's key files) and
- * are kept per instance, keyed by algorithm, key tag and DNSKEY rdata, in an
- * RCU-protected set: workers read it without a lock; a worker that meets a
- * key not in the set loads it (once, under a mutex that only loaders take)
- * and publishes a new set; the old one is freed after a grace period.
+ * validity period, the apex DNSKEY set their public keys; the choice is in
+ * libmxguard/signers.c, unit-tested through Knot's rollovers. The private
+ * keys come from knotd's PKCS #8 key stores (the KASP database's key files)
+ * and are kept per instance, keyed by algorithm, key tag and DNSKEY rdata,
+ * in an RCU-protected set: workers read it without a lock; a worker that
+ * meets a key not in the set loads it (once, under a mutex that only
+ * loaders take) and publishes a new set; the old one is freed after a grace
+ * period.
  */
 
 #include <stdio.h>
@@ -25,9 +27,9 @@
 #include <unistd.h>
 #include <urcu.h>
 
-#include <libdnssec/key.h>
-
 #include "adapter.h"
+#include "dnssec_compat.h"
+#include "signers.h"
 #include "zone_keys.h"
 
 #define C_DNSSEC_SIGNING "\x0e""dnssec-signing"
@@ -312,16 +314,10 @@ bool mxg_sign(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_rrset_t *rr,
 	knot_rrset_t dnskey = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_DNSKEY);
 	uint32_t now = (uint32_t)time(NULL);
 	mx_signer_t signers[MX_SIGNERS_MAX];
-	size_t count = mx_signers_find(&apex_rrsig.rrs, &dnskey.rrs, now, signers, reason);
+	size_t count = mx_signers_choose(&apex_rrsig.rrs, &dnskey.rrs, now, rr->ttl, signers,
+	                                 reason);
 	if (count == 0) {
 		return false;
-	}
-	for (size_t i = 0; i < count; i++) {
-		// A signature a resolver could cache past its expiry does not go out.
-		if (mx_time_diff(signers[i].expiration, now) <= (int64_t)rr->ttl) {
-			*reason = "signatures-expiring";
-			return false;
-		}
 	}
 
 	// knotd's read-side section holds already; the nesting makes it explicit.
