@@ -2,32 +2,27 @@
  *  SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <urcu.h>
-#include <urcu/rculfhash.h>
+#include <libknot/errcode.h>
 
 #include "bounded_table.h"
+#include "concurrent_table.h"
 #include "hash.h"
 
 // Buckets the table starts with; it grows up to the bound on its own.
 #define INIT_BUCKETS 64
 
+// An entry of the concurrent table, its node's word the key's hash.
 typedef struct {
-	struct cds_lfht_node node;
-	struct rcu_head rcu;
-	size_t key_len;
-	size_t value_len;
-	uint8_t *value;  // in the same allocation, after the key, aligned
-	uint8_t key[];
+	uint32_t key_len;
+	uint32_t value_len;
+	uint8_t key[];       // then the value, aligned
 } entry_t;
 
 struct mx_bounded_table {
-	struct cds_lfht *table;
-	size_t max_entries;
-	atomic_size_t count;  // entries in the table plus reservations
+	mx_table_t table;
 };
 
 typedef struct {
@@ -35,25 +30,16 @@ typedef struct {
 	size_t len;
 } lookup_key_t;
 
-static int match_key(struct cds_lfht_node *node, const void *data)
+static bool match_key(const void *entry, const void *key)
 {
-	const entry_t *e = caa_container_of(node, entry_t, node);
-	const lookup_key_t *k = data;
-	return e->key_len == k->len && memcmp(e->key, k->data, k->len) == 0;
+	const entry_t *e = entry;
+	const lookup_key_t *k = key;
+	return e->key_len == k->len && mx_bytes_equal_any(e->key, k->data, k->len);
 }
 
-static void free_entry(struct rcu_head *head)
+static size_t key_space(size_t key_len)
 {
-	free(caa_container_of(head, entry_t, rcu));
-}
-
-static size_t pow2_at_least(size_t n)
-{
-	size_t p = 1;
-	while (p < n) {
-		p <<= 1;
-	}
-	return p;
+	return (key_len + 7) & ~(size_t)7;
 }
 
 mx_bounded_table_t *mx_bounded_table_new(size_t max_entries)
@@ -65,14 +51,10 @@ mx_bounded_table_t *mx_bounded_table_new(size_t max_entries)
 	if (t == NULL) {
 		return NULL;
 	}
-	size_t max_buckets = pow2_at_least(max_entries);
-	size_t init = (max_buckets < INIT_BUCKETS) ? max_buckets : INIT_BUCKETS;
-	t->table = cds_lfht_new(init, 1, max_buckets, CDS_LFHT_AUTO_RESIZE, NULL);
-	if (t->table == NULL) {
+	if (mx_table_init(&t->table, max_entries, INIT_BUCKETS, NULL) != KNOT_EOK) {
 		free(t);
 		return NULL;
 	}
-	t->max_entries = max_entries;
 	return t;
 }
 
@@ -81,18 +63,7 @@ void mx_bounded_table_free(mx_bounded_table_t *t)
 	if (t == NULL) {
 		return;
 	}
-	struct cds_lfht_iter iter;
-	struct cds_lfht_node *node;
-	rcu_read_lock();
-	cds_lfht_for_each(t->table, &iter, node) {
-		if (cds_lfht_del(t->table, node) == 0) {
-			call_rcu(&caa_container_of(node, entry_t, node)->rcu, free_entry);
-		}
-	}
-	rcu_read_unlock();
-	// Every entry's callback must run before the module can go.
-	rcu_barrier();
-	cds_lfht_destroy(t->table, NULL);
+	mx_table_deinit(&t->table);
 	free(t);
 }
 
@@ -102,70 +73,57 @@ const void *mx_bounded_table_get(mx_bounded_table_t *t, const uint8_t *key,
 	if (t == NULL) {
 		return NULL;
 	}
+	uint64_t hash = mx_hash(0, key, key_len);
 	lookup_key_t k = { key, key_len };
-	struct cds_lfht_iter iter;
-	cds_lfht_lookup(t->table, mx_hash(0, key, key_len), match_key, &k, &iter);
-	struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
-	if (node == NULL) {
+	const entry_t *e = mx_table_find(&t->table, hash, hash, match_key, &k);
+	if (e == NULL) {
 		return NULL;
 	}
-	const entry_t *e = caa_container_of(node, entry_t, node);
 	*value_len = e->value_len;
-	return e->value;
-}
-
-// Makes room: any one entry goes (the table's order is its hashes' order).
-static void evict_one(mx_bounded_table_t *t)
-{
-	struct cds_lfht_iter iter;
-	cds_lfht_first(t->table, &iter);
-	struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
-	if (node != NULL && cds_lfht_del(t->table, node) == 0) {
-		atomic_fetch_sub(&t->count, 1);
-		call_rcu(&caa_container_of(node, entry_t, node)->rcu, free_entry);
-	}
+	return e->key + key_space(e->key_len);
 }
 
 void mx_bounded_table_put(mx_bounded_table_t *t, const uint8_t *key, size_t key_len,
                           const void *value, size_t value_len)
 {
-	if (t == NULL) {
+	if (t == NULL || key_len > UINT32_MAX || value_len > UINT32_MAX) {
 		return;
 	}
-	if (atomic_fetch_add(&t->count, 1) >= t->max_entries) {
-		evict_one(t);
-		if (atomic_load(&t->count) > t->max_entries) {
-			atomic_fetch_sub(&t->count, 1);  // others are making room too
+	mx_table_t *table = &t->table;
+	if (!mx_table_reserve(table)) {
+		// Full: one writer makes room, the others store nothing.
+		if (!mx_table_try_lock(table)) {
+			return;
+		}
+		mx_table_evict(table);
+		mx_table_unlock(table);
+		if (!mx_table_reserve(table)) {
 			return;
 		}
 	}
-
-	size_t key_space = (key_len + 7) & ~(size_t)7;
-	entry_t *e = malloc(sizeof(*e) + key_space + value_len);
+	entry_t *e = malloc(sizeof(*e) + key_space(key_len) + value_len);
 	if (e == NULL) {
-		atomic_fetch_sub(&t->count, 1);
+		mx_table_release(table);
 		return;
 	}
-	cds_lfht_node_init(&e->node);
 	e->key_len = key_len;
 	e->value_len = value_len;
 	memcpy(e->key, key, key_len);
-	e->value = e->key + key_space;
 	if (value_len > 0) {
-		memcpy(e->value, value, value_len);
+		memcpy(e->key + key_space(key_len), value, value_len);
 	}
 
+	uint64_t hash = mx_hash(0, key, key_len);
 	lookup_key_t k = { key, key_len };
-	struct cds_lfht_node *old = cds_lfht_add_unique(t->table, mx_hash(0, key, key_len),
-	                                                match_key, &k, &e->node);
-	if (old != &e->node) {
-		// Another worker stored the same key first.
-		free(e);
-		atomic_fetch_sub(&t->count, 1);
+	void *found = NULL;
+	if (mx_table_insert(table, hash, hash, e, match_key, &k, &found) != KNOT_EOK) {
+		free(e);  // another worker stored the same key first, or no memory
+		return;
 	}
+	mx_table_grow(table);
 }
 
 size_t mx_bounded_table_size(mx_bounded_table_t *t)
 {
-	return t == NULL ? 0 : atomic_load(&t->count);
+	return t == NULL ? 0 : mx_table_size(&t->table);
 }

@@ -6,8 +6,10 @@
  * \file
  * \brief A lock-free table of byte strings to byte strings, of bounded size.
  *
- * liburcu's cds_lfht: readers never wait, and a writer never blocks or
- * fails its caller: without memory, or with the key stored already, a put
+ * The signature table (module/signing.c), a thin user of the library's
+ * concurrent table (concurrent_table.h): readers never wait, and a writer
+ * never blocks or fails its caller: without memory, with the key stored
+ * already, or when the table is full while another writer makes room, a put
  * does nothing; when the table is full, some entry goes to make room.
  * Entries never change once stored. Callers must be registered RCU reader
  * threads, inside a read-side critical section (knotd's workers in its
@@ -25,7 +27,7 @@ typedef struct mx_bounded_table mx_bounded_table_t;
 /*! \brief A table of at most \a max_entries entries (0: none, NULL). */
 mx_bounded_table_t *mx_bounded_table_new(size_t max_entries);
 
-/*! \brief Frees the table and its entries, once no reader holds them. */
+/*! \brief Frees the table and its entries; no reader may use them any more. */
 void mx_bounded_table_free(mx_bounded_table_t *table);
 
 /*!

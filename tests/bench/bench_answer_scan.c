@@ -17,6 +17,7 @@
  *      libmxguard/rewrite_plan.c libmxguard/log_line.c libmxguard/address.c \
  *      libmxguard/special_address.c libmxguard/providers.c \
  *      libmxguard/exchange_name.c libmxguard/name_list.c libmxguard/policy.c \
+ *      libmxguard/concurrent_table.c \
  *      $(pkg-config --cflags --libs libknot liburcu) -o /tmp/bench_answer_scan
  *   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out \
  *      --toggle-collect=run_scans /tmp/bench_answer_scan [AGE] [MIX]

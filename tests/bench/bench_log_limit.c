@@ -10,7 +10,8 @@
  * in one read-side section. Build and run:
  *
  *   cc -O2 -g -Ilibmxguard tests/bench/bench_log_limit.c libmxguard/log_limit.c \
- *      $(pkg-config --cflags --libs liburcu liburcu-cds) -o /tmp/bench_log_limit
+ *      libmxguard/concurrent_table.c \
+ *      $(pkg-config --cflags --libs libknot liburcu) -o /tmp/bench_log_limit
  *   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out \
  *      --toggle-collect=run_hits /tmp/bench_log_limit
  *   callgrind_annotate /tmp/cg.out | head
