@@ -15,18 +15,22 @@
  * a buffer of the size the message ID picks. The no-mail list holds the
  * query name, or the subtree of its parent, or nothing, as the control byte
  * says; so do null-mx-implicit, a NODATA answer to an MX query, signing
- * that fails, and a listed name's own null MX. Then:
+ * that fails, and a listed name's own null MX; and the no-mail records
+ * (SPF, DMARC, DKIM) served in a signed zone, where the ranges that meet
+ * them are narrowed to white lies. Then:
  *
  *  - a failure other than a cut left the response byte for byte as it was;
  *  - the response parses, is never larger than its buffer, keeps the
  *    question (letter case included), ID and RCODE;
  *  - a cut has TC set;
  *  - unless a record could not be signed, no NSEC or NSEC3 record that
- *    denies MX at a no-mail name is left in the authority section (the
- *    shipped leak check, mx_denial_leaks, finds none).
+ *    denies MX at a no-mail name, or a range that meets a served name, is
+ *    left in the authority section (the shipped leak check,
+ *    mx_denial_leaks, finds none).
  */
 
 #include "fuzz_common.h"
+#include "config_rules.h"
 #include "denial_proofs.h"
 
 typedef struct {
@@ -97,6 +101,18 @@ static bool put_parsed(knot_pkt_t *resp, const knot_pkt_t *parsed)
 	return true;
 }
 
+// Where a no-mail name's node is not known: any name may have a lone null MX.
+static int zone_null_mx(const knot_dname_t *name, void *ctx)
+{
+	return -1;
+}
+
+static unsigned kit_below(const knot_dname_t *name, void *ctx)
+{
+	const sign_ctx_t *s = ctx;
+	return mx_name_list_match(s->list, name) ? (MX_RECORD_DMARC | MX_RECORD_DKIM) : 0;
+}
+
 static int one_input(const uint8_t *data, size_t size, knot_mm_t *mm)
 {
 	if (size < 1 + KNOT_WIRE_HEADER_SIZE) {
@@ -164,6 +180,11 @@ static int one_input(const uint8_t *data, size_t size, knot_mm_t *mm)
 		.rotate = control & 0x40,
 		.sign = fake_sign,
 		.names = names_of,
+		.spf = control & 0x80,
+		.below = control & 0x80,
+		.narrow = control & 0x80,
+		.zone_null_mx = zone_null_mx,
+		.kit_below = kit_below,
 		.ctx = &sc,
 		.mm = mm,
 	};

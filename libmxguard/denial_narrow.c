@@ -149,6 +149,12 @@ static int own_only(denial_run_t *run, const knot_rrset_t *rr, owner_info_t *o, 
 	if (ret != KNOT_EOK || out == NULL) {
 		return (ret != KNOT_EOK) ? ret : KNOT_ESPACE;
 	}
+	// Narrow already (a white lie of its own): as it is, completed.
+	if (mx_denial_is_narrow(rr)) {
+		*out = *rr;
+		out->rrs = rrs;
+		return KNOT_EOK;
+	}
 	if (rr->type == KNOT_RRTYPE_NSEC3) {
 		knot_rrset_t completed = *rr;
 		completed.rrs = rrs;
@@ -432,6 +438,10 @@ static bool may_serve(const denial_run_t *run, const owner_info_t *o, const knot
 	if (mx_dname_underscored(n)) {
 		return false;
 	}
+	// A delegation, a CNAME, a white lie's owner: nothing served below.
+	if (o->skip && knot_dname_is_equal(n, o->owner)) {
+		return false;
+	}
 	if (run->p->implicit || dr_listed(run, n)) {
 		return true;
 	}
@@ -535,8 +545,9 @@ int dr_narrow(denial_run_t *run, const knot_pkt_t *pkt, uint16_t first, uint16_t
 	}
 	int ret = nsec3 ? narrow_nsec3(run, pkt, first, end, o, pr) :
 	                  narrow_nsec(run, pkt, first, end, o, pr);
-	if (ret != KNOT_EOK) {
-		return ret;
+	if (ret == KNOT_EOK) {
+		ret = place(run, pkt, first, end, pr, repl, n, out);
 	}
-	return place(run, pkt, first, end, pr, repl, n, out);
+	// No room for a name or a record is no cut of the answer: it fails.
+	return (ret == KNOT_ESPACE) ? KNOT_ELIMIT : ret;
 }

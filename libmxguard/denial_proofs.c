@@ -129,17 +129,15 @@ bool mx_denial_leaks(const knot_pkt_t *pkt, const mx_denial_params_t *p)
 	if (run == NULL || !dr_run_init(run, p)) {
 		return true;  // not known: it may
 	}
+	// Records the zone lacks are served: a range of its own may deny one.
+	if (p->narrow && dr_narrow_needed(run, pkt, ans->pos, (end < pkt->rrset_count) ? end : pkt->rrset_count)) {
+		return true;
+	}
 	for (uint16_t i = ans->pos; i < end && i < pkt->rrset_count; i++) {
 		const knot_rrset_t *rr = &pkt->rr[i];
 		owner_info_t o;
-		if (!dr_is_denial(rr)) {
-			continue;
-		}
-		// Records the zone lacks are served: any range of its own may deny one.
-		if (p->narrow && !mx_denial_is_narrow(rr)) {
-			return true;
-		}
-		if (dr_owner_info(run, rr, &o) && (dr_needs_mx(&o) || dr_needs_txt(run, &o))) {
+		if (dr_is_denial(rr) && dr_owner_info(run, rr, &o) &&
+		    (dr_needs_mx(&o) || dr_needs_txt(run, &o))) {
 			return true;
 		}
 	}

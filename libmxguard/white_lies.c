@@ -349,6 +349,32 @@ bool mx_nsec_covers(const knot_rrset_t *rr, const knot_dname_t *name)
 	return after_own || before_next;  // the last record: back to the apex
 }
 
+// The next hashed owner minus the owner's hash: 1 or 2 (a white lie), or 0.
+static int nsec3_span(const knot_rrset_t *rr)
+{
+	size_t head;
+	const uint8_t *next;
+	size_t len;
+	uint8_t own[MX_NSEC3_DIGEST_MAX];
+	if (rr == NULL || rr->type != KNOT_RRTYPE_NSEC3 || rr->rrs.count == 0 ||
+	    !nsec3_fields(rr->rrs.rdata, &head, &next, &len) ||
+	    !mx_nsec3_label_digest(rr->owner, own, len)) {
+		return 0;
+	}
+	for (int span = 1; span <= 2; span++) {
+		digest_step(own, len, +1);
+		if (memcmp(own, next, len) == 0) {
+			return span;
+		}
+	}
+	return 0;
+}
+
+bool mx_nsec3_is_cover(const knot_rrset_t *rr)
+{
+	return nsec3_span(rr) == 2;
+}
+
 bool mx_denial_is_narrow(const knot_rrset_t *rr)
 {
 	if (rr == NULL || rr->rrs.count == 0) {
@@ -366,16 +392,6 @@ bool mx_denial_is_narrow(const knot_rrset_t *rr)
 		return mx_dname_after(owner, after, sizeof(after)) == KNOT_EOK &&
 		       knot_dname_is_case_equal(after, rd->data);
 	}
-	if (rr->type != KNOT_RRTYPE_NSEC3) {
-		return false;
-	}
-	size_t head;
-	const uint8_t *next;
-	size_t len;
-	uint8_t own[MX_NSEC3_DIGEST_MAX];
-	if (!nsec3_fields(rd, &head, &next, &len) || !mx_nsec3_label_digest(rr->owner, own, len)) {
-		return false;
-	}
-	digest_step(own, len, +1);
-	return memcmp(own, next, len) == 0;
+	// Its own hash alone, or the one hash after it (a cover's).
+	return nsec3_span(rr) != 0;
 }

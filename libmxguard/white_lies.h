@@ -100,6 +100,11 @@ bool mx_nsec3_covers(const knot_rrset_t *rr, const uint8_t *digest, size_t len);
  *         record and its next name (canonical order; the last wraps). */
 bool mx_nsec_covers(const knot_rrset_t *rr, const knot_dname_t *name);
 
+/*! \brief Tells whether an NSEC3 record covers one hash alone (a white
+ *         lie over a name that does not exist: it stands for no name). */
+bool mx_nsec3_is_cover(const knot_rrset_t *rr);
+
 /*! \brief Tells whether a denial record spans nothing but its owner
- *         already (a white lie, by the module or another signer). */
+ *         already, or (NSEC3) one hash (a white lie, by the module or
+ *         another signer). */
 bool mx_denial_is_narrow(const knot_rrset_t *rr);
