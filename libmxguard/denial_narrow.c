@@ -472,7 +472,7 @@ static bool meets_served(const denial_run_t *run, const knot_rrset_t *rr,
 	// Below _domainkey.N: from it to the name right after all names below it.
 	return mx_nsec_covers(rr, name) ||
 	       (mx_dname_after_all(name, end, sizeof(end)) == KNOT_EOK &&
-	        knot_dname_cmp(name, o->owner) < 0 && knot_dname_cmp(o->owner, end) < 0);
+	        mx_dname_canon_cmp(name, o->owner) < 0 && mx_dname_canon_cmp(o->owner, end) < 0);
 }
 
 // Whether an NSEC record's range may deny a name the module serves: for N

@@ -19,6 +19,42 @@ static void *mm_get(knot_mm_t *mm, size_t size)
 	return mm->alloc(mm->ctx, size);
 }
 
+static uint8_t lower(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+// The labels of NAME, leftmost first; their count.
+static size_t labels_of(const knot_dname_t *name, const uint8_t *at[KNOT_DNAME_MAXLABELS])
+{
+	size_t n = 0;
+	while (*name != 0 && n < KNOT_DNAME_MAXLABELS) {
+		at[n++] = name;
+		name += 1 + *name;
+	}
+	return n;
+}
+
+int mx_dname_canon_cmp(const knot_dname_t *a, const knot_dname_t *b)
+{
+	const uint8_t *la[KNOT_DNAME_MAXLABELS], *lb[KNOT_DNAME_MAXLABELS];
+	size_t na = labels_of(a, la), nb = labels_of(b, lb);
+	while (na > 0 && nb > 0) {
+		const uint8_t *x = la[--na], *y = lb[--nb];
+		size_t len = (x[0] < y[0]) ? x[0] : y[0];
+		for (size_t i = 1; i <= len; i++) {
+			int d = lower(x[i]) - lower(y[i]);
+			if (d != 0) {
+				return d;
+			}
+		}
+		if (x[0] != y[0]) {
+			return x[0] - y[0];
+		}
+	}
+	return (int)na - (int)nb;
+}
+
 int mx_dname_before(const knot_dname_t *name, knot_dname_t *out, size_t max)
 {
 	if (name == NULL || out == NULL || name[0] == 0) {
@@ -341,9 +377,9 @@ bool mx_nsec_covers(const knot_rrset_t *rr, const knot_dname_t *name)
 	if (knot_dname_wire_check(rd->data, rd->data + rd->len, NULL) <= 0) {
 		return false;
 	}
-	int after_own = knot_dname_cmp(rr->owner, name) < 0;
-	int before_next = knot_dname_cmp(name, rd->data) < 0;
-	if (knot_dname_cmp(rr->owner, rd->data) < 0) {
+	int after_own = mx_dname_canon_cmp(rr->owner, name) < 0;
+	int before_next = mx_dname_canon_cmp(name, rd->data) < 0;
+	if (mx_dname_canon_cmp(rr->owner, rd->data) < 0) {
 		return after_own && before_next;
 	}
 	return after_own || before_next;  // the last record: back to the apex

@@ -25,6 +25,14 @@
 #include <libknot/rrset.h>
 
 /*!
+ * \brief Canonical order of names (RFC 4034 §6.1), as validators compare
+ *        them: labels from the right, each as lower case octets, a label
+ *        before any it is the start of ("x" before "x\000", which
+ *        knot_dname_cmp() does not tell apart from "y.x").
+ */
+int mx_dname_canon_cmp(const knot_dname_t *a, const knot_dname_t *b);
+
+/*!
  * \brief A name just before \a name in canonical order (RFC 4471 §3.1.2,
  *        the absolute method without its extra labels): the last octet of
  *        the first label one less, the label filled with 0xff octets.

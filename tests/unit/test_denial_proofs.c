@@ -10,6 +10,7 @@
 
 #include "denial_proofs.h"
 #include "nsec_bitmap.h"
+#include "white_lies.h"
 #include "test_helpers.h"
 
 // Answers in the shape knotd writes them for an NSEC zone "example.":
@@ -107,8 +108,9 @@ static knot_rrset_t *rrsig(fixture_t *f, const char *owner, uint16_t covered)
 	return rrset(f, owner, KNOT_RRTYPE_RRSIG, rd, sizeof(rd));
 }
 
-// "QNAME QTYPE" answered NODATA: SOA, NSEC at QNAME, their RRSIGs.
-static void nodata(fixture_t *f, const char *qname, uint16_t qtype, size_t max)
+// "QNAME QTYPE" answered with the SOA, the NSEC of OWNER, their RRSIGs.
+static void answer(fixture_t *f, const char *qname, uint16_t qtype, const char *owner,
+                   size_t max)
 {
 	f->query = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
 	knot_dname_t *q = test_name(qname);
@@ -124,13 +126,21 @@ static void nodata(fixture_t *f, const char *qname, uint16_t qtype, size_t max)
 	knot_rrset_t *s = rrset(f, "example.", KNOT_RRTYPE_SOA, soa, sizeof(soa));
 	assert_int_equal(knot_pkt_put(f->resp, KNOT_COMPR_HINT_NONE, s, 0), KNOT_EOK);
 	uint16_t soa_hint = f->resp->rr_info[0].compress_ptr[KNOT_COMPR_HINT_OWNER];
-	knot_rrset_t *n = nsec(f, qname);
-	assert_int_equal(knot_pkt_put(f->resp, KNOT_COMPR_HINT_QNAME, n, 0), KNOT_EOK);
+	bool at_qname = strcmp(owner, qname) == 0;
+	uint16_t hint = at_qname ? KNOT_COMPR_HINT_QNAME : KNOT_COMPR_HINT_NONE;
+	knot_rrset_t *n = nsec(f, owner);
+	assert_int_equal(knot_pkt_put(f->resp, hint, n, 0), KNOT_EOK);
 	knot_rrset_t *sig = rrsig(f, "example.", KNOT_RRTYPE_SOA);
 	assert_int_equal(knot_pkt_put(f->resp, soa_hint, sig, 0), KNOT_EOK);
-	sig = rrsig(f, qname, KNOT_RRTYPE_NSEC);
-	assert_int_equal(knot_pkt_put(f->resp, KNOT_COMPR_HINT_QNAME, sig, 0), KNOT_EOK);
+	sig = rrsig(f, owner, KNOT_RRTYPE_NSEC);
+	assert_int_equal(knot_pkt_put(f->resp, hint, sig, 0), KNOT_EOK);
 	f->params.qname = knot_pkt_qname(f->query);
+}
+
+// "QNAME QTYPE" answered NODATA: SOA, NSEC at QNAME, their RRSIGs.
+static void nodata(fixture_t *f, const char *qname, uint16_t qtype, size_t max)
+{
+	answer(f, qname, qtype, qname, max);
 }
 
 static bool lists_mx(const knot_pkt_t *pkt)
@@ -260,6 +270,110 @@ static void test_leak_found(void **state)
 	assert_false(mx_denial_leaks(f->resp, &f->params));
 }
 
+// The records of the parsed answer's authority section of TYPE.
+static unsigned authority_of(const knot_pkt_t *pkt, uint16_t type, knot_pkt_t **parsed)
+{
+	*parsed = knot_pkt_new(pkt->wire, pkt->size, NULL);
+	assert_int_equal(knot_pkt_parse(*parsed, 0), KNOT_EOK);
+	const knot_pktsection_t *auth = knot_pkt_section(*parsed, KNOT_AUTHORITY);
+	unsigned n = 0;
+	for (uint16_t i = 0; i < auth->count; i++) {
+		n += knot_pkt_rr(auth, i)->type == type;
+	}
+	return n;
+}
+
+static void narrow_on(fixture_t *f)
+{
+	f->params.spf = true;
+	f->params.below = true;
+	f->params.narrow = true;
+}
+
+// A listed name's NODATA: its own NSEC, with MX and TXT, spans nothing else.
+static void test_narrow_listed_nodata(void **state)
+{
+	fixture_t *f = *state;
+	narrow_on(f);
+	nodata(f, "parked.example.", KNOT_RRTYPE_AAAA, 1232);
+	mx_denial_outcome_t out;
+	assert_int_equal(mx_denial_complete(f->resp, f->query, &f->params, &out), KNOT_EOK);
+	knot_pkt_t *p;
+	assert_int_equal(authority_of(f->resp, KNOT_RRTYPE_NSEC, &p), 1);
+	const knot_pktsection_t *auth = knot_pkt_section(p, KNOT_AUTHORITY);
+	for (uint16_t i = 0; i < auth->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(auth, i);
+		if (rr->type != KNOT_RRTYPE_NSEC) {
+			continue;
+		}
+		assert_true(mx_denial_is_narrow(rr));
+		knot_dname_t *dmarc = test_name("_dmarc.parked.example.");
+		assert_false(mx_nsec_covers(rr, dmarc));
+		free(dmarc);
+		const uint8_t *bitmap;
+		size_t len;
+		assert_int_equal(mx_denial_bitmap(rr->type, rr->rrs.rdata, &bitmap, &len), KNOT_EOK);
+		assert_true(mx_bitmap_has(bitmap, len, KNOT_RRTYPE_A));
+		assert_true(mx_bitmap_has(bitmap, len, KNOT_RRTYPE_MX));
+		assert_true(mx_bitmap_has(bitmap, len, KNOT_RRTYPE_TXT));
+	}
+	knot_pkt_free(p);
+	assert_int_equal(f->signed_count, 1);
+}
+
+// A range that meets no served name goes out as knotd wrote it, unsigned again.
+static void test_narrow_leaves_unrelated_range(void **state)
+{
+	fixture_t *f = *state;
+	narrow_on(f);
+	nodata(f, "www.example.", KNOT_RRTYPE_AAAA, 1232);
+	size_t size = f->resp->size;
+	uint8_t before[1232];
+	memcpy(before, f->resp->wire, size);
+	mx_denial_outcome_t out;
+	assert_int_equal(mx_denial_complete(f->resp, f->query, &f->params, &out), KNOT_EOK);
+	assert_int_equal(f->resp->size, size);
+	assert_memory_equal(f->resp->wire, before, size);
+	assert_int_equal(f->signed_count, 0);
+}
+
+// An NXDOMAIN below a listed name: the name and the wildcard, each covered
+// alone; nothing served below the name is denied.
+static void test_narrow_nxdomain_below_listed(void **state)
+{
+	fixture_t *f = *state;
+	narrow_on(f);
+	answer(f, "nx.parked.example.", KNOT_RRTYPE_A, "parked.example.", 1232);
+	mx_denial_outcome_t out;
+	assert_int_equal(mx_denial_complete(f->resp, f->query, &f->params, &out), KNOT_EOK);
+	knot_pkt_t *p;
+	assert_int_equal(authority_of(f->resp, KNOT_RRTYPE_NSEC, &p), 2);
+	const char *served[] = { "_dmarc.parked.example.", "_domainkey.parked.example.",
+	                         "sel._domainkey.parked.example.", "parked.example." };
+	knot_dname_t *nx = test_name("nx.parked.example.");
+	knot_dname_t *wild = test_name("*.parked.example.");
+	bool nx_covered = false, wild_covered = false;
+	const knot_pktsection_t *auth = knot_pkt_section(p, KNOT_AUTHORITY);
+	for (uint16_t i = 0; i < auth->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(auth, i);
+		if (rr->type != KNOT_RRTYPE_NSEC) {
+			continue;
+		}
+		for (size_t k = 0; k < sizeof(served) / sizeof(served[0]); k++) {
+			knot_dname_t *name = test_name(served[k]);
+			assert_false(mx_nsec_covers(rr, name));
+			free(name);
+		}
+		nx_covered = nx_covered || mx_nsec_covers(rr, nx);
+		wild_covered = wild_covered || mx_nsec_covers(rr, wild);
+	}
+	assert_true(nx_covered && wild_covered);
+	assert_int_equal(f->signed_count, 2);
+	free(nx);
+	free(wild);
+	knot_pkt_free(p);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -272,6 +386,9 @@ int main(void)
 		T(test_own_name_null_mx_drops_proofs),
 		T(test_overflow_cut_with_tc),
 		T(test_leak_found),
+		T(test_narrow_listed_nodata),
+		T(test_narrow_leaves_unrelated_range),
+		T(test_narrow_nxdomain_below_listed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
