@@ -30,6 +30,7 @@
 #include "white_lies.h"
 
 #define PROOFS_MAX (2 * (1 + MX_REPLACEMENT_MORE))
+#define PROOF_DROPPED (-2)
 
 // The records that take the place of the span's.
 typedef struct {
@@ -281,6 +282,7 @@ static int narrow_nsec3(denial_run_t *run, const knot_pkt_t *pkt, uint16_t first
 {
 	const candidate_t *ce = NULL;
 	size_t ce_labels = 0;
+	size_t ce_proof = 0;
 	int ret = KNOT_EOK;
 	for (uint16_t i = first; i < end && ret == KNOT_EOK; i++) {
 		const knot_rrset_t *rr = &pkt->rr[i];
@@ -298,6 +300,7 @@ static int narrow_nsec3(denial_run_t *run, const knot_pkt_t *pkt, uint16_t first
 		if (!knot_dname_is_wildcard(o->cand->name) && (ce == NULL || labels > ce_labels)) {
 			ce = o->cand;
 			ce_labels = labels;
+			ce_proof = pr->count;
 		}
 		ret = own_only(run, rr, o, i, pr);
 	}
@@ -338,6 +341,9 @@ static int narrow_nsec3(denial_run_t *run, const knot_pkt_t *pkt, uint16_t first
 		return KNOT_EINVAL;
 	}
 	if (served) {
+		// The served name is the closest encloser: the record of the one
+		// knotd proved goes (a validator takes the deepest it is given).
+		pr->from[ce_proof] = PROOF_DROPPED;
 		size_t len;
 		const uint8_t *types = served_types(encloser->name, &len);
 		knot_rrset_t *rr = proof_add(pr, -1);
@@ -402,7 +408,7 @@ static int place(const denial_run_t *run, const knot_pkt_t *pkt, uint16_t first,
 	}
 	size_t more = 0;
 	for (size_t k = 0; k < pr->count; k++) {
-		if (used[k]) {
+		if (used[k] || pr->from[k] == PROOF_DROPPED) {
 			continue;
 		}
 		if (last == NULL || more >= MX_REPLACEMENT_MORE) {

@@ -3,7 +3,8 @@
 """no-mail-records in signed zones (issue 24): SPF, DMARC and DKIM of
 no-mail names served signed, and denial of existence that never denies
 them. Zones signed by knotd with NSEC (kit.test, kitimp.test) and NSEC3
-with salt and iterations (kit3.test, kit3imp.test); no-mail names listed
+with salt and iterations (kit3.test, kit3imp.test; kit3o.test with
+opt-out and an unsigned delegation); no-mail names listed
 (parked, withtxt, an empty non-terminal ent), a zone's own lone null MX
 (zonenull), and every name without MX (kit*imp.test, null-mx-implicit).
 
@@ -29,7 +30,7 @@ import pytest
 import resolvers
 from knotd_harness import Knotd, conf
 
-LISTED = ("kit.test", "kit3.test")
+LISTED = ("kit.test", "kit3.test", "kit3o.test")
 IMPLICIT = ("kitimp.test", "kit3imp.test")
 ZONES = LISTED + IMPLICIT
 NAMES = {z: ["parked", "withtxt", "zonenull", "ent"] for z in LISTED}
@@ -43,6 +44,11 @@ policy:
     nsec3: on
     nsec3-iterations: 5
     nsec3-salt-length: 8
+  - id: optout
+    nsec3: on
+    nsec3-opt-out: on
+    nsec3-iterations: 1
+    nsec3-salt-length: 4
 
 mod-mxguard:
 """
@@ -62,7 +68,7 @@ for _z in ZONES:
     _inst = "implicit" if _z in IMPLICIT else "list-" + _z.split(".")[0]
     ZONE_CONF += f"  - domain: {_z}\n    dnssec-signing: on\n    module: mod-mxguard/{_inst}\n"
     if "3" in _z:
-        ZONE_CONF += "    dnssec-policy: nsec3\n"
+        ZONE_CONF += "    dnssec-policy: " + ("optout" if _z.endswith("o.test") else "nsec3") + "\n"
 
 
 def dnskey(server, zone):
@@ -95,10 +101,12 @@ def served(zone, n):
             f"sel._domainkey.{base}": DKIM, f"x1._domainkey.{base}": DKIM}
 
 
-def direct(server, name, rdtype):
-    q = dns.message.make_query(name, rdtype, want_dnssec=True)
+def direct(server, name, rdtype, payload=None):
+    """Over TCP; over UDP with this EDNS buffer size if given."""
+    q = dns.message.make_query(name, rdtype, want_dnssec=True,
+                               payload=payload or 1232)
     q.flags &= ~dns.flags.RD
-    return dns.message.from_wire(server.raw_query(q.to_wire(), True))
+    return dns.message.from_wire(server.raw_query(q.to_wire(), payload is None))
 
 
 def validate_all(r, zone, keys):
@@ -176,6 +184,26 @@ def test_every_answer_validates_and_denies_nothing_served(signed, zone):
                 assert not r.flags & dns.flags.TC
                 validate_all(r, zone, keys)
                 check_no_denial(r, zone, n)
+
+
+@pytest.mark.parametrize("zone", ZONES)
+@pytest.mark.parametrize("payload", [512, 1232])
+def test_udp_answers_fit_or_are_cut_never_deny(signed, zone, payload):
+    # The white lies make some answers larger than knotd's: over UDP they
+    # fit the buffer or are cut with TC=1, and what goes out denies nothing
+    # served.
+    keys = signed.anchors[dns.name.from_text(zone + ".")]
+    for n in NAMES[zone]:
+        for form in QUERIES:
+            name = form.format(n=n) + f".{zone}."
+            for rdtype in ("A", "TXT", "MX"):
+                q = dns.message.make_query(name, rdtype, want_dnssec=True, payload=payload)
+                wire = signed.raw_query(q.to_wire(), False)
+                assert len(wire) <= payload
+                r = dns.message.from_wire(wire)
+                check_no_denial(r, zone, n)
+                if not r.flags & dns.flags.TC:
+                    validate_all(r, zone, keys)
 
 
 @pytest.mark.parametrize("zone", ZONES)
