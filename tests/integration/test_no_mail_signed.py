@@ -298,3 +298,30 @@ def test_other_names_keep_the_zones_own_records(signed, name, nxt):
     nsec = [rs for rs in r.authority if rs.rdtype == dns.rdatatype.NSEC]
     assert len(nsec) == 1 and nsec[0].name == dns.name.from_text(name), r
     assert nsec[0][0].next == dns.name.from_text(nxt), r
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_internet_nl_and_checkdmarc_parked_rules_validated(resolver, zone):
+    """The same published rules as test_no_mail_records.py, on what a
+    validating resolver gives (AD) for the signed zones."""
+    from test_no_mail_records import INTERNET_NL_DMARC, INTERNET_NL_SPF
+
+    def texts(r):
+        assert r.flags & dns.flags.AD, f"{resolver.name}\n{r}"
+        return [b"".join(rd.strings).decode() for rs in r.answer
+                if rs.rdtype == dns.rdatatype.TXT for rd in rs]
+
+    for n in NAMES[zone]:
+        base = f"{n}.{zone}."
+        mx = ask(resolver, base, "MX")
+        assert [rd.to_text() for rs in mx.answer if rs.rdtype == dns.rdatatype.MX
+                for rd in rs] == ["0 ."], f"{resolver.name}: {base}\n{mx}"
+        spf = [t for t in texts(ask(resolver, base, "TXT")) if t.lower().startswith("v=spf1")]
+        assert len(spf) == 1 and INTERNET_NL_SPF.match(spf[0]) and spf[0] == "v=spf1 -all"
+        dmarc = texts(ask(resolver, "_dmarc." + base, "TXT"))
+        assert len(dmarc) == 1 and INTERNET_NL_DMARC.match(dmarc[0])
+        tags = dict(t.strip().split("=", 1) for t in dmarc[0].split(";") if "=" in t)
+        assert tags["p"] == "reject" and tags.get("sp", tags["p"]) == "reject"
+        # internet.nl tells "no DKIM" from NXDOMAIN at _domainkey.
+        r = ask(resolver, "_domainkey." + base, "TXT")
+        assert r.rcode() == dns.rcode.NOERROR and r.flags & dns.flags.AD
