@@ -219,3 +219,38 @@ class Kresd(Resolver):
 
 
 ALL = (Unbound, PdnsRecursor, Kresd)
+
+
+def start_signed(knotd_cls, conf_text, zones):
+    """A knotd signing ZONES (names without the final dot), started, its
+    keys seen by the module; .anchors maps each zone to its DNSKEY RRset."""
+    import time
+    import dns.name
+    from knotd_harness import dnskey
+    s = knotd_cls(conf_text, zones=zones).start()
+    deadline = time.monotonic() + 30
+    while any(dnskey(s, z + ".") is None for z in zones):
+        assert time.monotonic() < deadline, s.log_text()
+        time.sleep(0.2)
+    # Keys made after the module loaded are seen when it loads again.
+    for z in zones:
+        res = s.knotc("zone-reload", "-f", z)
+        assert res.returncode == 0, res.stdout + res.stderr
+    time.sleep(1.0)
+    s.anchors = {dns.name.from_text(z + "."): dnskey(s, z + ".") for z in zones}
+    return s
+
+
+def start_for(cls, server):
+    """A resolver of class CLS in front of SERVER (its anchors), or the
+    reason it cannot run here (for pytest.skip)."""
+    why = cls.missing()
+    if why:
+        return None, why
+    r = cls(server.port, {z.to_text(): k for z, k in server.anchors.items()})
+    try:
+        r.start()
+    except RuntimeError as e:
+        r.stop()
+        return None, f"{cls.name} does not run here: {e}"
+    return r, None

@@ -63,41 +63,18 @@ ZONE_CONF = """  - domain: nsec.test
 """
 
 
-def dnskey(server, zone):
-    q = dns.message.make_query(zone + ".", "DNSKEY", want_dnssec=True)
-    r = dns.message.from_wire(server.raw_query(q.to_wire(), True))
-    return r.get_rrset(r.answer, dns.name.from_text(zone + "."), 1, dns.rdatatype.DNSKEY)
-
-
 @pytest.fixture(scope="module")
 def signed():
-    s = Knotd(conf(MODULES, ZONE_CONF), zones=ZONES).start()
-    deadline = time.monotonic() + 30
-    while any(dnskey(s, z) is None for z in ZONES):
-        assert time.monotonic() < deadline, s.log_text()
-        time.sleep(0.2)
-    # Keys made after the module loaded are seen when it loads again.
-    for z in ZONES:
-        res = s.knotc("zone-reload", "-f", z)
-        assert res.returncode == 0, res.stdout + res.stderr
-    time.sleep(1.0)
-    s.anchors = {dns.name.from_text(z + "."): dnskey(s, z) for z in ZONES}
+    s = resolvers.start_signed(Knotd, conf(MODULES, ZONE_CONF), ZONES)
     yield s
     s.cleanup()
 
 
 @pytest.fixture(scope="module", params=resolvers.ALL, ids=lambda c: c.name)
 def resolver(request, signed):
-    cls = request.param
-    why = cls.missing()
-    if why:
+    r, why = resolvers.start_for(request.param, signed)
+    if r is None:
         pytest.skip(why)
-    r = cls(signed.port, {z.to_text(): k for z, k in signed.anchors.items()})
-    try:
-        r.start()
-    except RuntimeError as e:
-        r.stop()
-        pytest.skip(f"{cls.name} does not run here: {e}")
     yield r
     r.stop()
 
