@@ -221,13 +221,18 @@ class Kresd(Resolver):
 ALL = (Unbound, PdnsRecursor, Kresd)
 
 
-def start_signed(knotd_cls, conf_text, zones):
+def start_signed(knotd_cls, conf_text, zones, files=None):
     """A knotd signing ZONES (names without the final dot), started, its
-    keys seen by the module; .anchors maps each zone to its DNSKEY RRset."""
+    keys seen by the module; .anchors maps each zone to its DNSKEY RRset.
+    FILES: {name: text} written into its folder first (@DIR@/name)."""
     import time
     import dns.name
     from knotd_harness import dnskey
-    s = knotd_cls(conf_text, zones=zones).start()
+    s = knotd_cls(conf_text, zones=zones)
+    for name, text in (files or {}).items():
+        with open(os.path.join(s.dir, name), "w") as f:
+            f.write(text)
+    s.start()
     deadline = time.monotonic() + 30
     while any(dnskey(s, z + ".") is None for z in zones):
         assert time.monotonic() < deadline, s.log_text()

@@ -5,7 +5,8 @@ no-mail names served signed, and denial of existence that never denies
 them. Zones signed by knotd with NSEC (kit.test, kitimp.test) and NSEC3
 with salt and iterations (kit3.test, kit3imp.test; kit3o.test with
 opt-out and an unsigned delegation); no-mail names listed
-(parked, withtxt, an empty non-terminal ent), a zone's own lone null MX
+(parked, withtxt, an empty non-terminal ent, a subtree member a.sub, and
+filed from null-mx-file), a zone's own lone null MX
 (zonenull), and every name without MX (kit*imp.test, null-mx-implicit).
 
 Direct queries: every record of every answer validates (dnspython), and no
@@ -32,7 +33,7 @@ from knotd_harness import Knotd, conf
 LISTED = ("kit.test", "kit3.test", "kit3o.test")
 IMPLICIT = ("kitimp.test", "kit3imp.test")
 ZONES = LISTED + IMPLICIT
-NAMES = {z: ["parked", "withtxt", "zonenull", "ent"] for z in LISTED}
+NAMES = {z: ["parked", "withtxt", "zonenull", "ent", "a.sub", "filed"] for z in LISTED}
 NAMES.update({z: ["parked", "www", "zonenull", "ent"] for z in IMPLICIT})
 DMARC = "v=DMARC1; p=reject; sp=reject; np=reject; adkim=s; aspf=s"
 DKIM = "v=DKIM1; p="
@@ -53,7 +54,8 @@ mod-mxguard:
 """
 for _z in LISTED:
     MODULES += f"""  - id: list-{_z.split('.')[0]}
-    null-mx: [ parked.{_z}, withtxt.{_z}, ent.{_z} ]
+    null-mx: [ parked.{_z}, withtxt.{_z}, ent.{_z}, "*.sub.{_z}" ]
+    null-mx-file: @DIR@/no-mail.list
     no-mail-records: [ spf, dmarc, dkim ]
     log-interval: 0
 """
@@ -72,7 +74,9 @@ for _z in ZONES:
 
 @pytest.fixture(scope="module")
 def signed():
-    s = resolvers.start_signed(Knotd, conf(MODULES, ZONE_CONF), ZONES)
+    listed = "".join(f"filed.{z}\n" for z in LISTED)
+    s = resolvers.start_signed(Knotd, conf(MODULES, ZONE_CONF), ZONES,
+                               files={"no-mail.list": listed})
     yield s
     s.cleanup()
 
@@ -218,6 +222,9 @@ def test_zone_data_wins_and_other_names_keep_nxdomain(signed):
     # www takes no null MX in the listed zone: nothing is served below it.
     r = direct(signed, "_dmarc.www.kit.test.", "TXT")
     assert r.rcode() == dns.rcode.NXDOMAIN, r
+    # An attribute leaf is no no-mail name: nothing below _dmarc.N.
+    r = direct(signed, "_dmarc._dmarc.parked.kit.test.", "TXT")
+    assert r.rcode() == dns.rcode.NXDOMAIN and not r.answer, r
 
 
 @pytest.fixture(scope="module", params=resolvers.ALL, ids=lambda c: c.name)
