@@ -249,6 +249,7 @@ static void print_needs(run_t *run, const zone_node_t *node, const char *path)
 static bool inferred_missing(const run_t *run, const knot_rdata_t *rd)
 {
 	if (run->opt->knot_series >= KNOT_SERIES_LOOKUPS ||
+	    !mx_kind_is(MX_KIND_MISSING_ADDRESS, MX_KIND_F_EXACT_WITH_LOOKUPS) ||
 	    run->policy->action[MX_KIND_MISSING_ADDRESS] == MX_ACTION_OFF ||
 	    !mx_rdata_ok(rd)) {
 		return false;
@@ -477,12 +478,7 @@ static const policy_instance_t *zone_instance(const check_options_t *opt, const 
 
 static bool policy_rewrites(const mx_policy_t *policy)
 {
-	for (unsigned k = 0; k < MX_KIND_COUNT; k++) {
-		if (policy->action[k] >= MX_ACTION_STRIP) {
-			return true;
-		}
-	}
-	return false;
+	return mx_conf_rewrites(policy, false, false);
 }
 
 // A zone of the configuration whose file is not there yet: not checked.

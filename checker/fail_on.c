@@ -27,7 +27,8 @@ unsigned check_kind_from_name(const char *name)
 	for (unsigned k = 0; k < CHECK_KIND_COUNT; k++) {
 		// The checker does not report null-mx-override (the server's rewrite
 		// of a listed name's MX): null-mx-missing stands for it.
-		if (k != MX_KIND_NULL_MX_OVERRIDE && strcmp(name, check_kind_name(k)) == 0) {
+		if ((k >= MX_KIND_COUNT || mx_kind_is(k, MX_KIND_F_CHECKER)) &&
+		    strcmp(name, check_kind_name(k)) == 0) {
 			return k;
 		}
 	}

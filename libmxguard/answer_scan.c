@@ -362,7 +362,7 @@ int planned(const knot_pkt_t *pkt, const mx_scan_params_t *p, mx_scan_t *scan,
 		const mx_violation_t *viol = &scan->violations[v];
 		mx_action_t action = p->policy->action[viol->kind];
 		// Only what is proven is enforced.
-		if (viol->inferred && action > MX_ACTION_LOG) {
+		if (viol->inferred && mx_action_rewrites(action)) {
 			action = MX_ACTION_LOG;
 		}
 		mx_plan_add(&job->plan, viol, action);

@@ -9,11 +9,10 @@
 
 #include "config_rules.h"
 
+#define MX_CONF_ACTION_VALUE(id, name, rewrites) { MX_ACTION_##id, name },
+
 const knot_lookup_t mx_conf_action_values[] = {
-	{ MX_ACTION_OFF,     "off" },
-	{ MX_ACTION_LOG,     "log" },
-	{ MX_ACTION_STRIP,   "strip" },
-	{ MX_ACTION_NULL_MX, "null-mx" },
+	MX_ACTION_ROWS(MX_CONF_ACTION_VALUE)
 	{ 0, NULL }
 };
 
@@ -30,16 +29,11 @@ const knot_lookup_t mx_conf_record_values[] = {
 	{ 0, NULL }
 };
 
+#define MX_CONF_KIND_NAME(id, len, name, def, actions, flags, why) \
+	[MX_KIND_##id] = (const yp_name_t *)(len name),
+
 const yp_name_t *const mx_conf_kind_items[MX_KIND_COUNT] = {
-	[MX_KIND_IP_LITERAL]       = (const yp_name_t *)MX_CONF_IP_LITERAL,
-	[MX_KIND_LOOPBACK]         = (const yp_name_t *)MX_CONF_LOOPBACK,
-	[MX_KIND_SPECIAL_ADDRESS]  = (const yp_name_t *)MX_CONF_SPECIAL_ADDRESS,
-	[MX_KIND_MISSING_ADDRESS]  = (const yp_name_t *)MX_CONF_MISSING_ADDRESS,
-	[MX_KIND_NULL_MX_CONFLICT] = (const yp_name_t *)MX_CONF_NULL_MX_CONFLICT,
-	[MX_KIND_SELF_EXCHANGE]    = (const yp_name_t *)MX_CONF_SELF_EXCHANGE,
-	[MX_KIND_PROVIDER_MIX]     = (const yp_name_t *)MX_CONF_PROVIDER_MIX,
-	[MX_KIND_CNAME_EXCHANGE]   = (const yp_name_t *)MX_CONF_CNAME_EXCHANGE,
-	[MX_KIND_NO_MAIL_POLICY]   = (const yp_name_t *)MX_CONF_NO_MAIL_POLICY,
+	MX_KIND_ROWS(MX_CONF_KIND_NAME)
 	[MX_KIND_NULL_MX_OVERRIDE] = NULL,
 };
 
@@ -49,26 +43,7 @@ bool mx_conf_kind_accepts(mx_kind_t kind, mx_action_t action)
 	    mx_conf_kind_items[kind] == NULL) {
 		return false;
 	}
-	return action <= MX_ACTION_LOG || !mx_kind_log_only(kind);
-}
-
-bool mx_kind_log_only(mx_kind_t kind)
-{
-	switch (kind) {
-	// No record is wrong by itself in a provider mix: nothing to strip. A
-	// no-mail name's own SPF or DMARC record is the zone's word: the
-	// module serves it as it is.
-	case MX_KIND_PROVIDER_MIX:
-	case MX_KIND_NO_MAIL_POLICY:
-	// Mail to these exchanges can be delivered: MTAs follow a CNAME (RFC
-	// 5321 §5.1), and a domain's own host may run its mail server. Removing
-	// them, or "no mail" in their place, would harm mail that works.
-	case MX_KIND_CNAME_EXCHANGE:
-	case MX_KIND_SELF_EXCHANGE:
-		return true;
-	default:
-		return false;
-	}
+	return (mx_kinds[kind].actions & (1u << action)) != 0;
 }
 
 int mx_conf_check_action(mx_kind_t kind, mx_action_t action, char *err, size_t err_len)
@@ -76,15 +51,9 @@ int mx_conf_check_action(mx_kind_t kind, mx_action_t action, char *err, size_t e
 	if (mx_conf_kind_accepts(kind, action)) {
 		return KNOT_EOK;
 	}
-	static const char *why[MX_KIND_COUNT] = {
-		[MX_KIND_PROVIDER_MIX] = "",
-		[MX_KIND_NO_MAIL_POLICY] = "",
-		[MX_KIND_CNAME_EXCHANGE] = " (mail to a CNAME exchange is delivered)",
-		[MX_KIND_SELF_EXCHANGE] = " (the domain's own host may receive its mail)",
-	};
 	if ((unsigned)kind < MX_KIND_COUNT && mx_kind_log_only(kind)) {
 		snprintf(err, err_len, "invalid %s '%s', it takes only 'off' or 'log'%s",
-		         mx_kind_name(kind), mx_action_name(action), why[kind]);
+		         mx_kind_name(kind), mx_action_name(action), mx_kinds[kind].why);
 	} else {
 		snprintf(err, err_len, "invalid %s '%s'", mx_kind_name(kind),
 		         mx_action_name(action));
@@ -216,7 +185,7 @@ bool mx_conf_rewrites(const mx_policy_t *policy, bool no_mail, bool implicit)
 		return true;
 	}
 	for (unsigned k = 0; k < MX_KIND_COUNT; k++) {
-		if (policy->action[k] >= MX_ACTION_STRIP) {
+		if (mx_action_rewrites(policy->action[k])) {
 			return true;
 		}
 	}

@@ -33,14 +33,6 @@
 
 /*! Item names (yp_name_t: a length octet, then the name). */
 #define MX_CONF_ID                "\x02""id"
-#define MX_CONF_IP_LITERAL        "\x0a""ip-literal"
-#define MX_CONF_LOOPBACK          "\x08""loopback"
-#define MX_CONF_SPECIAL_ADDRESS   "\x0f""special-address"
-#define MX_CONF_MISSING_ADDRESS   "\x0f""missing-address"
-#define MX_CONF_NULL_MX_CONFLICT  "\x10""null-mx-conflict"
-#define MX_CONF_SELF_EXCHANGE     "\x0d""self-exchange"
-#define MX_CONF_PROVIDER_MIX      "\x0c""provider-mix"
-#define MX_CONF_CNAME_EXCHANGE    "\x0e""cname-exchange"
 #define MX_CONF_ALLOW_ADDRESS     "\x0d""allow-address"
 #define MX_CONF_LOG_INTERVAL      "\x0c""log-interval"
 #define MX_CONF_LOG_TABLE_SIZE    "\x0e""log-table-size"
@@ -52,7 +44,6 @@
 #define MX_CONF_NULL_MX_TTL       "\x0b""null-mx-ttl"
 #define MX_CONF_VERDICT_CACHE     "\x12""verdict-cache-size"
 #define MX_CONF_VERDICT_MAX_AGE   "\x0f""verdict-max-age"
-#define MX_CONF_NO_MAIL_POLICY    "\x0e""no-mail-policy"
 #define MX_CONF_NO_MAIL_RECORDS   "\x0f""no-mail-records"
 #define MX_CONF_NO_MAIL_DMARC     "\x0d""no-mail-dmarc"
 
@@ -102,29 +93,22 @@ extern const knot_lookup_t mx_conf_unsigned_values[];
 /*! The no-mail-records words (spf, dmarc, dkim). */
 extern const knot_lookup_t mx_conf_record_values[];
 
-/*! The config item of each kind, NULL for MX_KIND_NULL_MX_OVERRIDE (the
- *  no-mail list is its policy: it has no item). */
+/*! The config item of each kind (its row's, policy.h), NULL for
+ *  MX_KIND_NULL_MX_OVERRIDE (the no-mail list is its policy: no item). */
 extern const yp_name_t *const mx_conf_kind_items[MX_KIND_COUNT];
 
-#define MX_CONF_ACTION_ITEM(name) \
-	{ name, YP_TOPT, YP_VOPT = { mx_conf_action_values, MX_ACTION_LOG } }
+/*! The item of one kind's row (policy.h), with its action words and default. */
+#define MX_CONF_KIND_ITEM(id, len, name, def, actions, flags, why) \
+	{ (const yp_name_t *)(len name), YP_TOPT, YP_VOPT = { mx_conf_action_values, def } },
 
 /*!
- * The items of a mod-mxguard section after its id, for a yp_item_t array.
- * POLICY_CHECKS are the checks of the policy reference: knotd's
- * knotd_conf_check_ref in the module, nothing in the checker (which checks
- * the reference itself).
+ * The items of a mod-mxguard section after its id, for a yp_item_t array:
+ * the kinds' items first, in their rows' order. POLICY_CHECKS are the checks
+ * of the policy reference: knotd's knotd_conf_check_ref in the module,
+ * nothing in the checker (which checks the reference itself).
  */
 #define MX_CONF_ITEMS(...) \
-	MX_CONF_ACTION_ITEM(MX_CONF_IP_LITERAL), \
-	MX_CONF_ACTION_ITEM(MX_CONF_LOOPBACK), \
-	MX_CONF_ACTION_ITEM(MX_CONF_SPECIAL_ADDRESS), \
-	MX_CONF_ACTION_ITEM(MX_CONF_MISSING_ADDRESS), \
-	MX_CONF_ACTION_ITEM(MX_CONF_NULL_MX_CONFLICT), \
-	MX_CONF_ACTION_ITEM(MX_CONF_SELF_EXCHANGE), \
-	MX_CONF_ACTION_ITEM(MX_CONF_PROVIDER_MIX), \
-	MX_CONF_ACTION_ITEM(MX_CONF_CNAME_EXCHANGE), \
-	MX_CONF_ACTION_ITEM(MX_CONF_NO_MAIL_POLICY), \
+	MX_KIND_ROWS(MX_CONF_KIND_ITEM) \
 	{ MX_CONF_NO_MAIL_RECORDS,  YP_TOPT, YP_VOPT = { mx_conf_record_values }, YP_FMULTI }, \
 	{ MX_CONF_NO_MAIL_DMARC,    YP_TSTR, YP_VSTR = { MX_CONF_NO_MAIL_DMARC_DEF } }, \
 	{ MX_CONF_ALLOW_ADDRESS,    YP_TNET, YP_VNONE, YP_FMULTI }, \
@@ -162,15 +146,8 @@ extern const yp_name_t *const mx_conf_kind_items[MX_KIND_COUNT];
  */
 int mx_conf_check_dmarc(const char *value, char *err, size_t err_len);
 
-/*!
- * \brief Tells whether a kind takes only 'off' or 'log': provider-mix (no
- *        record is wrong by itself), cname-exchange and self-exchange (mail
- *        to such an exchange can be delivered; enforcing would harm it).
- */
-bool mx_kind_log_only(mx_kind_t kind);
-
-/*! \brief Tells whether \a kind may be given \a action (the log-only kinds
- *         take only off and log; null-mx-override is no item). */
+/*! \brief Tells whether \a kind's item may be given \a action (its row's
+ *         actions; null-mx-override has no item). */
 bool mx_conf_kind_accepts(mx_kind_t kind, mx_action_t action);
 
 /*!

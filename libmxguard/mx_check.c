@@ -17,6 +17,7 @@ typedef struct {
 	mx_violation_cb cb;
 	void *ctx;
 	unsigned found;
+	bool lookups;  // a kind checked needs the exchanges' addresses or alias
 } check_run_t;
 
 static bool checked(const check_run_t *run, mx_kind_t kind)
@@ -154,7 +155,7 @@ static void check_exchange(check_run_t *run, mx_violation_t *v)
 	                               &literal_addr : NULL;
 
 	mx_target_t target = { 0 };
-	if (view->lookup != NULL && !literal) {
+	if (view->lookup != NULL && !literal && run->lookups) {
 		view->lookup(exchange, &target, view->lookup_ctx);
 	}
 
@@ -239,7 +240,8 @@ static void check_provider_mix(check_run_t *run)
 unsigned mx_check_rrset(const mx_rrset_view_t *view, const mx_policy_t *policy,
                         mx_violation_cb cb, void *ctx)
 {
-	check_run_t run = { .view = view, .policy = policy, .cb = cb, .ctx = ctx };
+	check_run_t run = { .view = view, .policy = policy, .cb = cb, .ctx = ctx,
+	                    .lookups = mx_policy_needs_lookups(policy) };
 	const knot_rdataset_t *rrs = view->rrs;
 
 	knot_rdata_t *rd = rrs->rdata;

@@ -47,7 +47,7 @@ void mx_plan_add(mx_plan_t *plan, const mx_violation_t *violation, mx_action_t a
 
 	// "0 ." beside other records: the others are what contradicts it.
 	if (violation->kind == MX_KIND_NULL_MX_CONFLICT && violation->preference == 0) {
-		raise_to(&plan->record[pos], action < MX_ACTION_STRIP ? action : MX_ACTION_LOG);
+		raise_to(&plan->record[pos], mx_action_rewrites(action) ? MX_ACTION_LOG : action);
 		for (uint16_t i = 0; i < plan->rrs->count; i++) {
 			if (i != pos && !mx_rdata_is_null(rdata_at(plan->rrs, i))) {
 				raise_to(&plan->record[i], action);
@@ -60,14 +60,14 @@ void mx_plan_add(mx_plan_t *plan, const mx_violation_t *violation, mx_action_t a
 
 bool mx_plan_changes(const mx_plan_t *plan)
 {
-	return plan->strongest >= MX_ACTION_STRIP;
+	return mx_action_rewrites(plan->strongest);
 }
 
 static uint16_t kept_count(const mx_plan_t *plan)
 {
 	uint16_t kept = 0;
 	for (uint16_t i = 0; i < plan->rrs->count; i++) {
-		kept += (plan->record[i] < MX_ACTION_STRIP);
+		kept += !mx_action_rewrites(plan->record[i]);
 	}
 	return kept;
 }
@@ -75,7 +75,7 @@ static uint16_t kept_count(const mx_plan_t *plan)
 bool mx_plan_null_mx(const mx_plan_t *plan)
 {
 	return plan->whole ||
-	       (plan->strongest >= MX_ACTION_STRIP && kept_count(plan) == 0);
+	       (mx_action_rewrites(plan->strongest) && kept_count(plan) == 0);
 }
 
 bool mx_plan_keeps(const mx_plan_t *plan, uint16_t pos)
@@ -83,7 +83,7 @@ bool mx_plan_keeps(const mx_plan_t *plan, uint16_t pos)
 	if (pos >= plan->rrs->count || mx_plan_null_mx(plan)) {
 		return false;
 	}
-	return plan->record[pos] < MX_ACTION_STRIP;
+	return !mx_action_rewrites(plan->record[pos]);
 }
 
 // The records kept, in one block as libknot lays an rdataset out: a part of a
@@ -97,7 +97,7 @@ int mx_plan_build(const mx_plan_t *plan, knot_rdataset_t *out, knot_mm_t *mm)
 	size_t size = null ? knot_rdata_size(sizeof(null_mx)) : 0;
 	const knot_rdata_t *rd = plan->rrs->rdata;
 	for (uint16_t i = 0; !null && i < plan->rrs->count; i++, rd = knot_rdataset_next((knot_rdata_t *)rd)) {
-		if (plan->record[i] < MX_ACTION_STRIP) {
+		if (!mx_action_rewrites(plan->record[i])) {
 			count++;
 			size += knot_rdata_size(rd->len);
 		}
@@ -119,7 +119,7 @@ int mx_plan_build(const mx_plan_t *plan, knot_rdataset_t *out, knot_mm_t *mm)
 	}
 	rd = plan->rrs->rdata;
 	for (uint16_t i = 0; i < plan->rrs->count; i++, rd = knot_rdataset_next((knot_rdata_t *)rd)) {
-		if (plan->record[i] < MX_ACTION_STRIP) {
+		if (!mx_action_rewrites(plan->record[i])) {
 			size_t rd_size = knot_rdata_size(rd->len);
 			memcpy(block, rd, rd_size);
 			block += rd_size;
@@ -133,6 +133,6 @@ void mx_plan_positions(const mx_plan_t *plan, int32_t *map)
 	bool null_mx = mx_plan_null_mx(plan);
 	int32_t next = 0;
 	for (uint16_t i = 0; i < plan->rrs->count; i++) {
-		map[i] = (!null_mx && plan->record[i] < MX_ACTION_STRIP) ? next++ : -1;
+		map[i] = (!null_mx && !mx_action_rewrites(plan->record[i])) ? next++ : -1;
 	}
 }

@@ -174,7 +174,7 @@ static void report_rrset(answer_run_t *run, unsigned idx)
 		// What was done: the kind's action, if it was carried out (never
 		// for an inferred verdict).
 		mx_action_t action = ctx->policy.action[v->kind];
-		if (action >= MX_ACTION_STRIP && (!enforced || v->inferred)) {
+		if (mx_action_rewrites(action) && (!enforced || v->inferred)) {
 			action = MX_ACTION_LOG;
 		}
 		char line[3 * KNOT_DNAME_TXT_MAXLEN + 256];
