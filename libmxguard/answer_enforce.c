@@ -7,6 +7,7 @@
 
 #include "answer_enforce.h"
 #include "mx_check.h"
+#include "reasons.h"
 
 static void *mm_get(knot_mm_t *mm, size_t size)
 {
@@ -76,7 +77,7 @@ static int build_replacement(const knot_pkt_t *pkt, const mx_scan_rrset_t *job,
 		return KNOT_EOK;
 	}
 	if (*reason == NULL) {
-		*reason = "signing-failed";
+		*reason = mx_reason_name(MX_REASON_SIGNING_FAILED);
 	}
 	return KNOT_EDENIED;
 }

@@ -4,6 +4,7 @@
 
 #include "dnssec_compat.h"
 #include "signers.h"
+#include "reasons.h"
 
 // RRSIG rdata up to the signer's name (RFC 4034 §3.1).
 #define RRSIG_HEADER_SIZE 18
@@ -43,7 +44,7 @@ static const knot_rdata_t *find_dnskey(const knot_rdataset_t *dnskey, uint8_t al
 size_t mx_signers_find(const knot_rdataset_t *apex_rrsig, const knot_rdataset_t *dnskey,
                        uint32_t now, mx_signer_t *out, const char **reason)
 {
-	*reason = "no-apex-signature";
+	*reason = mx_reason_name(MX_REASON_NO_APEX_SIGNATURE);
 	if (apex_rrsig == NULL || dnskey == NULL) {
 		return 0;
 	}
@@ -102,7 +103,7 @@ size_t mx_signers_choose(const knot_rdataset_t *apex_rrsig, const knot_rdataset_
 	for (size_t i = 0; i < count; i++) {
 		// A signature a resolver could cache past its expiry does not go out.
 		if (mx_time_diff(out[i].expiration, now) <= (int64_t)ttl) {
-			*reason = "signatures-expiring";
+			*reason = mx_reason_name(MX_REASON_SIGNATURES_EXPIRING);
 			return 0;
 		}
 	}

@@ -7,6 +7,7 @@
 
 #include "dnssec_compat.h"
 #include "zone_keys.h"
+#include "reasons.h"
 
 // RRSIG rdata up to the signer's name (RFC 4034 §3.1).
 #define RRSIG_HEADER_SIZE 18
@@ -66,7 +67,7 @@ static int load_from_dir(const char *dir, const char *id, dnssec_key_t *key)
 int mx_key_load(const char *const *dirs, size_t count, const knot_dname_t *zone,
                 const knot_rdata_t *dnskey, dnssec_key_t **out, const char **reason)
 {
-	*reason = "out-of-memory";
+	*reason = mx_reason_name(MX_REASON_OUT_OF_MEMORY);
 	dnssec_key_t *key = NULL;
 	if (dnssec_key_new(&key) != MX_DNSSEC_EOK) {
 		return KNOT_ENOMEM;
@@ -76,7 +77,7 @@ int mx_key_load(const char *const *dirs, size_t count, const knot_dname_t *zone,
 	int ret = dnssec_key_set_dname(key, zone);
 	if (ret == MX_DNSSEC_EOK) {
 		ret = dnssec_key_set_rdata(key, &rdata);
-		*reason = "key-unreadable";
+		*reason = mx_reason_name(MX_REASON_KEY_UNREADABLE);
 	}
 	if (ret == MX_DNSSEC_EOK) {
 		ret = dnssec_key_get_keyid(key, &id);
@@ -94,13 +95,14 @@ int mx_key_load(const char *const *dirs, size_t count, const knot_dname_t *zone,
 	}
 	free(id);
 	if (!found) {
-		*reason = unreadable ? "key-unreadable" : "key-not-found";
+		*reason = mx_reason_name(unreadable ? MX_REASON_KEY_UNREADABLE :
+		                         MX_REASON_KEY_NOT_FOUND);
 		dnssec_key_free(key);
 		return KNOT_ENOENT;
 	}
 	if (!dnssec_key_can_sign(key) || !mx_key_matches(key, dnskey) ||
 	    !key_self_test(key)) {
-		*reason = "key-mismatch";
+		*reason = mx_reason_name(MX_REASON_KEY_MISMATCH);
 		dnssec_key_free(key);
 		return KNOT_EINVAL;
 	}

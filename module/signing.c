@@ -31,6 +31,7 @@
 #include "dnssec_compat.h"
 #include "signers.h"
 #include "zone_keys.h"
+#include "reasons.h"
 
 #define C_DNSSEC_SIGNING "\x0e""dnssec-signing"
 #define C_DNSSEC_POLICY  "\x0d""dnssec-policy"
@@ -247,7 +248,7 @@ static bool find_keys(knotd_mod_t *mod, mxguard_ctx_t *ctx, const mx_signer_t *s
 			break;
 		}
 	}
-	*reason = "out-of-memory";
+	*reason = mx_reason_name(MX_REASON_OUT_OF_MEMORY);
 	return false;
 }
 
@@ -305,7 +306,7 @@ bool mxg_sign(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_rrset_t *rr,
 	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
 	if (!ctx->can_sign) {
 		*reason = (ctx->sign_off_reason != NULL) ? ctx->sign_off_reason :
-		          "no-signing-keys";
+		          mx_reason_name(MX_REASON_NO_SIGNING_KEYS);
 		return false;
 	}
 
@@ -337,7 +338,8 @@ bool mxg_sign(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_rrset_t *rr,
 		int ret = mx_rrsig_sign(rr, apex, keys[i]->key, signers[i].inception,
 		                        signers[i].expiration, &rrsig->rrs, qdata->mm);
 		if (ret != KNOT_EOK) {
-			*reason = (ret == KNOT_ENOMEM) ? "out-of-memory" : "signing-failed";
+			*reason = mx_reason_name(ret == KNOT_ENOMEM ? MX_REASON_OUT_OF_MEMORY :
+			                         MX_REASON_SIGNING_FAILED);
 			ok = false;
 		}
 	}
@@ -441,7 +443,7 @@ static int load_keystores(knotd_mod_t *mod, mxguard_ctx_t *ctx, size_t *pkcs11)
 void mxg_signing_load(knotd_mod_t *mod, mxguard_ctx_t *ctx, size_t cache_size)
 {
 	ctx->can_sign = false;
-	ctx->sign_off_reason = "no-signing-keys";
+	ctx->sign_off_reason = mx_reason_name(MX_REASON_NO_SIGNING_KEYS);
 	const knot_dname_t *zone = knotd_mod_zone(mod);
 	if (zone == NULL || !knotd_conf_zone(mod, C_DNSSEC_SIGNING, zone).single.boolean) {
 		// Signed elsewhere, or not at all: nothing to sign with.
@@ -456,7 +458,7 @@ void mxg_signing_load(knotd_mod_t *mod, mxguard_ctx_t *ctx, size_t cache_size)
 		return;
 	}
 	if (ctx->keystore_count == 0) {
-		ctx->sign_off_reason = "keystore-unsupported";
+		ctx->sign_off_reason = mx_reason_name(MX_REASON_KEYSTORE_UNSUPPORTED);
 		knotd_mod_log(mod, LOG_NOTICE, "DNSSEC, only PKCS #11 key stores, which the "
 		              "module cannot use: signed answers will not be rewritten");
 		return;
