@@ -141,7 +141,7 @@ static void check_plan(run_t *run, const mx_policy_t *policy)
 			bool strip = false;
 			for (unsigned k = 0; k < run->count; k++) {
 				const mx_violation_t *v = &run->v[k];
-				if (policy->action[v->kind] < MX_ACTION_STRIP) {
+				if (!mx_action_rewrites(policy->action[v->kind])) {
 					continue;
 				}
 				bool conflict0 = v->kind == MX_KIND_NULL_MX_CONFLICT &&
