@@ -135,7 +135,7 @@ no_mail_why_t no_mail_name(const no_mail_t *nm, const zone_node_t *node)
 	// _dmarc.N, _domainkey.N and their like are attributes of N (RFC 8552);
 	// a wildcard's names get DMARC from the organisational domain's sp=.
 	if (!(node->flags & ZONE_HAS_DATA) || (node->flags & ZONE_HAS_CNAME) ||
-	    mx_dname_underscored(name) || knot_dname_is_wildcard(name) ||
+	    mx_dname_attribute(name) || knot_dname_is_wildcard(name) ||
 	    !zone_index_authoritative(nm->idx, node)) {
 		return NO_MAIL_NOT;
 	}

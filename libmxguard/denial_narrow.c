@@ -65,25 +65,34 @@ static bool label_is(const knot_dname_t *name, const char *label)
 }
 
 // The labels of the closest encloser once the names served below a no-mail
-// name count; *served: it is one of them.
-static size_t served_encloser(const denial_run_t *run, size_t ce_labels, bool *served)
+// name count; *served: it is one of them. KNOT_EDENIED: the query name is
+// one (the module serves it; no range may deny it).
+static int served_encloser(const denial_run_t *run, size_t ce_labels, size_t *out,
+                           bool *served)
 {
 	*served = false;
+	*out = ce_labels;
 	size_t q_labels = knot_dname_labels(run->qname, NULL);
-	if (run->p->kit_below == NULL || q_labels <= ce_labels + 1) {
-		return ce_labels;
+	if (run->p->kit_below == NULL || q_labels <= ce_labels) {
+		return KNOT_EOK;
 	}
 	unsigned kit = run->p->kit_below(ancestor(run, ce_labels), run->p->ctx);
 	const knot_dname_t *child = ancestor(run, ce_labels + 1);
+	size_t depth = 0;
 	if ((kit & MX_RECORD_DMARC) && label_is(child, "_dmarc")) {
-		*served = true;
-		return ce_labels + 1;
+		depth = 1;
+	} else if ((kit & MX_RECORD_DKIM) && label_is(child, "_domainkey")) {
+		depth = (q_labels > ce_labels + 1) ? 2 : 1;
 	}
-	if ((kit & MX_RECORD_DKIM) && label_is(child, "_domainkey")) {
-		*served = true;
-		return (q_labels > ce_labels + 2) ? ce_labels + 2 : ce_labels + 1;
+	if (depth == 0) {
+		return KNOT_EOK;
 	}
-	return ce_labels;
+	if (q_labels == ce_labels + depth) {
+		return KNOT_EDENIED;
+	}
+	*served = true;
+	*out = ce_labels + depth;
+	return KNOT_EOK;
 }
 
 // The NSEC3 types of a served name: TXT at _dmarc.N and the selectors,
@@ -118,7 +127,7 @@ static int nsec_ent(const denial_run_t *run, uint32_t ttl, int from, proofs_t *p
 	uint8_t types[MX_BITMAP_MAXLEN], more[MX_BITMAP_MAXLEN];
 	size_t len = 8;
 	memcpy(types, (const uint8_t []){ 0, 6, 0, 0, 0, 0, 0, 0x03 }, len);
-	bool no_mail = !mx_dname_underscored(run->qname) &&
+	bool no_mail = !mx_dname_attribute(run->qname) &&
 	               (run->p->implicit || run->cand[0].no_mail);
 	if (no_mail && mx_bitmap_add(types, len, KNOT_RRTYPE_MX, more, sizeof(more), &len) ==
 	    KNOT_EOK) {
@@ -221,7 +230,11 @@ static int narrow_nsec(denial_run_t *run, const knot_pkt_t *pkt, uint16_t first,
 		return ret;
 	}
 	bool served;
-	size_t ce = served_encloser(run, ce_labels, &served);
+	size_t ce;
+	ret = served_encloser(run, ce_labels, &ce, &served);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
 	ret = nsec_cover(run, ancestor(run, ce + 1), cover->ttl, pr);
 	knot_dname_t *wild = dr_wildcard_of(run->p->mm, ancestor(run, ce));
 	if (ret != KNOT_EOK || wild == NULL) {
@@ -277,9 +290,36 @@ static int nsec3_cover(const denial_run_t *run, const knot_pkt_t *pkt, uint16_t 
 	                      rr, run->p->mm);
 }
 
+// Whether the NSEC3 records of the span share their hash parameters (a
+// zone's always do; the white lies are made with them).
+static bool nsec3_uniform(const knot_pkt_t *pkt, uint16_t first, uint16_t end)
+{
+	const knot_rdata_t *head = NULL;
+	for (uint16_t i = first; i < end; i++) {
+		const knot_rrset_t *rr = &pkt->rr[i];
+		if (rr->type != KNOT_RRTYPE_NSEC3 || rr->rrs.count == 0) {
+			continue;
+		}
+		const knot_rdata_t *rd = rr->rrs.rdata;
+		if (rd->len < 5 || rd->len < 5 + rd->data[4]) {
+			return false;
+		}
+		if (head == NULL) {
+			head = rd;
+		} else if (head->data[0] != rd->data[0] || head->data[4] != rd->data[4] ||
+		           memcmp(head->data + 2, rd->data + 2, 3 + head->data[4]) != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
 static int narrow_nsec3(denial_run_t *run, const knot_pkt_t *pkt, uint16_t first,
                         uint16_t end, owner_info_t *o, proofs_t *pr)
 {
+	if (!nsec3_uniform(pkt, first, end)) {
+		return KNOT_EMALF;
+	}
 	const candidate_t *ce = NULL;
 	size_t ce_labels = 0;
 	size_t ce_proof = 0;
@@ -334,7 +374,11 @@ static int narrow_nsec3(denial_run_t *run, const knot_pkt_t *pkt, uint16_t first
 		return KNOT_EOK;
 	}
 	bool served;
-	size_t ce_served = served_encloser(run, ce_labels, &served);
+	size_t ce_served;
+	ret = served_encloser(run, ce_labels, &ce_served, &served);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
 	const candidate_t *encloser = candidate_named(run, ancestor(run, ce_served));
 	const candidate_t *next_closer = candidate_named(run, ancestor(run, ce_served + 1));
 	if (encloser == NULL || next_closer == NULL) {
@@ -441,7 +485,7 @@ static bool prefixed(const char *label, const knot_dname_t *name, uint8_t *out)
 // record's owner (P, of bitmap o) or next name lies at or below.
 static bool may_serve(const denial_run_t *run, const owner_info_t *o, const knot_dname_t *n)
 {
-	if (mx_dname_underscored(n)) {
+	if (mx_dname_attribute(n)) {
 		return false;
 	}
 	// A delegation, a CNAME, a white lie's owner: nothing served below.
@@ -475,10 +519,28 @@ static bool meets_served(const denial_run_t *run, const knot_rrset_t *rr,
 	if (!prefixed("_domainkey", n, name)) {
 		return false;
 	}
-	// Below _domainkey.N: from it to the name right after all names below it.
-	return mx_nsec_covers(rr, name) ||
-	       (mx_dname_after_all(name, end, sizeof(end)) == KNOT_EOK &&
-	        mx_dname_canon_cmp(name, o->owner) < 0 && mx_dname_canon_cmp(o->owner, end) < 0);
+	if (mx_nsec_covers(rr, name)) {
+		return true;
+	}
+	// A range that starts below _domainkey.N meets a selector (one label
+	// below it) unless it ends below the same selector.
+	if (mx_dname_after_all(name, end, sizeof(end)) != KNOT_EOK ||
+	    mx_dname_canon_cmp(name, o->owner) >= 0 || mx_dname_canon_cmp(o->owner, end) >= 0) {
+		return false;
+	}
+	const knot_dname_t *selector = o->owner;
+	size_t below = knot_dname_labels(name, NULL) + 1;
+	while (knot_dname_labels(selector, NULL) > below) {
+		selector = mx_dname_parent(selector);
+	}
+	uint8_t next[KNOT_DNAME_MAXLEN];
+	const knot_rdata_t *rd = rr->rrs.rdata;
+	if (knot_dname_wire_check(rd->data, rd->data + rd->len, NULL) <= 0 ||
+	    knot_dname_to_wire(next, rd->data, sizeof(next)) <= 0) {
+		return true;
+	}
+	knot_dname_to_lower(next);
+	return knot_dname_in_bailiwick(next, selector) <= 0;
 }
 
 // Whether an NSEC record's range may deny a name the module serves: for N

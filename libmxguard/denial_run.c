@@ -192,7 +192,7 @@ bool dr_owner_info(denial_run_t *run, const knot_rrset_t *rr, owner_info_t *o)
 		o->name = o->owner;
 		o->proof = run->p->mx_nodata && (knot_dname_is_equal(o->owner, run->qname) ||
 		                                 dr_wildcard_above_qname(run, o->owner));
-		o->no_mail = !mx_dname_underscored(o->owner) &&
+		o->no_mail = !mx_dname_attribute(o->owner) &&
 		             (run->p->implicit || dr_listed(run, o->owner) ||
 		              (knot_dname_is_wildcard(o->owner) &&
 		               dr_wildcard_no_mail(run, mx_dname_parent(o->owner))));
@@ -218,7 +218,7 @@ bool dr_owner_info(denial_run_t *run, const knot_rrset_t *rr, owner_info_t *o)
 		o->no_mail = mx_nsec3_names_has(names, rr->owner) || mx_nsec3_names_unhashed(names);
 	}
 	// Attribute leaves (_dmarc, _domainkey) are never no-mail names.
-	o->no_mail = o->no_mail && (o->name == NULL || !mx_dname_underscored(o->name));
+	o->no_mail = o->no_mail && (o->name == NULL || !mx_dname_attribute(o->name));
 	return true;
 }
 
@@ -233,7 +233,7 @@ bool dr_needs_mx(const owner_info_t *o)
 bool dr_needs_txt(const denial_run_t *run, const owner_info_t *o)
 {
 	if (!run->p->spf || o->skip || o->proof || dr_has_type(o, KNOT_RRTYPE_TXT) ||
-	    (o->name != NULL && mx_dname_underscored(o->name))) {
+	    (o->name != NULL && mx_dname_attribute(o->name))) {
 		return false;
 	}
 	if (!dr_has_type(o, KNOT_RRTYPE_MX)) {

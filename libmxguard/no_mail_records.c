@@ -18,6 +18,16 @@ bool mx_dname_underscored(const knot_dname_t *name)
 	return name != NULL && name[0] > 0 && name[1] == '_';
 }
 
+bool mx_dname_attribute(const knot_dname_t *name)
+{
+	for (; name != NULL && *name != 0; name += 1 + *name) {
+		if (name[1] == '_') {
+			return true;
+		}
+	}
+	return false;
+}
+
 mx_no_mail_role_t mx_no_mail_role(const knot_dname_t *qname, const knot_dname_t **name)
 {
 	*name = qname;
@@ -40,7 +50,7 @@ mx_no_mail_role_t mx_no_mail_role(const knot_dname_t *qname, const knot_dname_t 
 			return MX_NO_MAIL_DKIM_KEY;
 		}
 	}
-	return mx_dname_underscored(qname) ? MX_NO_MAIL_NONE : MX_NO_MAIL_NAME;
+	return mx_dname_attribute(qname) ? MX_NO_MAIL_NONE : MX_NO_MAIL_NAME;
 }
 
 size_t mx_txt_rdata(const char *text, uint8_t *out, size_t max)

@@ -45,6 +45,12 @@ mx_no_mail_role_t mx_no_mail_role(const knot_dname_t *qname, const knot_dname_t 
  *         8552 attribute leaves are never no-mail names themselves). */
 bool mx_dname_underscored(const knot_dname_t *name);
 
+/*! \brief Tells whether \a name is at or below an attribute leaf: a label of
+ *         it starts with '_' (_dmarc.N, SELECTOR._domainkey.N, x._tcp.N).
+ *         Such a name is never a no-mail name (RFC 8552: the name belongs
+ *         to the attribute). */
+bool mx_dname_attribute(const knot_dname_t *name);
+
 /*!
  * \brief TXT rdata of one character-string.
  *

@@ -397,7 +397,7 @@ static knotd_in_state_t synthesize(knotd_in_state_t state, knot_pkt_t *pkt,
 	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
 	bool listed = ctx->no_mail != NULL && mx_name_list_match(ctx->no_mail, qdata->name);
 	// RFC 8552 attribute leaves (_dmarc.N, ...) never are no-mail names.
-	if ((!listed && !ctx->implicit) || mx_dname_underscored(qdata->name)) {
+	if ((!listed && !ctx->implicit) || mx_dname_attribute(qdata->name)) {
 		return state;
 	}
 

@@ -36,7 +36,7 @@
 static const char *no_mail_reason(const mxguard_ctx_t *ctx, const knot_dname_t *name,
                                   const mxg_node_t *node)
 {
-	if (mx_dname_underscored(name)) {
+	if (mx_dname_attribute(name)) {
 		return NULL;
 	}
 	if (ctx->no_mail != NULL && mx_name_list_match(ctx->no_mail, name)) {

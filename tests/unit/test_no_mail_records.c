@@ -38,6 +38,11 @@ static void roles(void **state)
 	assert_int_equal(role_of(".", "."), MX_NO_MAIL_NONE);
 	assert_true(mx_dname_underscored((const uint8_t *)"\x06_dmarc\x01x"));
 	assert_false(mx_dname_underscored((const uint8_t *)"\x01x\x06_dmarc"));
+	// At or below an attribute leaf: a selector, a name below _dmarc.
+	assert_true(mx_dname_attribute((const uint8_t *)"\x01x\x06_dmarc\x01n"));
+	assert_true(mx_dname_attribute((const uint8_t *)"\x03sel\x0a_domainkey\x01n"));
+	assert_false(mx_dname_attribute((const uint8_t *)"\x01x\x01n"));
+	assert_false(mx_dname_attribute((const uint8_t *)""));
 }
 
 // TXT rdata of the strings given, one character-string each.
