@@ -86,14 +86,16 @@ int mx_answer_enforce(knot_pkt_t *pkt, const knot_pkt_t *query, const mx_scan_t 
                       const mx_enforce_params_t *p, mx_enforce_result_t *res)
 {
 	unsigned count = scan->count;
-	res->enforced = mm_get(p->mm, (count + 1) * sizeof(*res->enforced));
-	res->skip_reason = mm_get(p->mm, (count + 1) * sizeof(*res->skip_reason));
-	mx_replacement_t *repl = mm_get(p->mm, (count + 1) * sizeof(*repl));
-	if (res->enforced == NULL || res->skip_reason == NULL || repl == NULL) {
+	// One block: the replacements, the reasons, the flags.
+	mx_replacement_t *repl = mm_get(p->mm, (count + 1) * (sizeof(*repl) +
+	                                sizeof(*res->skip_reason) + sizeof(*res->enforced)));
+	if (repl == NULL) {
 		res->enforced = NULL;
 		res->skip_reason = NULL;
 		return KNOT_ENOMEM;
 	}
+	res->skip_reason = (const char **)(repl + count + 1);
+	res->enforced = (bool *)(res->skip_reason + count + 1);
 	memset(res->enforced, 0, count * sizeof(*res->enforced));
 	memset(res->skip_reason, 0, count * sizeof(*res->skip_reason));
 

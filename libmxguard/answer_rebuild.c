@@ -157,7 +157,9 @@ static int put_entry(knot_pkt_t *pkt, const knot_pkt_t *query, entry_t *all,
 			rr = e->repl->rrset;
 			// The new data lives in the query's memory, not the packet's.
 			flags &= ~KNOT_PF_FREE;
-			moved = !knot_dname_is_equal(rr.owner, e->rr.owner);
+			// Mostly the same name: the owner the RRset was built with.
+			moved = rr.owner != e->rr.owner &&
+			        !knot_dname_is_equal(rr.owner, e->rr.owner);
 		} else if (e->fate == FATE_RESIGN) {
 			// The owner of the RRset it signs, as written again.
 			rr = e->repl->rrsig;
@@ -352,10 +354,145 @@ static int rebuild(knot_pkt_t *pkt, const knot_pkt_t *query,
 	return KNOT_EOK;
 }
 
+/*** The common case: an answer section made of the replaced RRset alone. ***/
+
+// At most this many RRsets (the RRset and its RRSIGs) take the short way.
+#define WHOLE_MAX 4
+
+// The packet as knot_pkt_init_response() leaves it, the question kept.
+static void cut_to_question(knot_pkt_t *pkt, size_t size)
+{
+	pkt->size = size;
+	pkt->rrset_count = 0;
+	pkt->sections[KNOT_ANSWER].count = 0;
+	knot_wire_set_ancount(pkt->wire, 0);
+	pkt->compr.rrinfo = NULL;
+	pkt->compr.suffix.pos = 0;
+	pkt->compr.suffix.labels = 0;
+}
+
+// The owner's hint of pkt->rr[i] as rebuild() takes it: none for an owner
+// written in place.
+static uint16_t owner_hint(const knot_pkt_t *pkt, uint16_t i)
+{
+	const knot_rrinfo_t *info = &pkt->rr_info[i];
+	uint16_t hint = info->compress_ptr[KNOT_COMPR_HINT_OWNER];
+	return hint >= info->pos ? KNOT_COMPR_HINT_NONE : hint;
+}
+
+// Whether the packet holds, in its answer section and nowhere else, the
+// RRset \a r replaces (first) and only RRSIGs of it at the same owner (each
+// owner a pointer to the RRset's): what knotd's ANSWER stage has written
+// for an MX or TXT query.
+static bool whole_answer(const knot_pkt_t *pkt, const knot_pkt_t *query,
+                         const mx_replacement_t *r)
+{
+	uint16_t n = pkt->rrset_count;
+	if (n == 0 || n > WHOLE_MAX || r->rr_pos != 0 || pkt->current != KNOT_ANSWER ||
+	    pkt->sections[KNOT_ANSWER].pos != 0 || pkt->sections[KNOT_ANSWER].count != n ||
+	    pkt->opt_rr != NULL || pkt->qname_size == 0 ||
+	    pkt->rr_info[0].pos != KNOT_WIRE_HEADER_SIZE + knot_pkt_question_size(query)) {
+		return false;
+	}
+	const knot_rrset_t *old = &pkt->rr[0];
+	if ((old->type != KNOT_RRTYPE_MX && old->type != KNOT_RRTYPE_TXT) ||
+	    r->rrset.type != old->type || r->rrset.owner != old->owner ||
+	    knot_rrset_empty(&r->rrset)) {
+		return false;
+	}
+	for (size_t k = 0; k < MX_REPLACEMENT_MORE; k++) {
+		if (!knot_rrset_empty(&r->more[k])) {
+			return false;
+		}
+	}
+	// Where the owner's name lies: each RRSIG must point there.
+	uint16_t name_at = pkt->rr_info[0].compress_ptr[KNOT_COMPR_HINT_OWNER];
+	if (name_at == KNOT_COMPR_HINT_NONE || name_at > pkt->rr_info[0].pos) {
+		return false;
+	}
+	for (uint16_t i = 1; i < n; i++) {
+		const knot_rrinfo_t *info = &pkt->rr_info[i];
+		if (!mx_rrsig_covers(&pkt->rr[i], old->type) ||
+		    info->compress_ptr[KNOT_COMPR_HINT_OWNER] != name_at) {
+			return false;
+		}
+	}
+	return true;
+}
+
+// Puts the RRsets taken out again, as they were (a put that did not fit set
+// TC; the caller restores the flags).
+static int put_back(knot_pkt_t *pkt, size_t size, const knot_rrset_t *rr,
+                    const uint16_t *hint, const uint16_t *flags, uint16_t n,
+                    uint16_t rotate_id)
+{
+	cut_to_question(pkt, size);
+	for (uint16_t i = 0; i < n; i++) {
+		uint16_t id = (rr[i].type == KNOT_RRTYPE_RRSIG) ? 0 : rotate_id;
+		int ret = knot_pkt_put_rotate(pkt, hint[i], &rr[i], id, flags[i]);
+		if (ret != KNOT_EOK) {
+			return ret;
+		}
+	}
+	return KNOT_EOK;
+}
+
+// What rebuild() writes for such a packet, byte for byte, without taking
+// the packet apart: it is cut back to the question (the state
+// knot_pkt_init_response() leaves) and the replacement put, its signature
+// where the old one was (or right after it, without one).
+static int rewrite_whole_answer(knot_pkt_t *pkt, const knot_pkt_t *query,
+                                const mx_replacement_t *r, bool rotate)
+{
+	uint16_t n = pkt->rrset_count;
+	knot_rrset_t old[WHOLE_MAX];
+	uint16_t hint[WHOLE_MAX];
+	uint16_t flags[WHOLE_MAX];
+	for (uint16_t i = 0; i < n; i++) {
+		old[i] = pkt->rr[i];
+		hint[i] = owner_hint(pkt, i);
+		flags[i] = pkt->rr_info[i].flags;
+	}
+	size_t size = pkt->rr_info[0].pos;
+	uint8_t flags1 = knot_wire_get_flags1(pkt->wire);
+	uint16_t rotate_id = rotate ? knot_wire_get_id(query->wire) : 0;
+
+	cut_to_question(pkt, size);
+	knot_rrset_t rr = r->rrset;
+	int ret = knot_pkt_put_rotate(pkt, hint[0], &rr, rotate_id,
+	                              flags[0] & ~KNOT_PF_FREE);
+	if (ret == KNOT_EOK && !knot_rrset_empty(&r->rrsig)) {
+		knot_rrset_t rrsig = r->rrsig;
+		uint16_t sig_hint = hint[0];
+		if (n > 1) {
+			// In the old one's place: its owner a pointer to the new RRset's.
+			sig_hint = pkt->rr_info[0].compress_ptr[KNOT_COMPR_HINT_OWNER];
+		} else if (sig_hint == KNOT_COMPR_HINT_NONE) {
+			rrsig.owner = rr.owner;
+		}
+		ret = knot_pkt_put(pkt, sig_hint, &rrsig, KNOT_PF_ORIGTTL);
+	}
+	if (ret != KNOT_EOK) {
+		int restored = put_back(pkt, size, old, hint, flags, n, rotate_id);
+		knot_wire_set_flags1(pkt->wire, flags1);
+		return restored == KNOT_EOK ? ret : restored;
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		if (flags[i] & KNOT_PF_FREE) {
+			knot_rrset_clear(&old[i], &pkt->mm);
+		}
+	}
+	return KNOT_EOK;
+}
+
 int mx_answer_rebuild(knot_pkt_t *pkt, const knot_pkt_t *query,
                       const mx_replacement_t *repl, size_t count, bool rotate,
                       knot_mm_t *scratch)
 {
+	// The rewrite of an MX (or TXT) answer in knotd's ANSWER stage.
+	if (pkt != NULL && query != NULL && count == 1 && whole_answer(pkt, query, repl)) {
+		return rewrite_whole_answer(pkt, query, repl, rotate);
+	}
 	return rebuild(pkt, query, repl, count, rotate, scratch, false);
 }
 

@@ -241,12 +241,14 @@ static bool remap_glue(const knot_rrset_t *old, const mx_plan_t *plan, knot_rrse
 		return true;
 	}
 
-	int32_t *map = mxg_alloc(qdata, old->rrs.count * sizeof(*map));
-	mxg_additional_t *out = mxg_alloc(qdata, sizeof(*out));
-	mxg_glue_t *glues = mxg_alloc(qdata, add->count * sizeof(*glues));
-	if (map == NULL || out == NULL || glues == NULL) {
+	// One block: the list, its glue, then the records' new positions.
+	mxg_additional_t *out = mxg_alloc(qdata, sizeof(*out) + add->count * sizeof(mxg_glue_t) +
+	                                         old->rrs.count * sizeof(int32_t));
+	if (out == NULL) {
 		return false;
 	}
+	mxg_glue_t *glues = (mxg_glue_t *)(out + 1);
+	int32_t *map = (int32_t *)(glues + add->count);
 	mx_plan_positions(plan, map);
 
 	uint16_t n = 0;

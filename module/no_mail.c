@@ -327,11 +327,29 @@ static void check_dmarc(const knot_pkt_t *pkt, knotd_qdata_t *qdata, knotd_mod_t
 	report_policy(mod, qdata, qdata->name, "dmarc");
 }
 
+// Whether the first or the second label starts with '_': the names whose
+// role (mx_no_mail_role) is an attribute's, not a name's.
+static bool attribute_name(const knot_dname_t *name)
+{
+	if (name[0] == 0) {
+		return false;
+	}
+	const uint8_t *second = name + name[0] + 1;
+	return name[1] == '_' || (second[0] != 0 && second[1] == '_');
+}
+
 knotd_in_state_t mxg_no_mail_answer(knotd_in_state_t state, knot_pkt_t *pkt,
                                     knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
 	if (state != KNOTD_IN_STATE_HIT && state != KNOTD_IN_STATE_NODATA &&
 	    state != KNOTD_IN_STATE_MISS) {
+		return state;
+	}
+	uint16_t qtype = knot_pkt_qtype(qdata->query);
+	bool txt = (qtype == KNOT_RRTYPE_TXT);
+	// Other types matter only at _dmarc.N, _domainkey.N and
+	// SELECTOR._domainkey.N: most queries end here, before any lookup.
+	if (!txt && !attribute_name(qdata->name)) {
 		return state;
 	}
 	const mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
@@ -365,8 +383,6 @@ knotd_in_state_t mxg_no_mail_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 	if (reason == NULL || (role == MX_NO_MAIL_NAME && state == KNOTD_IN_STATE_MISS)) {
 		return state;
 	}
-	uint16_t qtype = knot_pkt_qtype(qdata->query);
-	bool txt = (qtype == KNOT_RRTYPE_TXT);
 	if (role == MX_NO_MAIL_DMARC && state == KNOTD_IN_STATE_HIT) {
 		if (txt) {
 			check_dmarc(pkt, qdata, mod);

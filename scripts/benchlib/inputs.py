@@ -93,6 +93,9 @@ def write_inputs(work, zones, list_size, queries, seed):
     def nomail_mx():
         return "w%d.%s MX" % (rnd.randrange(NO_MAIL), z())
 
+    def nomail_txt(prefix):
+        return lambda: "%sw%d.%s TXT" % (prefix(), rnd.randrange(NO_MAIL), z())
+
     def synth_a():
         return "dynamic-192-0-2-%d.%s A" % (rnd.randrange(1, 255), z())
 
@@ -116,6 +119,9 @@ def write_inputs(work, zones, list_size, queries, seed):
         "d": nomail_mx,
         "e": lambda: weighted(no_mx),
         "s": synth_a,
+        "f": nomail_txt(lambda: ""),
+        "g": nomail_txt(lambda: "_dmarc."),
+        "h": nomail_txt(lambda: "s%d._domainkey." % rnd.randrange(4)),
     }
     files = {}
     for mix in MIXES:

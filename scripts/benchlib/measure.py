@@ -11,8 +11,8 @@ import time
 from .plan import CONFIGS, MIXES, log
 
 # Entry points of mod-mxguard: everything the module does runs below them.
-MODULE_HOOKS = ("mxguard_answer", "mxg_denial_authority", "mxguard_end_guard",
-                "mxguard_end_observe")
+MODULE_HOOKS = ("mxguard_answer", "mxguard_no_mail", "mxg_denial_authority",
+                "mxguard_end_guard", "mxguard_end_observe")
 
 
 def dnsperf(args, port, qfile, seconds=None, passes=None, outstanding=None, qps_limit=None):

@@ -6,11 +6,14 @@ titles, the targets; and log(), its progress on stderr."""
 import sys
 
 CONFIGS = ["bare", "log", "enforce", "synthrecord"]
+# Run only when asked for (--configs): 'enforce' with no-mail-records.
+EXTRA_CONFIGS = ["nomail"]
 CONFIG_TITLES = {
     "bare": "1. bare knotd",
     "log": "2. mxguard, log",
     "enforce": "3. mxguard, enforce",
     "synthrecord": "4. mod-synthrecord",
+    "nomail": "5. mxguard, enforce, no-mail-records",
 }
 
 # Query mixes; 's' answers with mod-synthrecord's synthesis (NXDOMAIN
@@ -23,7 +26,13 @@ MIX_TITLES = {
     "d": "(d) MX, null MX synthesised",
     "e": "(e) no MX",
     "s": "(s) synthrecord A",
+    "f": "(f) TXT at no-mail names (SPF)",
+    "g": "(g) TXT at _dmarc of no-mail names",
+    "h": "(h) TXT at SELECTOR._domainkey of no-mail names",
 }
+# Run only when asked for (--mixes): the no-mail records each
+# configuration 5 synthesises (NODATA or NXDOMAIN elsewhere).
+EXTRA_MIXES = ["f", "g", "h"]
 
 # Ratio to bare knotd (same mix, same run) each configuration must reach.
 TARGETS = [("e", 0.99), ("a", 0.98), ("b", 0.95), ("c", 0.85)]

@@ -170,7 +170,7 @@ def report(args, samples, cg, started, elapsed, memory=None):
                 cell = fmt_int(r["ir_per_query"])
                 if c != "bare":
                     cell += " (%.3f)" % (r["ir_per_query"] / base if base else 0)
-                if c in ("log", "enforce"):
+                if c in ("log", "enforce", "nomail"):
                     cell += "; module %s = %.1f%%" % (fmt_int(r["module_per_query"]),
                                                       100 * r["module_share"])
                 row.append(cell)

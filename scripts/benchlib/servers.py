@@ -65,9 +65,14 @@ mod-synthrecord:
     network: 192.0.2.0/24
 """
 
+MXGUARD_NO_MAIL = MXGUARD_ENFORCE.replace("id: enforce", "id: nomail").replace(
+    "    log-interval: 300\n",
+    "    log-interval: 300\n    no-mail-records: [ spf, dmarc, dkim ]\n")
+
 MODULE_OF = {"bare": ("", None), "log": (MXGUARD_LOG, "mod-mxguard/log"),
              "enforce": (MXGUARD_ENFORCE, "mod-mxguard/enforce"),
-             "synthrecord": (SYNTHRECORD, "mod-synthrecord/forward")}
+             "synthrecord": (SYNTHRECORD, "mod-synthrecord/forward"),
+             "nomail": (MXGUARD_NO_MAIL, "mod-mxguard/nomail")}
 
 
 def knot_conf(config, work, zones, cache=None, max_age=None):
@@ -82,7 +87,7 @@ def knot_conf(config, work, zones, cache=None, max_age=None):
     if max_age is not None and modules:
         modules = modules.replace("    log-interval: 300\n",
                                   "    log-interval: 300\n    verdict-max-age: %s\n" % max_age)
-    load = "@MODULE_SECTION@\n" if config in ("log", "enforce") else ""
+    load = "@MODULE_SECTION@\n" if config in ("log", "enforce", "nomail") else ""
     text = """server:
     listen: 127.0.0.1@@PORT@
     rundir: @DIR@
@@ -211,7 +216,7 @@ def sanity(server):
     problems = []
     if m0 is None or len(m0[1]) != 2:
         problems.append("m0 MX: %r" % (m0,))
-    if cfg == "enforce":
+    if cfg in ("enforce", "nomail"):
         if v0 is None or v0[1] != ["10 mx1." + z]:
             problems.append("v0 MX not stripped: %r" % (v0,))
         if w0 is None or w0[1] != ["0 ."]:
@@ -226,6 +231,10 @@ def sanity(server):
             problems.append("no synthesised A: %r" % (s1,))
     elif s1 is None or s1[0] != 3:
         problems.append("dynamic- name not NXDOMAIN: %r" % (s1,))
+    if cfg == "nomail":
+        spf = dns_query(port, "w0." + z, "TXT")
+        if spf is None or spf[1] != ['"v=spf1 -all"']:
+            problems.append("w0 TXT not the no-mail SPF: %r" % (spf,))
     for name, qtype, ok in checks:
         r = dns_query(port, name, qtype)
         if r is None or not ok(r):

@@ -440,6 +440,189 @@ static void test_authority_nsec_replaced_and_signed_again(void **state)
 	knot_rrset_free(nsec_sig, NULL);
 }
 
+/*** An answer section of the replaced RRset alone (knotd's ANSWER stage). ***/
+
+static void *no_alloc(void *ctx, size_t len)
+{
+	return NULL;
+}
+
+// A response as knotd's ANSWER stage leaves it for "QNAME MX": the MX
+// RRset at OWNER, then SIGS RRSIGs of it (each owner a pointer to the MX's),
+// the last one the packet's own (KNOT_PF_FREE) when FREE_SIG.
+static knot_pkt_t *answer_stage(const knot_pkt_t *query, const knot_rrset_t *mx,
+                                const knot_rrset_t *sig, int sigs, bool free_sig,
+                                uint16_t rotate)
+{
+	knot_pkt_t *resp = knot_pkt_new(NULL, 1232, NULL);
+	assert_int_equal(knot_pkt_init_response(resp, query), KNOT_EOK);
+	knot_wire_set_aa(resp->wire);
+	resp->reserved = 11;
+	uint16_t hint = knot_dname_is_case_equal(mx->owner, knot_pkt_qname(query)) ?
+	                KNOT_COMPR_HINT_QNAME : KNOT_COMPR_HINT_NONE;
+	assert_int_equal(knot_pkt_put_rotate(resp, hint, mx, rotate, 0), KNOT_EOK);
+	hint = resp->rr_info[0].compress_ptr[KNOT_COMPR_HINT_OWNER];
+	for (int i = 0; i < sigs; i++) {
+		if (!free_sig || i < sigs - 1) {
+			assert_int_equal(knot_pkt_put(resp, hint, sig, KNOT_PF_ORIGTTL), KNOT_EOK);
+			continue;
+		}
+		knot_rrset_t *copy = knot_rrset_copy(sig, NULL);
+		assert_non_null(copy);
+		assert_int_equal(knot_pkt_put(resp, hint, copy, KNOT_PF_ORIGTTL | KNOT_PF_FREE),
+		                 KNOT_EOK);
+		free(copy);  // the packet holds the RRset and owns its data
+	}
+	return resp;
+}
+
+static void expect_same_packet(const knot_pkt_t *a, const knot_pkt_t *b)
+{
+	assert_int_equal(a->size, b->size);
+	assert_memory_equal(a->wire, b->wire, a->size);
+	assert_int_equal(a->rrset_count, b->rrset_count);
+	assert_int_equal(a->current, b->current);
+	assert_int_equal(a->reserved, b->reserved);
+	for (int s = KNOT_ANSWER; s <= KNOT_ADDITIONAL; s++) {
+		assert_int_equal(a->sections[s].pos, b->sections[s].pos);
+		assert_int_equal(a->sections[s].count, b->sections[s].count);
+	}
+	for (uint16_t i = 0; i < a->rrset_count; i++) {
+		assert_int_equal(a->rr_info[i].pos, b->rr_info[i].pos);
+		assert_int_equal(a->rr_info[i].flags, b->rr_info[i].flags);
+		assert_memory_equal(a->rr_info[i].compress_ptr, b->rr_info[i].compress_ptr,
+		                    sizeof(a->rr_info[i].compress_ptr));
+		assert_int_equal(a->rr[i].type, b->rr[i].type);
+		assert_ptr_equal(a->rr[i].additional, b->rr[i].additional);
+	}
+	assert_int_equal(a->compr.suffix.pos, b->compr.suffix.pos);
+	assert_int_equal(a->compr.suffix.labels, b->compr.suffix.labels);
+}
+
+// The short way writes what the whole rebuild writes, byte for byte, hints
+// and compression state included (so knotd's glue goes where it would), for
+// every shape it takes; it needs no scratch memory (the rebuild does).
+static void test_whole_answer_same_as_rebuild(void **state)
+{
+	fixture_t *f = *state;
+	f->mm = (knot_mm_t) { .ctx = &f->arena, .alloc = test_arena_alloc };
+	knot_mm_t none = { .alloc = no_alloc };
+	static const struct {
+		const char *qname, *owner;
+		int sigs;          // old RRSIGs
+		bool new_sig;      // the replacement is signed
+		unsigned keep;     // 0: a null MX
+	} cases[] = {
+		{ "example.", "example.", 0, false, 0x5 },
+		{ "example.", "example.", 0, false, 0 },
+		{ "EXample.", "example.", 1, true, 0x1 },
+		{ "example.", "example.", 1, false, 0x6 },
+		{ "example.", "example.", 2, true, 0x5 },
+		{ "example.", "example.", 0, true, 0x3 },
+		{ "a.example.", "b.example.", 1, true, 0x5 },
+		{ "a.example.", "b.example.", 0, true, 0x5 },
+	};
+	f->rrsig = new_rrset("example.", KNOT_RRTYPE_RRSIG);
+	add_rrsig(f->rrsig, 0xaa);
+	knot_rrset_t *new_sig = new_rrset("example.", KNOT_RRTYPE_RRSIG);
+	add_rrsig(new_sig, 0xbb);
+
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		for (int rotate = 0; rotate < 2; rotate++) {
+			f->query = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+			knot_dname_t *q = test_name(cases[c].qname);
+			assert_int_equal(knot_pkt_put_question(f->query, q, KNOT_CLASS_IN,
+			                                       KNOT_RRTYPE_MX), KNOT_EOK);
+			free(q);
+			knot_wire_set_id(f->query->wire, 0x1235);
+			f->mx = new_rrset(cases[c].owner, KNOT_RRTYPE_MX);
+			for (uint16_t i = 0; i < 3; i++) {
+				test_add_mx(&f->mx->rrs, 10 * (i + 1), exchanges[i]);
+			}
+			uint16_t id = rotate ? 0x1235 : 0;
+			knot_pkt_t *fast = answer_stage(f->query, f->mx, f->rrsig, cases[c].sigs,
+			                                cases[c].sigs > 0, id);
+			knot_pkt_t *full = answer_stage(f->query, f->mx, f->rrsig, cases[c].sigs,
+			                                cases[c].sigs > 0, id);
+			expect_same_packet(fast, full);
+
+			mx_replacement_t repl = replacement(f, cases[c].keep);
+			if (cases[c].keep == 0) {
+				static const uint8_t null_mx[3] = { 0, 0, 0 };
+				knot_rrset_add_rdata(&repl.rrset, null_mx, sizeof(null_mx), NULL);
+			}
+			if (cases[c].new_sig) {
+				repl.rrsig = *new_sig;
+			}
+			assert_int_equal(mx_answer_rebuild(fast, f->query, &repl, 1, rotate, &none),
+			                 KNOT_EOK);
+			assert_int_equal(mx_answer_rebuild_or_cut(full, f->query, &repl, 1, rotate,
+			                                          &f->mm), KNOT_EOK);
+			expect_same_packet(fast, full);
+			knot_pkt_free(parse(fast));
+
+			// knotd goes on with the glue, through the new RRset's hints.
+			assert_int_equal(knot_pkt_begin(fast, KNOT_ADDITIONAL), KNOT_EOK);
+			assert_int_equal(knot_pkt_begin(full, KNOT_ADDITIONAL), KNOT_EOK);
+			knot_rrset_t *glue = new_rrset(exchanges[0], KNOT_RRTYPE_A);
+			add_rdata(glue, (const uint8_t *)addrs[0], 4);
+			uint16_t hint = knot_compr_hint(&fast->rr_info[0], KNOT_COMPR_HINT_RDATA);
+			assert_int_equal(knot_pkt_put(fast, hint, glue, KNOT_PF_NOTRUNC), KNOT_EOK);
+			assert_int_equal(knot_pkt_put(full, hint, glue, KNOT_PF_NOTRUNC), KNOT_EOK);
+			expect_same_packet(fast, full);
+			knot_pkt_free(parse(fast));
+
+			knot_rrset_free(glue, NULL);
+			knot_rdataset_clear(&repl.rrset.rrs, NULL);
+			knot_pkt_free(fast);
+			knot_pkt_free(full);
+			knot_pkt_free(f->query);
+			knot_rrset_free(f->mx, NULL);
+		}
+	}
+	f->query = NULL;
+	f->mx = NULL;
+	knot_rrset_free(new_sig, NULL);
+}
+
+// A replacement that does not fit: the answer as it was, byte for byte,
+// TC clear, and the packet still owns what it owned.
+static void test_whole_answer_failure_restores(void **state)
+{
+	fixture_t *f = *state;
+	knot_mm_t none = { .alloc = no_alloc };
+	f->query = knot_pkt_new(NULL, KNOT_WIRE_MAX_PKTSIZE, NULL);
+	knot_dname_t *q = test_name("example.");
+	assert_int_equal(knot_pkt_put_question(f->query, q, KNOT_CLASS_IN, KNOT_RRTYPE_MX),
+	                 KNOT_EOK);
+	free(q);
+	f->mx = new_rrset("example.", KNOT_RRTYPE_MX);
+	for (uint16_t i = 0; i < 3; i++) {
+		test_add_mx(&f->mx->rrs, 10 * (i + 1), exchanges[i]);
+	}
+	f->rrsig = new_rrset("example.", KNOT_RRTYPE_RRSIG);
+	add_rrsig(f->rrsig, 0xaa);
+	f->resp = answer_stage(f->query, f->mx, f->rrsig, 1, true, 0);
+	uint8_t before[1232];
+	size_t size = f->resp->size;
+	memcpy(before, f->resp->wire, size);
+	knot_rrinfo_t info[2];
+	memcpy(info, f->resp->rr_info, sizeof(info));
+
+	f->resp->max_size = size + f->resp->reserved;
+	mx_replacement_t repl = replacement(f, 0x7);
+	test_add_mx(&repl.rrset.rrs, 40, "a-much-longer-exchange-name.example.");
+	assert_int_equal(mx_answer_rebuild(f->resp, f->query, &repl, 1, false, &none),
+	                 KNOT_ESPACE);
+	assert_int_equal(f->resp->size, size);
+	assert_memory_equal(f->resp->wire, before, size);
+	assert_false(knot_wire_get_tc(f->resp->wire));
+	assert_int_equal(f->resp->rrset_count, 2);
+	assert_memory_equal(f->resp->rr_info, info, sizeof(info));
+	knot_rdataset_clear(&repl.rrset.rrs, NULL);
+	// knot_pkt_free frees the RRSIG the packet owns (valgrind/ASan: no leak).
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -454,6 +637,8 @@ int main(void)
 		T(test_empty_rrsig_rdata),
 		T(test_bad_replacement_refused),
 		T(test_authority_nsec_replaced_and_signed_again),
+		T(test_whole_answer_same_as_rebuild),
+		T(test_whole_answer_failure_restores),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
