@@ -16,8 +16,11 @@
  *     the closest encloser are each covered by a range that holds nothing
  *     else (NSEC: the name and the names below it; NSEC3: its hash).
  * The closest encloser counts the names served below a no-mail name N
- * (_dmarc.N, _domainkey.N, SELECTOR._domainkey.N): a name below them does not
- * exist below them, not below N.
+ * (_dmarc.N, _domainkey.N, SELECTOR._domainkey.N): an NXDOMAIN below one of
+ * them is proved at it, not at N. Only answers whose ranges may meet a
+ * served name are narrowed (dr_narrow_needed): an NSEC range where N is its
+ * owner or an ancestor of its owner or next name, any NSEC3 range (a
+ * selector's hash can fall anywhere).
  */
 
 #include <string.h>
@@ -35,7 +38,8 @@
 // The records that take the place of the span's.
 typedef struct {
 	knot_rrset_t rr[PROOFS_MAX];
-	int from[PROOFS_MAX];  // the span's record it stands in for, or -1
+	int from[PROOFS_MAX];  // the span's record it stands in for, -1 (any
+	                       // place), or PROOF_DROPPED
 	size_t count;
 } proofs_t;
 
