@@ -146,6 +146,10 @@ void mxg_report_violation(knotd_mod_t *mod, knotd_qdata_t *qdata,
 void mxg_report_synthesis(knotd_mod_t *mod, knotd_qdata_t *qdata, mx_log_class_t cls,
                           const char *what, const knot_dname_t *owner, const char *reason);
 
+/*! \brief The node of NAME among those knotd found for this query (the
+ *         answer's and its encloser's, with their parents), or NULL. */
+const mxg_node_t *mxg_node_found(knotd_qdata_t *qdata, const knot_dname_t *name);
+
 /*! \brief The records served below NAME (MX_RECORD_DMARC, _DKIM), a name
  *         knotd found for this query: a no-mail name's; 0 for another. */
 unsigned mxg_no_mail_below(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t *name);

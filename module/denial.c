@@ -122,16 +122,8 @@ static bool own_name_null_mx(const knot_pkt_t *pkt, knotd_qdata_t *qdata,
 static int zone_null_mx(const knot_dname_t *name, void *data)
 {
 	denial_ctx_t *dc = data;
-	const mxg_node_t *node = mxg_answer_node(dc->qdata);
-	if (node == NULL || node->owner == NULL || knot_dname_in_bailiwick(node->owner, name) < 0) {
-		node = mxg_answer_encloser(dc->qdata);
-	}
-	size_t labels = knot_dname_labels(name, NULL);
-	while (node != NULL && node->owner != NULL &&
-	       knot_dname_labels(node->owner, NULL) > labels) {
-		node = mxg_node_parent(node, dc->qdata);
-	}
-	if (node == NULL || node->owner == NULL || !knot_dname_is_case_equal(node->owner, name)) {
+	const mxg_node_t *node = mxg_node_found(dc->qdata, name);
+	if (node == NULL) {
 		return -1;
 	}
 	for (uint16_t i = 0; i < node->rrset_count; i++) {

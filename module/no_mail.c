@@ -78,9 +78,8 @@ static const mxg_node_t *node_of(knotd_qdata_t *qdata, knotd_in_state_t state,
 	return node;
 }
 
-unsigned mxg_no_mail_below(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t *name)
+const mxg_node_t *mxg_node_found(knotd_qdata_t *qdata, const knot_dname_t *name)
 {
-	const mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
 	const mxg_node_t *node = mxg_answer_node(qdata);
 	if (node == NULL || node->owner == NULL ||
 	    knot_dname_in_bailiwick(node->owner, name) < 0) {
@@ -91,8 +90,17 @@ unsigned mxg_no_mail_below(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dn
 	       knot_dname_labels(node->owner, NULL) > labels) {
 		node = mxg_node_parent(node, qdata);
 	}
-	if (node == NULL || node->owner == NULL || !knot_dname_is_case_equal(node->owner, name) ||
-	    no_mail_reason(ctx, name, node) == NULL) {
+	if (node == NULL || node->owner == NULL || !knot_dname_is_case_equal(node->owner, name)) {
+		return NULL;
+	}
+	return node;
+}
+
+unsigned mxg_no_mail_below(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t *name)
+{
+	const mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
+	const mxg_node_t *node = mxg_node_found(qdata, name);
+	if (node == NULL || no_mail_reason(ctx, name, node) == NULL) {
 		return 0;
 	}
 	return ctx->no_mail_records & (MX_RECORD_DMARC | MX_RECORD_DKIM);
