@@ -19,6 +19,7 @@
 
 #include "knot_compat.h"
 #include "address.h"
+#include "answer_run.h"
 #include "answer_scan.h"
 #include "bounded_table.h"
 #include "exchange_lookup.h"
@@ -28,16 +29,15 @@
 #include "policy.h"
 #include "verdict_cache.h"
 
-/*! Counters, in the order of the descriptor table (hooks.c). */
+/*! Counters: the library's table (answer_run.h), by their short names. */
 enum {
-	CTR_INSPECTED,    // MX RRsets inspected
-	CTR_VIOLATION,    // violations, by kind
-	CTR_ACTION,       // RRsets with violations, by the action taken
-	CTR_TRUNCATED,    // UDP answers sent empty with TC=1 (or dropped) not to leak
-	CTR_SKIPPED,      // rewrites not done: a signed answer the module cannot sign
-	CTR_SYNTHESIZED,  // null MX answers made for no-mail names
-	CTR_ERROR,        // internal failures
-	CTR_COUNT
+	CTR_INSPECTED = MX_CTR_INSPECTED,
+	CTR_VIOLATION = MX_CTR_VIOLATION,
+	CTR_ACTION = MX_CTR_ACTION,
+	CTR_TRUNCATED = MX_CTR_TRUNCATED,
+	CTR_SKIPPED = MX_CTR_SKIPPED,
+	CTR_SYNTHESIZED = MX_CTR_SYNTHESIZED,
+	CTR_ERROR = MX_CTR_ERROR,
 };
 
 /*! The keys an instance has loaded (signing.c). */
@@ -52,6 +52,7 @@ typedef struct {
 	mx_log_limit_t *log_limit;  // NULL when every violation is logged
 	mx_verdict_cache_t *verdicts;  // verdicts already made (NULL: none kept)
 	mx_scan_params_t scan;      // the answer scan's parameters but the query's
+	mx_host_t host;             // what the library calls back (hooks.c), set once
 	uint64_t log_seed;          // the log limiter's and the cache's keys hash from it (random)
 	bool rotate;                // answer-rotation is on
 	bool unsigned_allow;        // serve rewritten signed answers unsigned
@@ -82,6 +83,10 @@ static inline void *mxg_alloc(knotd_qdata_t *qdata, size_t size)
 
 /*! \brief Registers the counters of the descriptor table. */
 int mxg_stats_register(knotd_mod_t *mod);
+
+/*! \brief Fills the library's interface of the instance (ctx->host), its
+ *         settings loaded. */
+void mxg_host_init(knotd_mod_t *mod, mxguard_ctx_t *ctx);
 
 /*! \brief Registers the hooks this instance's configuration needs. */
 int mxg_hooks_register(knotd_mod_t *mod, const mxguard_ctx_t *ctx);

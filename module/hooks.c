@@ -26,34 +26,25 @@
 
 static char *kind_to_str(uint32_t idx, uint32_t count)
 {
-	return strdup(mx_kind_name(idx));
+	return strdup(mx_counters[MX_CTR_VIOLATION].index_name(idx));
 }
 
 static char *action_to_str(uint32_t idx, uint32_t count)
 {
-	return strdup(mx_action_name(idx));
+	return strdup(mx_counters[MX_CTR_ACTION].index_name(idx));
 }
 
-// The counters, in enum order (adapter.h), as knotc zone-stats shows them.
-static const struct {
-	const char *name;
-	uint32_t count;
-	knotd_mod_idx_to_str_f to_str;
-} counters[CTR_COUNT] = {
-	[CTR_INSPECTED]   = { "inspected",   1,               NULL },
-	[CTR_VIOLATION]   = { "violation",   MX_KIND_COUNT,   kind_to_str },
-	[CTR_ACTION]      = { "action",      MX_ACTION_COUNT, action_to_str },
-	[CTR_TRUNCATED]   = { "truncated",   1,               NULL },
-	[CTR_SKIPPED]     = { "skipped",     1,               NULL },
-	[CTR_SYNTHESIZED] = { "synthesized", 1,               NULL },
-	[CTR_ERROR]       = { "error",       1,               NULL },
-};
-
+// The counters of the library's table (answer_run.c), as knotc zone-stats
+// shows them.
 int mxg_stats_register(knotd_mod_t *mod)
 {
-	for (unsigned i = 0; i < CTR_COUNT; i++) {
-		int ret = knotd_mod_stats_add(mod, counters[i].name, counters[i].count,
-		                              counters[i].to_str);
+	static const knotd_mod_idx_to_str_f to_str[MX_CTR_COUNT] = {
+		[MX_CTR_VIOLATION] = kind_to_str,
+		[MX_CTR_ACTION] = action_to_str,
+	};
+	for (unsigned i = 0; i < MX_CTR_COUNT; i++) {
+		int ret = knotd_mod_stats_add(mod, mx_counters[i].name, mx_counters[i].count,
+		                              to_str[i]);
 		if (ret != KNOT_EOK) {
 			return ret;
 		}
@@ -85,156 +76,44 @@ static bool is_mx_query(const knotd_qdata_t *qdata)
 	return qtype == KNOT_RRTYPE_MX || qtype == KNOT_RRTYPE_ANY;
 }
 
-/*** Logging. ***/
+/*** The library's host: knotd's counters, log, signing and glue list. ***/
 
-static uint64_t now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ts.tv_sec;
-}
-
-// Whether a line is due now; its repeats since the last one go in *suppressed.
-static bool log_due(knotd_mod_t *mod, uint64_t key, uint32_t *suppressed)
-{
-	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
-	*suppressed = 0;
-	if (ctx->log_limit == NULL) {
-		return true;
-	}
-	// knotd runs the hooks inside its RCU read-side section.
-	return mx_log_limit_hit_locked(ctx->log_limit, (const uint8_t *)&key, sizeof(key),
-	                               now_seconds(), suppressed);
-}
-
-// The key of a line that is not a violation's.
-static uint64_t line_key(knotd_mod_t *mod, knotd_qdata_t *qdata, const knot_dname_t *owner,
-                         mx_log_class_t cls)
-{
-	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
-	return mx_log_key(ctx->log_seed, knotd_qdata_zone_name(qdata), owner, NULL, cls, 0);
-}
-
-static void log_line(knotd_mod_t *mod, knotd_qdata_t *qdata, int level, int len,
-                     const char *line)
-{
-	if (len < 0) {
-		mxg_count_error(mod, qdata, "log line too long");
-		return;
-	}
-	knotd_mod_log(mod, level, "%s", line);
-}
-
-/*** One answer. ***/
-
+// One query, as the library's callbacks get it.
 typedef struct {
 	knotd_mod_t *mod;
-	mxguard_ctx_t *ctx;
 	knotd_qdata_t *qdata;
-	knot_pkt_t *pkt;
-	mx_scan_t scan;
-	bool *enforced;             // per RRset: its plan was carried out (NULL: none was)
-	const char **skip_reason;   // per RRset: why a changing plan was not (NULL: none)
-} answer_run_t;
+} query_t;
 
-// A global instance's line has no zone in knotd's prefix: a key says it.
-static int append_zone(char *line, size_t size, int len, const knot_dname_t *zone)
+static void host_count(void *q, mx_counter_t ctr, uint32_t idx, uint32_t n)
 {
-	char text[KNOT_DNAME_TXT_MAXLEN + 1];
-	knot_dname_storage_t lower;
-	if (zone == NULL || knot_dname_to_wire(lower, zone, sizeof(lower)) <= 0) {
-		return len;
-	}
-	knot_dname_to_lower(lower);
-	if (knot_dname_to_str(text, lower, sizeof(text)) == NULL) {
-		return -1;
-	}
-	int ret = snprintf(line + len, size - len, ", zone %s", text);
-	return (ret < 0 || (size_t)ret >= size - len) ? -1 : len + ret;
+	query_t *qr = q;
+	knotd_mod_stats_incr(qr->mod, qr->qdata->params->thread_id, ctr, idx, n);
 }
 
-static void report_rrset(answer_run_t *run, unsigned idx)
+static void host_log(void *q, int level, const char *line)
 {
-	mxguard_ctx_t *ctx = run->ctx;
-	const mx_scan_rrset_t *job = &run->scan.rrsets[idx];
-	bool enforced = run->enforced != NULL && run->enforced[idx];
-	mxg_count(run->mod, run->qdata, CTR_INSPECTED, 0);
-	if (job->count > 0) {
-		mxg_count(run->mod, run->qdata, CTR_ACTION,
-		          enforced ? job->plan.strongest : MX_ACTION_LOG);
-	}
-
-	for (unsigned i = job->first; i < job->first + job->count; i++) {
-		const mx_violation_t *v = &run->scan.violations[i];
-		mxg_count(run->mod, run->qdata, CTR_VIOLATION, v->kind);
-		uint32_t suppressed;
-		if (!log_due(run->mod, v->log_key, &suppressed)) {
-			continue;
-		}
-		// What was done: the kind's action, if it was carried out (never
-		// for an inferred verdict).
-		mx_action_t action = ctx->policy.action[v->kind];
-		if (mx_action_rewrites(action) && (!enforced || v->inferred)) {
-			action = MX_ACTION_LOG;
-		}
-		char line[3 * KNOT_DNAME_TXT_MAXLEN + 256];
-		int len = mx_log_line(line, sizeof(line), job->owner, v,
-		                      mx_action_name(action), suppressed);
-		if (len >= 0 && knotd_mod_zone(run->mod) == NULL) {
-			len = append_zone(line, sizeof(line), len, knotd_qdata_zone_name(run->qdata));
-		}
-		log_line(run->mod, run->qdata, LOG_INFO, len, line);
-	}
+	query_t *qr = q;
+	knotd_mod_log(qr->mod, level, "%s", line);
 }
 
-void mxg_report_violation(knotd_mod_t *mod, knotd_qdata_t *qdata,
-                          const knot_dname_t *owner, const mx_violation_t *v)
+static void host_fail(void *q, const char *what)
 {
-	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
-	mxg_count(mod, qdata, CTR_VIOLATION, v->kind);
-	uint64_t key = mx_log_key(ctx->log_seed, knotd_qdata_zone_name(qdata), owner,
-	                          v->exchange, MX_LOG_VIOLATION, v->kind);
-	uint32_t suppressed;
-	if (!log_due(mod, key, &suppressed)) {
-		return;
-	}
-	char line[3 * KNOT_DNAME_TXT_MAXLEN + 256];
-	int len = mx_log_line(line, sizeof(line), owner, v, "log", suppressed);
-	if (len >= 0 && knotd_mod_zone(mod) == NULL) {
-		len = append_zone(line, sizeof(line), len, knotd_qdata_zone_name(qdata));
-	}
-	log_line(mod, qdata, LOG_INFO, len, line);
+	query_t *qr = q;
+	mxg_count_error(qr->mod, qr->qdata, what);
 }
 
-static void report_not_enforced(knotd_mod_t *mod, knotd_qdata_t *qdata,
-                                const knot_dname_t *owner, mx_action_t action,
-                                const char *reason)
+static bool host_sign(const knot_rrset_t *rr, knot_rrset_t *rrsig, const char **reason,
+                      void *q)
 {
-	mxg_count(mod, qdata, CTR_SKIPPED, 0);
-	uint32_t suppressed;
-	if (!log_due(mod, line_key(mod, qdata, owner, MX_LOG_NOT_ENFORCED), &suppressed)) {
-		return;
-	}
-	char line[KNOT_DNAME_TXT_MAXLEN + 128];
-	int len = mx_log_line_not_enforced(line, sizeof(line), owner,
-	                                   mx_action_name(action), reason, suppressed);
-	log_line(mod, qdata, LOG_NOTICE, len, line);
+	query_t *qr = q;
+	return mxg_sign(qr->mod, qr->qdata, rr, rrsig, reason);
 }
-
-void mxg_report_not_enforced(knotd_mod_t *mod, knotd_qdata_t *qdata,
-                             const knot_dname_t *owner, mx_action_t action,
-                             const char *reason)
-{
-	report_not_enforced(mod, qdata, owner, action, reason);
-}
-
-/*** Rewriting. ***/
 
 // The glue of the kept records, renumbered; none for a null MX.
-static bool remap_glue(const knot_rrset_t *old, const mx_plan_t *plan, knot_rrset_t *rr,
-                       void *data)
+static bool host_remap(const knot_rrset_t *old, const mx_plan_t *plan, knot_rrset_t *rr,
+                       void *q)
 {
-	knotd_qdata_t *qdata = data;
+	knotd_qdata_t *qdata = ((query_t *)q)->qdata;
 	rr->additional = NULL;
 	const mxg_additional_t *add = old->additional;
 	if (add == NULL || add->count == 0 || mx_plan_null_mx(plan)) {
@@ -266,78 +145,87 @@ static bool remap_glue(const knot_rrset_t *old, const mx_plan_t *plan, knot_rrse
 	return true;
 }
 
-typedef struct {
-	knotd_mod_t *mod;
-	knotd_qdata_t *qdata;
-} sign_ctx_t;
-
-static bool sign(const knot_rrset_t *rr, knot_rrset_t *rrsig, const char **reason,
-                 void *data)
+void mxg_host_init(knotd_mod_t *mod, mxguard_ctx_t *ctx)
 {
-	sign_ctx_t *sc = data;
-	return mxg_sign(sc->mod, sc->qdata, rr, rrsig, reason);
-}
-
-static bool remap(const knot_rrset_t *old, const mx_plan_t *plan, knot_rrset_t *rr,
-                  void *data)
-{
-	sign_ctx_t *sc = data;
-	return remap_glue(old, plan, rr, sc->qdata);
-}
-
-// Carries out the plans (answer_enforce.c); false when the answer must not
-// go out as it is.
-static bool enforce(answer_run_t *run)
-{
-	sign_ctx_t sc = { .mod = run->mod, .qdata = run->qdata };
-	mx_enforce_params_t params = {
-		.sign = sign,
-		.remap = remap,
-		.ctx = &sc,
-		.unsigned_allow = run->ctx->unsigned_allow,
-		.rotate = run->ctx->rotate,
-		.mm = run->qdata->mm,
+	ctx->host = (mx_host_t) {
+		.count = host_count,
+		.log = host_log,
+		.fail = host_fail,
+		.sign = host_sign,
+		.remap = host_remap,
+		.policy = &ctx->policy,
+		.log_limit = ctx->log_limit,
+		.log_seed = ctx->log_seed,
+		.zone_in_line = knotd_mod_zone(mod) == NULL,
+		.enforces = ctx->enforces,
+		.unsigned_allow = ctx->unsigned_allow,
+		.rotate = ctx->rotate,
 	};
-	mx_enforce_result_t res;
-	int ret = mx_answer_enforce(run->pkt, run->qdata->query, &run->scan, &params, &res);
-	run->enforced = res.enforced;
-	run->skip_reason = res.skip_reason;
-	if (ret != KNOT_EOK) {
-		mxg_count_error(run->mod, run->qdata, knot_strerror(ret));
-		return false;
-	}
-	return true;
 }
 
-static int scan_answer(answer_run_t *run)
+// One line through the library's flow (answer_run.c).
+static void report_line(knotd_mod_t *mod, knotd_qdata_t *qdata, const mx_line_t *line)
 {
-	mx_scan_params_t params = run->ctx->scan;
-	if (!params.one_zone) {
-		params.zone = knotd_qdata_zone_name(run->qdata);
-	}
-	mxg_lookups_t lookups;  // the memo's name is not cleared: its size is
-	lookups.qdata = run->qdata;
-	lookups.memo.size = 0;
-	params.lookup_ctx = &lookups;
-	params.glue_ctx = run->qdata;
-	params.mm = run->qdata->mm;
-	return mx_answer_scan(run->pkt, &params, &run->scan);
+	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
+	query_t q = { .mod = mod, .qdata = qdata };
+	mx_report_line(&ctx->host, &q, knotd_qdata_zone_name(qdata), line);
 }
 
-static void report(answer_run_t *run)
+void mxg_report_violation(knotd_mod_t *mod, knotd_qdata_t *qdata,
+                          const knot_dname_t *owner, const mx_violation_t *v)
 {
-	if (run->scan.clean > 0) {
-		knotd_mod_stats_incr(run->mod, run->qdata->params->thread_id, CTR_INSPECTED, 0,
-		                     run->scan.clean);
+	mxg_count(mod, qdata, CTR_VIOLATION, v->kind);
+	mx_line_t line = { .cls = MX_LOG_VIOLATION, .owner = owner, .violation = v,
+	                   .action = MX_ACTION_LOG };
+	report_line(mod, qdata, &line);
+}
+
+void mxg_report_not_enforced(knotd_mod_t *mod, knotd_qdata_t *qdata,
+                             const knot_dname_t *owner, mx_action_t action,
+                             const char *reason)
+{
+	mxg_count(mod, qdata, CTR_SKIPPED, 0);
+	mx_line_t line = { .cls = MX_LOG_NOT_ENFORCED, .owner = owner, .action = action,
+	                   .reason = reason };
+	report_line(mod, qdata, &line);
+}
+
+void mxg_report_synthesis(knotd_mod_t *mod, knotd_qdata_t *qdata, mx_log_class_t cls,
+                          const char *what, const knot_dname_t *owner, const char *reason)
+{
+	mxg_count(mod, qdata, CTR_SYNTHESIZED, 0);
+	mx_line_t line = { .cls = cls, .owner = owner, .what = what, .reason = reason };
+	report_line(mod, qdata, &line);
+}
+
+/*** One answer. ***/
+
+// The scan's parameters with this query's part: the zone (an instance of
+// several zones), the lookups' memo, knotd's glue list, the query's memory.
+static void query_params(const mxguard_ctx_t *ctx, knotd_qdata_t *qdata,
+                         mx_scan_params_t *params, mxg_lookups_t *lookups)
+{
+	*params = ctx->scan;
+	if (!params->one_zone) {
+		params->zone = knotd_qdata_zone_name(qdata);
 	}
-	for (unsigned i = 0; i < run->scan.count; i++) {
-		report_rrset(run, i);
-		if (run->skip_reason != NULL && run->skip_reason[i] != NULL) {
-			report_not_enforced(run->mod, run->qdata, run->scan.rrsets[i].owner,
-			                    run->scan.rrsets[i].plan.strongest,
-			                    run->skip_reason[i]);
-		}
-	}
+	lookups->qdata = qdata;  // the memo's name is not cleared: its size is
+	lookups->memo.size = 0;
+	params->lookup_ctx = lookups;
+	params->glue_ctx = qdata;
+	params->mm = qdata->mm;
+}
+
+// Judges, rewrites, counts and logs an answer: one library call.
+static mx_answer_verdict_t run_answer(knotd_mod_t *mod, knotd_qdata_t *qdata,
+                                      knot_pkt_t *pkt)
+{
+	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
+	mx_scan_params_t params;
+	mxg_lookups_t lookups;
+	query_params(ctx, qdata, &params, &lookups);
+	query_t q = { .mod = mod, .qdata = qdata };
+	return mx_answer_run(&ctx->host, &q, pkt, qdata->query, &params);
 }
 
 // An enforcing instance that cannot rewrite never serves what it would
@@ -354,11 +242,6 @@ knotd_in_state_t mxg_fail_closed(knotd_mod_t *mod, knotd_qdata_t *qdata, knot_pk
 	return KNOTD_IN_STATE_ERROR;
 }
 
-static knotd_in_state_t fail_closed(answer_run_t *run)
-{
-	return mxg_fail_closed(run->mod, run->qdata, run->pkt);
-}
-
 /*** Null MX for no-mail names. ***/
 
 // knot_pkt_put copies the RRset structure; the owner (the query's name) and
@@ -371,19 +254,6 @@ static const struct {
 bool mxg_synthesized(const knot_rrset_t *rr)
 {
 	return rr->type == KNOT_RRTYPE_MX && rr->rrs.rdata == (const knot_rdata_t *)&null_mx;
-}
-
-void mxg_report_synthesis(knotd_mod_t *mod, knotd_qdata_t *qdata, mx_log_class_t cls,
-                          const char *what, const knot_dname_t *owner, const char *reason)
-{
-	mxg_count(mod, qdata, CTR_SYNTHESIZED, 0);
-	uint32_t suppressed;
-	if (!log_due(mod, line_key(mod, qdata, owner, cls), &suppressed)) {
-		return;
-	}
-	char line[KNOT_DNAME_TXT_MAXLEN + 128];
-	int len = mx_log_line_synthesized(line, sizeof(line), what, owner, reason, suppressed);
-	log_line(mod, qdata, LOG_INFO, len, line);
 }
 
 static bool zone_signed(knotd_qdata_t *qdata)
@@ -426,7 +296,7 @@ static knotd_in_state_t synthesize(knotd_in_state_t state, knot_pkt_t *pkt,
 		}
 		const char *reason = NULL;
 		if (!mxg_sign(mod, qdata, &sign_as, &rrsig, &reason) && !ctx->unsigned_allow) {
-			report_not_enforced(mod, qdata, qdata->name, MX_ACTION_NULL_MX, reason);
+			mxg_report_not_enforced(mod, qdata, qdata->name, MX_ACTION_NULL_MX, reason);
 			return state;
 		}
 		rrsig.owner = rr.owner;
@@ -461,21 +331,9 @@ static knotd_in_state_t answer_mx(knotd_in_state_t state, knot_pkt_t *pkt,
 		return synthesize(state, pkt, qdata, mod);
 	}
 
-	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
-	answer_run_t run = { .mod = mod, .ctx = ctx, .qdata = qdata, .pkt = pkt };
-	if (scan_answer(&run) != KNOT_EOK) {
-		mxg_count_error(mod, qdata, "answer not judged");
-		return ctx->enforces ? fail_closed(&run) : state;
+	if (run_answer(mod, qdata, pkt) == MX_ANSWER_FAIL_CLOSED) {
+		return mxg_fail_closed(mod, qdata, pkt);
 	}
-	if (run.scan.count == 0) {
-		report(&run);  // clean ones, if any
-		return state;
-	}
-	if (ctx->enforces && mx_scan_changes(&run.scan) && !enforce(&run)) {
-		report(&run);
-		return fail_closed(&run);
-	}
-	report(&run);
 	return state;
 }
 
@@ -517,9 +375,11 @@ static knotd_state_t guard_truncated(knotd_state_t state, knot_pkt_t *pkt,
 	const mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
 	bool leaks = false;
 	if (is_mx_query(qdata)) {
-		answer_run_t run = { .mod = mod, .ctx = knotd_mod_ctx(mod), .qdata = qdata,
-		                     .pkt = pkt };
-		leaks = scan_answer(&run) != KNOT_EOK || mx_scan_changes(&run.scan);
+		mx_scan_params_t params;
+		mxg_lookups_t lookups;
+		query_params(ctx, qdata, &params, &lookups);
+		mx_scan_t scan;
+		leaks = mx_answer_scan(pkt, &params, &scan) != KNOT_EOK || mx_scan_changes(&scan);
 	}
 	// The proofs as the AUTHORITY hook leaves them; a TSIG-signed answer
 	// cannot change any more: it goes if anything would.
@@ -567,12 +427,7 @@ static knotd_state_t mxguard_end_observe(knotd_state_t state, knot_pkt_t *pkt,
 	if (!is_mx_query(qdata) || zone_judged == qdata) {
 		return state;
 	}
-	answer_run_t run = { .mod = mod, .ctx = knotd_mod_ctx(mod), .qdata = qdata, .pkt = pkt };
-	if (scan_answer(&run) != KNOT_EOK) {
-		mxg_count_error(mod, qdata, "answer not judged");
-		return state;
-	}
-	report(&run);
+	run_answer(mod, qdata, pkt);  // a global instance never enforces
 	return state;
 }
 

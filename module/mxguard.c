@@ -320,6 +320,7 @@ static int mxguard_load(knotd_mod_t *mod)
 		mxg_signing_load(mod, ctx, cache_size);
 	}
 
+	mxg_host_init(mod, ctx);
 	ret = mxg_stats_register(mod);
 	if (ret == KNOT_EOK) {
 		ret = mxg_hooks_register(mod, ctx);
