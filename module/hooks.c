@@ -12,10 +12,8 @@
  * other.
  */
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "adapter.h"
 #include "answer_enforce.h"
