@@ -71,24 +71,23 @@ static int line_text(char *buf, size_t size, const mx_line_t *line, uint32_t sup
 	}
 }
 
-void mx_report_line(const mx_host_t *host, void *q, const knot_dname_t *zone,
-                    const mx_line_t *line)
+// Whether a line with this key is due now (the rate limiter); its repeats
+// since the last one go in *suppressed.
+static inline bool line_due(const mx_host_t *host, uint64_t key, uint32_t *suppressed)
+{
+	*suppressed = 0;
+	// The host calls inside its RCU read-side section (knotd's hooks).
+	return host->log_limit == NULL ||
+	       mx_log_limit_hit_locked(host->log_limit, (const uint8_t *)&key, sizeof(key),
+	                               now_seconds(), suppressed);
+}
+
+// A due line's text, then host->log (or host->fail when it does not fit).
+__attribute__((noinline))
+static void emit_line(const mx_host_t *host, void *q, const knot_dname_t *zone,
+                      const mx_line_t *line, uint32_t suppressed)
 {
 	bool violation = line->cls == MX_LOG_VIOLATION;
-	uint32_t suppressed = 0;
-	if (host->log_limit != NULL) {
-		uint64_t key = line->key;
-		if (key == 0) {
-			key = mx_log_key(host->log_seed, zone, line->owner,
-			                 violation ? line->violation->exchange : NULL, line->cls,
-			                 violation ? line->violation->kind : 0);
-		}
-		// The host calls inside its RCU read-side section (knotd's hooks).
-		if (!mx_log_limit_hit_locked(host->log_limit, (const uint8_t *)&key,
-		                             sizeof(key), now_seconds(), &suppressed)) {
-			return;
-		}
-	}
 	char text[3 * KNOT_DNAME_TXT_MAXLEN + 256];
 	int len = line_text(text, sizeof(text), line, suppressed);
 	if (len >= 0 && violation && host->zone_in_line) {
@@ -102,19 +101,39 @@ void mx_report_line(const mx_host_t *host, void *q, const knot_dname_t *zone,
 	          text);
 }
 
+void mx_report_line(const mx_host_t *host, void *q, const knot_dname_t *zone,
+                    const mx_line_t *line)
+{
+	bool violation = line->cls == MX_LOG_VIOLATION;
+	uint64_t key = line->key;
+	if (key == 0 && host->log_limit != NULL) {
+		key = mx_log_key(host->log_seed, zone, line->owner,
+		                 violation ? line->violation->exchange : NULL, line->cls,
+		                 violation ? line->violation->kind : 0);
+	}
+	uint32_t suppressed;
+	if (line_due(host, key, &suppressed)) {
+		emit_line(host, q, zone, line, suppressed);
+	}
+}
+
 /*** One answer. ***/
 
 static void report_rrset(const mx_host_t *host, void *q, const mx_scan_t *scan,
                          const knot_dname_t *zone, unsigned idx, bool enforced)
 {
 	const mx_scan_rrset_t *job = &scan->rrsets[idx];
-	host->count(q, MX_CTR_INSPECTED, 0, 1);
 	if (job->count > 0) {
 		host->count(q, MX_CTR_ACTION, enforced ? job->plan.strongest : MX_ACTION_LOG, 1);
 	}
 	for (unsigned i = job->first; i < job->first + job->count; i++) {
 		const mx_violation_t *v = &scan->violations[i];
 		host->count(q, MX_CTR_VIOLATION, v->kind, 1);
+		// Its key was made with the verdict: a repeat stops here.
+		uint32_t suppressed;
+		if (!line_due(host, v->log_key, &suppressed)) {
+			continue;
+		}
 		// What was done: the kind's action, if it was carried out (never
 		// for an inferred verdict).
 		mx_action_t action = host->policy->action[v->kind];
@@ -122,16 +141,17 @@ static void report_rrset(const mx_host_t *host, void *q, const mx_scan_t *scan,
 			action = MX_ACTION_LOG;
 		}
 		mx_line_t line = { .cls = MX_LOG_VIOLATION, .owner = job->owner,
-		                   .violation = v, .key = v->log_key, .action = action };
-		mx_report_line(host, q, zone, &line);
+		                   .violation = v, .action = action };
+		emit_line(host, q, zone, &line, suppressed);
 	}
 }
 
 static void report(const mx_host_t *host, void *q, const mx_scan_t *scan,
                    const knot_dname_t *zone, const mx_enforce_result_t *res)
 {
-	if (scan->clean > 0) {
-		host->count(q, MX_CTR_INSPECTED, 0, scan->clean);
+	// Every RRset judged, clean or not: one count.
+	if (scan->clean + scan->count > 0) {
+		host->count(q, MX_CTR_INSPECTED, 0, scan->clean + scan->count);
 	}
 	for (unsigned i = 0; i < scan->count; i++) {
 		report_rrset(host, q, scan, zone, i, res->enforced != NULL && res->enforced[i]);

@@ -215,7 +215,8 @@ static void query_params(const mxguard_ctx_t *ctx, knotd_qdata_t *qdata,
 }
 
 // Judges, rewrites, counts and logs an answer: one library call.
-static mx_answer_verdict_t run_answer(knotd_mod_t *mod, knotd_qdata_t *qdata,
+static inline __attribute__((always_inline))
+mx_answer_verdict_t run_answer(knotd_mod_t *mod, knotd_qdata_t *qdata,
                                       knot_pkt_t *pkt)
 {
 	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
@@ -349,8 +350,10 @@ static knotd_in_state_t mxguard_no_mail(knotd_in_state_t state, knot_pkt_t *pkt,
 
 // The query a zone's instance judged last on this thread: a global
 // instance leaves its answer to it (one line and one count per violation,
-// not two).
+// not two). Kept only once a global instance is loaded: a module's thread
+// variable costs a call to reach.
 static __thread const knotd_qdata_t *zone_judged;
+static bool observed;
 
 // The answer section is complete and no glue is written yet.
 static knotd_in_state_t mxguard_answer(knotd_in_state_t state, knot_pkt_t *pkt,
@@ -359,7 +362,9 @@ static knotd_in_state_t mxguard_answer(knotd_in_state_t state, knot_pkt_t *pkt,
 	if (!is_mx_query(qdata)) {
 		return state;
 	}
-	zone_judged = qdata;
+	if (__atomic_load_n(&observed, __ATOMIC_RELAXED)) {
+		zone_judged = qdata;
+	}
 	return answer_mx(state, pkt, qdata, mod);
 }
 
@@ -432,6 +437,7 @@ static knotd_state_t mxguard_end_observe(knotd_state_t state, knot_pkt_t *pkt,
 int mxg_hooks_register(knotd_mod_t *mod, const mxguard_ctx_t *ctx)
 {
 	if (knotd_mod_zone(mod) == NULL) {
+		__atomic_store_n(&observed, true, __ATOMIC_RELAXED);
 		int ret = knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, mxguard_begin_observe);
 		return ret != KNOT_EOK ? ret : knotd_mod_hook(mod, KNOTD_STAGE_END,
 		                                              mxguard_end_observe);
