@@ -17,6 +17,7 @@
 #include <libknot/yparser/ypschema.h>
 
 #include "config_rules.h"
+#include "reasons.h"
 #include "test_helpers.h"
 
 // The section's schema as the checker builds it.
@@ -105,6 +106,45 @@ static void kind_items(void **state)
 		assert_int_equal(name[0], strlen(mx_kind_name(k)));
 		assert_memory_equal(name + 1, mx_kind_name(k), name[0]);
 	}
+}
+
+// The rows' properties, as code asks for them.
+static void rows(void **state)
+{
+	for (unsigned k = 0; k < MX_KIND_COUNT; k++) {
+		assert_true(strlen(mx_kind_name(k)) > 0);
+		for (unsigned j = 0; j < k; j++) {
+			assert_string_not_equal(mx_kind_name(k), mx_kind_name(j));
+		}
+		// The kinds whose records may carry mail take only off and log.
+		assert_int_equal(mx_kind_log_only(k),
+		                 k == MX_KIND_SELF_EXCHANGE || k == MX_KIND_PROVIDER_MIX ||
+		                 k == MX_KIND_CNAME_EXCHANGE || k == MX_KIND_NO_MAIL_POLICY);
+		// One policy checking only this kind needs lookups as its row says.
+		mx_policy_t policy;
+		mx_policy_init(&policy, MX_ACTION_OFF);
+		policy.action[k] = MX_ACTION_LOG;
+		assert_int_equal(mx_policy_needs_lookups(&policy),
+		                 mx_kind_is(k, MX_KIND_F_NEEDS_LOOKUPS));
+	}
+	assert_true(mx_kind_is(MX_KIND_MISSING_ADDRESS, MX_KIND_F_EXACT_WITH_LOOKUPS));
+	assert_false(mx_kind_is(MX_KIND_IP_LITERAL, MX_KIND_F_NEEDS_LOOKUPS));
+	// Only strip and null-mx change an answer; actions are weakest first.
+	for (unsigned a = 0; a < MX_ACTION_COUNT; a++) {
+		assert_int_equal(mx_action_rewrites(a), a == MX_ACTION_STRIP || a == MX_ACTION_NULL_MX);
+	}
+	assert_string_equal(mx_action_name(MX_ACTION_NULL_MX), "null-mx");
+	assert_true(MX_ACTION_OFF < MX_ACTION_LOG && MX_ACTION_LOG < MX_ACTION_STRIP &&
+	            MX_ACTION_STRIP < MX_ACTION_NULL_MX);
+	// Reasons: a word each, none shared; none for "done".
+	assert_null(mx_reason_name(MX_REASON_NONE));
+	for (unsigned r = MX_REASON_NONE + 1; r < MX_REASON_COUNT; r++) {
+		assert_non_null(mx_reason_name(r));
+		for (unsigned j = MX_REASON_NONE + 1; j < r; j++) {
+			assert_string_not_equal(mx_reason_name(r), mx_reason_name(j));
+		}
+	}
+	assert_string_equal(mx_reason_name(MX_REASON_OUT_OF_MEMORY), "out-of-memory");
 }
 
 static void actions(void **state)
@@ -258,6 +298,7 @@ int main(void)
 		cmocka_unit_test(schema_ranges),
 		cmocka_unit_test(schema_words),
 		cmocka_unit_test(kind_items),
+		cmocka_unit_test(rows),
 		cmocka_unit_test(dmarc_values),
 		cmocka_unit_test(actions),
 		cmocka_unit_test(allow_ranges),
