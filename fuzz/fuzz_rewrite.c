@@ -294,15 +294,10 @@ static void fuzz_one(const uint8_t *data, size_t size, knot_mm_t *mm)
 	policy.action[MX_KIND_NULL_MX_OVERRIDE] = MX_ACTION_OFF;
 
 	glue_src_t src = { .parsed = parsed, .mm = mm };
-	mx_scan_params_t params = {
-		.policy = &policy,
-		.zone = knot_pkt_qname(resp),
-		.glue_of = glue_of,
-		.glue_ctx = &src,
-		.mm = mm,
-	};
+	mx_scan_params_t params = { .policy = &policy, .glue_of = glue_of };
+	mx_scan_query_t part = { .zone = knot_pkt_qname(resp), .glue_ctx = &src, .mm = mm };
 	mx_scan_t scan;
-	if (mx_answer_scan(resp, &params, &scan) != KNOT_EOK) {
+	if (mx_answer_scan(resp, &params, &part, &scan) != KNOT_EOK) {
 		goto done;
 	}
 

@@ -167,11 +167,11 @@ static void report(const mx_host_t *host, void *q, const mx_scan_t *scan,
 }
 
 mx_answer_verdict_t mx_answer_run(const mx_host_t *host, void *q, knot_pkt_t *pkt,
-                                  const knot_pkt_t *query, const mx_scan_params_t *params)
+                                  const knot_pkt_t *query, const mx_scan_query_t *part)
 {
 	mx_scan_t scan;
 	mx_enforce_result_t res = { 0 };
-	if (mx_answer_scan(pkt, params, &scan) != KNOT_EOK) {
+	if (mx_answer_scan(pkt, host->scan, part, &scan) != KNOT_EOK) {
 		host->fail(q, "answer not judged");
 		return host->enforces ? MX_ANSWER_FAIL_CLOSED : MX_ANSWER_SERVE;
 	}
@@ -183,7 +183,7 @@ mx_answer_verdict_t mx_answer_run(const mx_host_t *host, void *q, knot_pkt_t *pk
 			.ctx = q,
 			.unsigned_allow = host->unsigned_allow,
 			.rotate = host->rotate,
-			.mm = params->mm,
+			.mm = part->mm,
 		};
 		int ret = mx_answer_enforce(pkt, query, &scan, &ep, &res);
 		if (ret != KNOT_EOK) {
@@ -191,6 +191,6 @@ mx_answer_verdict_t mx_answer_run(const mx_host_t *host, void *q, knot_pkt_t *pk
 			verdict = MX_ANSWER_FAIL_CLOSED;
 		}
 	}
-	report(host, q, &scan, params->zone, &res);
+	report(host, q, &scan, part->zone, &res);
 	return verdict;
 }

@@ -70,6 +70,7 @@ typedef struct {
 	bool enforces;              /*!< Plans that change the answer are carried out. */
 	bool unsigned_allow;        /*!< Serve a rewrite unsigned if not signable. */
 	bool rotate;                /*!< answer-rotation. */
+	const mx_scan_params_t *scan;  /*!< The answer scan's parameters. */
 } mx_host_t;
 
 /*! One log line's content; the flow makes its key and text. */
@@ -103,11 +104,12 @@ typedef enum {
  * \brief Scans the MX RRsets of \a pkt, carries out the plans that change it
  *        (host->enforces), counts and logs what was found and done.
  *
- * \param scan  The scan's parameters, this query's included (zone, lookup
- *              and glue contexts, memory).
+ * \param query  The query's question (the rewrite keeps it).
+ * \param part   This query's part of the scan (zone, lookup and glue
+ *               contexts, memory).
  *
  * \return MX_ANSWER_SERVE, or MX_ANSWER_FAIL_CLOSED when an enforcing host
  *         must not serve the answer as it is (not judged, not rewritten).
  */
 mx_answer_verdict_t mx_answer_run(const mx_host_t *host, void *q, knot_pkt_t *pkt,
-                                  const knot_pkt_t *query, const mx_scan_params_t *scan);
+                                  const knot_pkt_t *query, const mx_scan_query_t *part);

@@ -123,6 +123,7 @@ typedef struct {
 	const knot_rdataset_t *rrs;
 	mx_target_t *targets;  // per record
 	const mx_scan_params_t *params;
+	const mx_scan_query_t *query;
 } replay_t;
 
 static void replay(const knot_dname_t *exchange, mx_target_t *target, void *ctx)
@@ -135,7 +136,7 @@ static void replay(const knot_dname_t *exchange, mx_target_t *target, void *ctx)
 			return;
 		}
 	}
-	r->params->lookup(exchange, target, r->params->lookup_ctx);
+	r->params->lookup(exchange, target, r->query->lookup_ctx);
 }
 
 static bool look_up_all(replay_t *r, const knot_rrset_t *rr, verdict_key_t *k, knot_mm_t *mm)
@@ -152,8 +153,8 @@ static bool look_up_all(replay_t *r, const knot_rrset_t *rr, verdict_key_t *k, k
 		if (!mx_rdata_ok(rd) || mx_rdata_is_null(rd)) {
 			continue;
 		}
-		if (p->glue_target == NULL || !p->glue_target(rr, i, t, p->glue_ctx)) {
-			p->lookup(knot_mx_name(rd), t, p->lookup_ctx);
+		if (p->glue_target == NULL || !p->glue_target(rr, i, t, r->query->glue_ctx)) {
+			p->lookup(knot_mx_name(rd), t, r->query->lookup_ctx);
 		}
 		uint8_t state = t->state;
 		key_put(k, &state, 1);
@@ -192,17 +193,19 @@ static void take_verdict(mx_scan_t *scan, const knot_rdataset_t *rrs,
 }
 
 // The glue knotd holds (Knot 3.2), when the rules need it.
-static bool get_glue(const mx_scan_params_t *p, const knot_rrset_t *rr, mx_rrset_view_t *view)
+static bool get_glue(const mx_scan_params_t *p, const mx_scan_query_t *q,
+                     const knot_rrset_t *rr, mx_rrset_view_t *view)
 {
 	if (p->lookup != NULL || p->glue_of == NULL) {
 		return true;
 	}
 	return p->glue_of(rr, (mx_glue_t **)&view->glue, &view->glue_count,
-	                  &view->glue_complete, p->glue_ctx);
+	                  &view->glue_complete, q->glue_ctx);
 }
 
 // What is known of the exchanges, as the cache's key (all of it, or full).
-static int exchanges_key(const mx_scan_params_t *p, const knot_rrset_t *rr,
+static int exchanges_key(const mx_scan_params_t *p, const mx_scan_query_t *q,
+                         const knot_rrset_t *rr,
                          mx_rrset_view_t *view, replay_t *r, verdict_key_t *key,
                          size_t max, bool *have_glue)
 {
@@ -211,7 +214,7 @@ static int exchanges_key(const mx_scan_params_t *p, const knot_rrset_t *rr,
 		// the same verdicts either way). Where knotd's glue list decides
 		// every answer (Knot 3.2), the list itself is the key.
 		verdict_key_t unused = { .full = true };
-		if (!look_up_all(r, rr, p->glue_key != NULL ? &unused : key, p->mm)) {
+		if (!look_up_all(r, rr, p->glue_key != NULL ? &unused : key, q->mm)) {
 			return KNOT_ENOMEM;
 		}
 		view->lookup = replay;
@@ -221,11 +224,11 @@ static int exchanges_key(const mx_scan_params_t *p, const knot_rrset_t *rr,
 		return KNOT_EOK;
 	}
 	if (p->glue_key != NULL && !key->full) {
-		int len = p->glue_key(rr, key->buf + key->len, max - key->len, p->glue_ctx);
+		int len = p->glue_key(rr, key->buf + key->len, max - key->len, q->glue_ctx);
 		key->full = (len < 0);
 		key->len += (len < 0) ? 0 : len;
 	} else {
-		if (!get_glue(p, rr, view)) {
+		if (!get_glue(p, q, rr, view)) {
 			return KNOT_ENOMEM;
 		}
 		*have_glue = true;
@@ -267,12 +270,13 @@ typedef struct {
 
 // The cache's key of an RRset, the exchanges' part not yet set. A zone's
 // instance needs no zone in it, and its owners all end in the zone's name.
-static mx_verdict_key_t verdict_key(const mx_scan_params_t *p, const knot_dname_t *owner,
+static mx_verdict_key_t verdict_key(const mx_scan_params_t *p, const mx_scan_query_t *q,
+                                    const knot_dname_t *owner,
                                     size_t owner_size, const knot_rdataset_t *rrs,
                                     uint64_t now)
 {
 	return (mx_verdict_key_t) {
-		.zone = p->one_zone ? NULL : p->zone,
+		.zone = p->one_zone ? NULL : q->zone,
 		.owner = owner,
 		.owner_size = owner_size,
 		.rrs = rrs,
@@ -284,11 +288,11 @@ static mx_verdict_key_t verdict_key(const mx_scan_params_t *p, const knot_dname_
 // The RRset's verdict, if found; current when its exchanges' data was read
 // within the cache's max age, or is, compared where it lies, the same now.
 static inline __attribute__((always_inline))
-void look_up_cached(const mx_scan_params_t *p, const knot_pkt_t *pkt,
+void look_up_cached(const mx_scan_params_t *p, const mx_scan_query_t *q, const knot_pkt_t *pkt,
                     const knot_rrset_t *rr, const knot_dname_t *owner,
                     size_t owner_size, cached_t *c)
 {
-	mx_verdict_key_t vkey = verdict_key(p, owner, owner_size, &rr->rrs, c->now);
+	mx_verdict_key_t vkey = verdict_key(p, q, owner, owner_size, &rr->rrs, c->now);
 	if (owner == knot_pkt_wire_qname(pkt)) {
 		// The question's name, which knotd keeps in lower case too.
 		vkey.owner = knot_pkt_qname(pkt);
@@ -300,21 +304,22 @@ void look_up_cached(const mx_scan_params_t *p, const knot_pkt_t *pkt,
 		return;
 	}
 	c->current = p->glue_equal != NULL &&
-	             p->glue_equal(rr, c->verdict.extra, c->verdict.extra_len, p->glue_ctx);
+	             p->glue_equal(rr, c->verdict.extra, c->verdict.extra_len, q->glue_ctx);
 	if (c->current) {
 		mx_verdict_confirm(&c->verdict, c->now);
 	}
 }
 
-static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *job,
+static int judge(const mx_scan_params_t *p, const mx_scan_query_t *q, mx_scan_t *scan,
+                 mx_scan_rrset_t *job,
                  const knot_rrset_t *rr, mx_rrset_view_t *view, size_t owner_size,
                  const cached_t *c)
 {
 	uint8_t buf[p->cache != NULL ? MX_VERDICT_KEY_MAXLEN : 1];
 	verdict_key_t key = { .buf = buf, .full = (p->cache == NULL) };
-	replay_t r = { .rrs = view->rrs, .params = p };
+	replay_t r = { .rrs = view->rrs, .params = p, .query = q };
 	bool have_glue = false;
-	int ret = exchanges_key(p, rr, view, &r, &key, sizeof(buf), &have_glue);
+	int ret = exchanges_key(p, q, rr, view, &r, &key, sizeof(buf), &have_glue);
 	if (ret != KNOT_EOK) {
 		return ret;
 	}
@@ -324,7 +329,7 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 		job->cached = true;
 		return KNOT_EOK;
 	}
-	if (!have_glue && !get_glue(p, rr, view)) {
+	if (!have_glue && !get_glue(p, q, rr, view)) {
 		return KNOT_ENOMEM;
 	}
 	mx_check_rrset(view, p->policy, collect, scan);
@@ -332,11 +337,11 @@ static int judge(const mx_scan_params_t *p, mx_scan_t *scan, mx_scan_rrset_t *jo
 	// Computed once with the verdict: a cached one has them already.
 	for (unsigned i = job->first; i < scan->violation_count; i++) {
 		mx_violation_t *v = &scan->violations[i];
-		v->log_key = mx_log_key(p->log_seed, p->zone, job->owner, v->exchange,
+		v->log_key = mx_log_key(p->log_seed, q->zone, job->owner, v->exchange,
 		                        MX_LOG_VIOLATION, v->kind);
 	}
 	if (!key.full && scan->violation_count < scan->violation_cap) {
-		mx_verdict_key_t vkey = verdict_key(p, job->owner, owner_size, view->rrs, c->now);
+		mx_verdict_key_t vkey = verdict_key(p, q, job->owner, owner_size, view->rrs, c->now);
 		vkey.extra = key.buf;
 		vkey.extra_len = key.len;
 		mx_verdict_cache_put(p->cache, &vkey, scan->violations + job->first,
@@ -373,6 +378,7 @@ int planned(const knot_pkt_t *pkt, const mx_scan_params_t *p, mx_scan_t *scan,
 }
 
 static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
+                      const mx_scan_query_t *q,
                       mx_scan_t *scan, uint16_t rr_pos, const knot_dname_t *owner,
                       size_t owner_size, const cached_t *cached, mx_action_t *record)
 {
@@ -384,7 +390,7 @@ static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
 	if (owner != knot_pkt_wire_qname(pkt)) {
 		// Kept for the query's duration.
 		size_t size = knot_dname_size(owner);
-		job->owner = mm_get(p->mm, size);
+		job->owner = mm_get(q->mm, size);
 		if (job->owner == NULL) {
 			return KNOT_ENOMEM;
 		}
@@ -398,13 +404,13 @@ static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
 	}
 
 	mx_rrset_view_t view = {
-		.zone = p->zone,
+		.zone = q->zone,
 		.owner = job->owner,
 		.rrs = &rr->rrs,
 		.lookup = p->lookup,
-		.lookup_ctx = p->lookup_ctx,
+		.lookup_ctx = q->lookup_ctx,
 	};
-	int ret = judge(p, scan, job, rr, &view, owner_size, cached);
+	int ret = judge(p, q, scan, job, rr, &view, owner_size, cached);
 	if (ret != KNOT_EOK) {
 		return ret;
 	}
@@ -413,7 +419,7 @@ static int scan_rrset(const knot_pkt_t *pkt, const mx_scan_params_t *p,
 
 // One allocation for the MX RRsets of the answer: violations, RRsets, then
 // each record's action.
-static int scan_alloc(mx_scan_t *scan, const knot_pkt_t *pkt, const mx_scan_params_t *p,
+static int scan_alloc(mx_scan_t *scan, const knot_pkt_t *pkt, const mx_scan_query_t *q,
                       mx_action_t **record)
 {
 	const knot_pktsection_t *answer = knot_pkt_section(pkt, KNOT_ANSWER);
@@ -430,7 +436,7 @@ static int scan_alloc(mx_scan_t *scan, const knot_pkt_t *pkt, const mx_scan_para
 	scan->violation_cap = records * MX_KIND_COUNT + rrsets;
 	size_t violations = scan->violation_cap * sizeof(*scan->violations);
 	size_t jobs = rrsets * sizeof(*scan->rrsets);
-	uint8_t *mem = mm_get(p->mm, violations + jobs + records * sizeof(mx_action_t));
+	uint8_t *mem = mm_get(q->mm, violations + jobs + records * sizeof(mx_action_t));
 	if (mem == NULL) {
 		return KNOT_ENOMEM;
 	}
@@ -445,7 +451,8 @@ static int scan_alloc(mx_scan_t *scan, const knot_pkt_t *pkt, const mx_scan_para
 // lookup), and an entry unless it is clean after all. Apart, so that the
 // common answer's frame stays small.
 __attribute__((noinline))
-static int scan_one(const knot_pkt_t *pkt, const mx_scan_params_t *params, mx_scan_t *scan,
+static int scan_one(const knot_pkt_t *pkt, const mx_scan_params_t *params,
+                    const mx_scan_query_t *query, mx_scan_t *scan,
                     uint16_t rr_pos, cached_t *cached, mx_action_t **record)
 {
 	const knot_rrset_t *rr = &pkt->rr[rr_pos];
@@ -456,22 +463,23 @@ static int scan_one(const knot_pkt_t *pkt, const mx_scan_params_t *params, mx_sc
 		return KNOT_EMALF;
 	}
 	if (!owner_is_qname(pkt, rr_pos)) {
-		look_up_cached(params, pkt, rr, owner, owner_size, cached);
+		look_up_cached(params, query, pkt, rr, owner, owner_size, cached);
 		if (cached->current && cached->verdict.count == 0) {
 			scan->clean++;
 			return KNOT_EOK;
 		}
 	}
-	if (scan->rrsets == NULL && scan_alloc(scan, pkt, params, record) != KNOT_EOK) {
+	if (scan->rrsets == NULL && scan_alloc(scan, pkt, query, record) != KNOT_EOK) {
 		return KNOT_ENOMEM;
 	}
-	int ret = scan_rrset(pkt, params, scan, rr_pos, owner, owner_size, cached, *record);
+	int ret = scan_rrset(pkt, params, query, scan, rr_pos, owner, owner_size, cached,
+	                     *record);
 	*record += rr->rrs.count;
 	return ret;
 }
 
 int mx_answer_scan(const knot_pkt_t *pkt, const mx_scan_params_t *params,
-                   mx_scan_t *scan)
+                   const mx_scan_query_t *query, mx_scan_t *scan)
 {
 	memset(scan, 0, sizeof(*scan));
 	const knot_pktsection_t *answer = knot_pkt_section(pkt, KNOT_ANSWER);
@@ -488,14 +496,14 @@ int mx_answer_scan(const knot_pkt_t *pkt, const mx_scan_params_t *params,
 		// without allocating anything.
 		cached_t cached = { .now = now };
 		if (owner_is_qname(pkt, rr_pos)) {
-			look_up_cached(params, pkt, rr, knot_pkt_wire_qname(pkt), pkt->qname_size,
+			look_up_cached(params, query, pkt, rr, knot_pkt_wire_qname(pkt), pkt->qname_size,
 			               &cached);
 			if (cached.current && cached.verdict.count == 0) {
 				scan->clean++;
 				continue;
 			}
 		}
-		int ret = scan_one(pkt, params, scan, rr_pos, &cached, &record);
+		int ret = scan_one(pkt, params, query, scan, rr_pos, &cached, &record);
 		if (ret != KNOT_EOK) {
 			return ret;
 		}

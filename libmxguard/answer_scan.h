@@ -62,26 +62,30 @@ typedef bool (*mx_glue_equal_f)(const knot_rrset_t *rr, const uint8_t *key, size
 typedef bool (*mx_glue_target_f)(const knot_rrset_t *rr, uint16_t pos,
                                  mx_target_t *target, void *ctx);
 
-/*! What the scan needs besides the packet. */
+/*! What the scan needs besides the packet, set once per instance. */
 typedef struct {
 	const mx_policy_t *policy;
 	const mx_name_list_t *no_mail;  /*!< No-mail names (or NULL). */
-	const knot_dname_t *zone;       /*!< Apex of the zone answering. */
-	bool one_zone;                  /*!< The cache serves this zone only (not in its keys). */
-	size_t zone_size;               /*!< With one_zone: the size of \a zone. */
+	bool one_zone;                  /*!< The cache serves one zone only (not in its keys). */
+	size_t zone_size;               /*!< With one_zone: the size of that zone's name. */
 	mx_lookup_f lookup;             /*!< Lookups (exact on Knot 3.4+), or NULL. */
-	void *lookup_ctx;
 	mx_glue_of_f glue_of;           /*!< Otherwise the glue, or NULL: none. */
 	mx_glue_key_f glue_key;         /*!< Its key form (or NULL: from glue_of). */
 	mx_glue_equal_f glue_equal;     /*!< Compared with a key form (with glue_key). */
 	mx_glue_target_f glue_target;   /*!< With lookups: the glue list first. */
-	void *glue_ctx;
 	mx_verdict_cache_t *cache;      /*!< Verdicts already made, or NULL. */
 	bool log_only;                  /*!< Nothing is rewritten: no plan, no RRSIG
 	                                     looked for (mx_scan_changes() is false). */
 	uint64_t log_seed;              /*!< Seed of the violations' log_key. */
-	knot_mm_t *mm;                  /*!< Memory for the query's duration. */
 } mx_scan_params_t;
+
+/*! One answer's part of a scan: what differs from one query to the next. */
+typedef struct {
+	const knot_dname_t *zone;       /*!< Apex of the zone answering. */
+	void *lookup_ctx;               /*!< Given to params->lookup. */
+	void *glue_ctx;                 /*!< Given to params->glue_*. */
+	knot_mm_t *mm;                  /*!< Memory for the query's duration. */
+} mx_scan_query_t;
 
 /*! One MX RRset of the answer. */
 typedef struct {
@@ -117,7 +121,7 @@ typedef struct {
  *         for an owner that cannot be read back from the wire.
  */
 int mx_answer_scan(const knot_pkt_t *pkt, const mx_scan_params_t *params,
-                   mx_scan_t *scan);
+                   const mx_scan_query_t *query, mx_scan_t *scan);
 
 /*! \brief Tells whether the plan of some RRset changes the answer. */
 bool mx_scan_changes(const mx_scan_t *scan);

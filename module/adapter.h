@@ -51,7 +51,8 @@ typedef struct {
 	mx_addr_range_t *allow;
 	mx_log_limit_t *log_limit;  // NULL when every violation is logged
 	mx_verdict_cache_t *verdicts;  // verdicts already made (NULL: none kept)
-	mx_scan_params_t scan;      // the answer scan's parameters but the query's
+	mx_scan_params_t scan;      // the answer scan's parameters but the query's part
+	const knot_dname_t *zone;   // the instance's zone (NULL: the global one)
 	mx_host_t host;             // what the library calls back (hooks.c), set once
 	uint64_t log_seed;          // the log limiter's and the cache's keys hash from it (random)
 	bool rotate;                // answer-rotation is on

@@ -158,6 +158,7 @@ void mxg_host_init(knotd_mod_t *mod, mxguard_ctx_t *ctx)
 		.enforces = ctx->enforces,
 		.unsigned_allow = ctx->unsigned_allow,
 		.rotate = ctx->rotate,
+		.scan = &ctx->scan,
 	};
 }
 
@@ -198,33 +199,31 @@ void mxg_report_synthesis(knotd_mod_t *mod, knotd_qdata_t *qdata, mx_log_class_t
 
 /*** One answer. ***/
 
-// The scan's parameters with this query's part: the zone (an instance of
-// several zones), the lookups' memo, knotd's glue list, the query's memory.
-static void query_params(const mxguard_ctx_t *ctx, knotd_qdata_t *qdata,
-                         mx_scan_params_t *params, mxg_lookups_t *lookups)
+// This query's part of the scan: the zone answering, the lookups' memo,
+// knotd's glue list, the query's memory.
+static inline __attribute__((always_inline))
+void query_part(const mxguard_ctx_t *ctx, knotd_qdata_t *qdata, mx_scan_query_t *part,
+                mxg_lookups_t *lookups)
 {
-	*params = ctx->scan;
-	if (!params->one_zone) {
-		params->zone = knotd_qdata_zone_name(qdata);
-	}
+	// A zone's instance knows its zone; the global one asks knotd.
+	part->zone = ctx->scan.one_zone ? ctx->zone : knotd_qdata_zone_name(qdata);
 	lookups->qdata = qdata;  // the memo's name is not cleared: its size is
 	lookups->memo.size = 0;
-	params->lookup_ctx = lookups;
-	params->glue_ctx = qdata;
-	params->mm = qdata->mm;
+	part->lookup_ctx = lookups;
+	part->glue_ctx = qdata;
+	part->mm = qdata->mm;
 }
 
 // Judges, rewrites, counts and logs an answer: one library call.
 static inline __attribute__((always_inline))
-mx_answer_verdict_t run_answer(knotd_mod_t *mod, knotd_qdata_t *qdata,
-                                      knot_pkt_t *pkt)
+mx_answer_verdict_t run_answer(knotd_mod_t *mod, knotd_qdata_t *qdata, knot_pkt_t *pkt)
 {
 	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
-	mx_scan_params_t params;
+	mx_scan_query_t part;
 	mxg_lookups_t lookups;
-	query_params(ctx, qdata, &params, &lookups);
+	query_part(ctx, qdata, &part, &lookups);
 	query_t q = { .mod = mod, .qdata = qdata };
-	return mx_answer_run(&ctx->host, &q, pkt, qdata->query, &params);
+	return mx_answer_run(&ctx->host, &q, pkt, qdata->query, &part);
 }
 
 // An enforcing instance that cannot rewrite never serves what it would
@@ -378,11 +377,12 @@ static knotd_state_t guard_truncated(knotd_state_t state, knot_pkt_t *pkt,
 	const mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
 	bool leaks = false;
 	if (is_mx_query(qdata)) {
-		mx_scan_params_t params;
+		mx_scan_query_t part;
 		mxg_lookups_t lookups;
-		query_params(ctx, qdata, &params, &lookups);
+		query_part(ctx, qdata, &part, &lookups);
 		mx_scan_t scan;
-		leaks = mx_answer_scan(pkt, &params, &scan) != KNOT_EOK || mx_scan_changes(&scan);
+		leaks = mx_answer_scan(pkt, &ctx->scan, &part, &scan) != KNOT_EOK ||
+		        mx_scan_changes(&scan);
 	}
 	// The proofs as the AUTHORITY hook leaves them; a TSIG-signed answer
 	// cannot change any more: it goes if anything would.

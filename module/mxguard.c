@@ -288,12 +288,12 @@ static int mxguard_load(knotd_mod_t *mod)
 		.policy = &ctx->policy,
 		.no_mail = ctx->no_mail,
 		// A zone's instance answers for its zone only.
-		.zone = knotd_mod_zone(mod),
 		.zone_size = knotd_mod_zone(mod) ? knot_dname_size(knotd_mod_zone(mod)) : 0,
 		.one_zone = knotd_mod_zone(mod) != NULL,
 		.cache = ctx->verdicts,
 		.log_seed = ctx->log_seed,
 	};
+	ctx->zone = knotd_mod_zone(mod);
 	mxg_exchange_source(&ctx->scan);
 	// An instance that only logs needs no plans (the same test as enforces).
 	ctx->scan.log_only = !mx_conf_rewrites(&ctx->policy, false, false);

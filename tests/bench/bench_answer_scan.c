@@ -43,6 +43,7 @@
 static knot_pkt_t *answers[ANSWERS];
 static knot_rrset_t *rrsets[ANSWERS];
 static mx_scan_params_t params[ZONES];
+static mx_scan_query_t parts[ZONES];
 static uint64_t ticks = 1;
 
 static uint64_t tick_clock(void)
@@ -146,7 +147,7 @@ unsigned run_scans(void)
 	for (unsigned n = 0; n < CALLS; n++) {
 		mx_scan_t scan;
 		unsigned i = (n * 7919) % ANSWERS;
-		mx_answer_scan(answers[i], &params[i / NAMES], &scan);
+		mx_answer_scan(answers[i], &params[i / NAMES], &parts[i / NAMES], &scan);
 		clean += scan.clean + scan.violation_count;
 	}
 	return clean;
@@ -175,7 +176,6 @@ int main(int argc, char **argv)
 		mx_verdict_cache_set_max_age(cache, age, tick_clock);
 		params[z] = (mx_scan_params_t) {
 			.policy = &policy,
-			.zone = zone,
 			.one_zone = true,
 			.zone_size = knot_dname_size(zone),
 			.lookup = no_lookup,
@@ -185,13 +185,13 @@ int main(int argc, char **argv)
 			.cache = cache,
 			.log_only = true,  // every action log, as the log instance
 			.log_seed = 42,
-			.mm = &mm,
 		};
+		parts[z] = (mx_scan_query_t) { .zone = zone, .mm = &mm };
 	}
 	rcu_read_lock();
 	for (unsigned i = 0; i < ANSWERS; i++) {
 		mx_scan_t scan;
-		mx_answer_scan(answers[i], &params[i / NAMES], &scan);
+		mx_answer_scan(answers[i], &params[i / NAMES], &parts[i / NAMES], &scan);
 	}
 	ticks = 2;
 	unsigned found = run_scans();
@@ -203,7 +203,7 @@ int main(int argc, char **argv)
 	}
 	for (unsigned z = 0; z < ZONES; z++) {
 		mx_verdict_cache_free(params[z].cache);
-		free((void *)params[z].zone);
+		free((void *)parts[z].zone);
 	}
 	rcu_unregister_thread();
 	return 0;

@@ -66,12 +66,9 @@ static int setup(void **state)
 	assert_int_equal(knot_pkt_put(f->resp, KNOT_COMPR_HINT_QNAME, f->mx, 0), KNOT_EOK);
 	assert_int_equal(knot_pkt_put(f->resp, KNOT_COMPR_HINT_QNAME, f->sig, 0), KNOT_EOK);
 
-	mx_scan_params_t params = {
-		.policy = &f->policy,
-		.zone = (const knot_dname_t *)"\x07""example",
-		.mm = &f->mm,
-	};
-	assert_int_equal(mx_answer_scan(f->resp, &params, &f->scan), KNOT_EOK);
+	mx_scan_params_t params = { .policy = &f->policy };
+	mx_scan_query_t part = { .zone = (const knot_dname_t *)"\x07""example", .mm = &f->mm };
+	assert_int_equal(mx_answer_scan(f->resp, &params, &part, &f->scan), KNOT_EOK);
 	assert_int_equal(f->scan.count, 1);
 	assert_true(mx_scan_changes(&f->scan));
 	*state = f;

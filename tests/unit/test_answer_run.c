@@ -30,6 +30,7 @@ typedef struct {
 	knot_rrset_t *mx;
 	mx_policy_t policy;
 	mx_scan_params_t params;
+	mx_scan_query_t part;
 	mx_glue_t glue[2];
 	mx_host_t host;
 	// What the host was given.
@@ -81,10 +82,12 @@ static int setup(void **state)
 	f->glue[1] = (mx_glue_t) { test_name("localhost.example."), test_addr("127.0.0.1") };
 	f->params = (mx_scan_params_t) {
 		.policy = &f->policy,
-		.zone = (const knot_dname_t *)"\x07""example",
 		.glue_of = glue_of,
-		.glue_ctx = f,
 		.log_seed = 7,
+	};
+	f->part = (mx_scan_query_t) {
+		.zone = (const knot_dname_t *)"\x07""example",
+		.glue_ctx = f,
 		.mm = &f->mm,
 	};
 	f->host = (mx_host_t) {
@@ -92,6 +95,7 @@ static int setup(void **state)
 		.log = host_log,
 		.fail = host_fail,
 		.policy = &f->policy,
+		.scan = &f->params,
 	};
 	*state = f;
 	return 0;
@@ -137,7 +141,7 @@ static void answer(fixture_t *f, const char *exchange1, const char *exchange2)
 static mx_answer_verdict_t run(fixture_t *f)
 {
 	rcu_read_lock();  // knotd's hooks run inside a read-side section
-	mx_answer_verdict_t v = mx_answer_run(&f->host, f, f->resp, f->query, &f->params);
+	mx_answer_verdict_t v = mx_answer_run(&f->host, f, f->resp, f->query, &f->part);
 	rcu_read_unlock();
 	return v;
 }
@@ -216,14 +220,14 @@ static void test_report_line_levels(void **state)
 	fixture_t *f = *state;
 	mx_line_t line = { .cls = MX_LOG_NOT_ENFORCED, .owner = (const knot_dname_t *)"\x07""example",
 	                   .action = MX_ACTION_STRIP, .reason = "signing-failed" };
-	mx_report_line(&f->host, f, f->params.zone, &line);
+	mx_report_line(&f->host, f, f->part.zone, &line);
 	assert_int_equal(f->line_count, 1);
 	assert_int_equal(f->levels[0], LOG_NOTICE);
 	assert_non_null(strstr(f->lines[0], "signing-failed"));
 
 	line = (mx_line_t) { .cls = MX_LOG_SYNTHESIZED, .owner = (const knot_dname_t *)"\x07""example",
 	                     .what = "null-mx", .reason = "list" };
-	mx_report_line(&f->host, f, f->params.zone, &line);
+	mx_report_line(&f->host, f, f->part.zone, &line);
 	assert_int_equal(f->line_count, 2);
 	assert_int_equal(f->levels[1], LOG_INFO);
 	assert_non_null(strstr(f->lines[1], "null-mx"));

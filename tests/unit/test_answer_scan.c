@@ -23,6 +23,7 @@ typedef struct {
 	mx_policy_t policy;
 	mx_name_list_t *no_mail;
 	mx_scan_params_t params;
+	mx_scan_query_t part;
 	mx_glue_t glue[2];
 	unsigned glue_reads;  // glue_equal calls
 } fixture_t;
@@ -69,8 +70,10 @@ static int setup(void **state)
 	f->glue[1] = (mx_glue_t) { test_name("localhost.example."), test_addr("127.0.0.1") };
 	f->params = (mx_scan_params_t) {
 		.policy = &f->policy,
-		.zone = (const knot_dname_t *)"\x07""example",
 		.glue_of = glue_of,
+	};
+	f->part = (mx_scan_query_t) {
+		.zone = (const knot_dname_t *)"\x07""example",
 		.glue_ctx = f,
 		.mm = &f->mm,
 	};
@@ -134,7 +137,7 @@ static void test_no_mx(void **state)
 	fixture_t *f = *state;
 	start(f, "example.");
 	mx_scan_t scan;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &scan), KNOT_EOK);
 	assert_int_equal(scan.count, 0);
 	assert_false(mx_scan_changes(&scan));
 }
@@ -148,7 +151,7 @@ static void test_clean_set(void **state)
 	commit(f, mx, KNOT_COMPR_HINT_QNAME);
 
 	mx_scan_t scan;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &scan), KNOT_EOK);
 	assert_int_equal(scan.count, 1);
 	assert_int_equal(scan.rrsets[0].count, 0);
 	assert_int_equal(scan.rrsets[0].rrsig_pos, -1);
@@ -166,7 +169,7 @@ static void test_loopback_stripped_owner_as_served(void **state)
 	commit(f, mx, KNOT_COMPR_HINT_QNAME);
 
 	mx_scan_t scan;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &scan), KNOT_EOK);
 	assert_int_equal(scan.count, 1);
 	const mx_scan_rrset_t *job = &scan.rrsets[0];
 	assert_true(knot_dname_is_equal(job->owner, (const uint8_t *)"\x07""ExAmPle"));
@@ -193,7 +196,7 @@ static void test_rrsig_found_with_labels(void **state)
 	commit(f, sig, KNOT_COMPR_HINT_QNAME);
 
 	mx_scan_t scan;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &scan), KNOT_EOK);
 	assert_int_equal(scan.count, 1);
 	assert_true(knot_dname_is_equal(scan.rrsets[0].owner,
 	                                (const uint8_t *)"\x03""foo\x04""wild\x07""example"));
@@ -220,7 +223,7 @@ static void test_no_mail_override(void **state)
 	commit(f, mx, KNOT_COMPR_HINT_QNAME);
 
 	mx_scan_t scan;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &scan), KNOT_EOK);
 	assert_int_equal(scan.rrsets[0].count, 1);
 	assert_int_equal(scan.violations[0].kind, MX_KIND_NULL_MX_OVERRIDE);
 	assert_true(mx_plan_null_mx(&scan.rrsets[0].plan));
@@ -236,7 +239,7 @@ static void test_no_mail_null_mx_left_alone(void **state)
 	commit(f, mx, KNOT_COMPR_HINT_QNAME);
 
 	mx_scan_t scan;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &scan), KNOT_EOK);
 	assert_int_equal(scan.rrsets[0].count, 0);
 	assert_false(mx_scan_changes(&scan));
 }
@@ -254,7 +257,7 @@ static void test_each_rrset_judged(void **state)
 	commit(f, mx2, KNOT_COMPR_HINT_NONE);
 
 	mx_scan_t scan;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &scan), KNOT_EOK);
 	assert_int_equal(scan.count, 2);
 	assert_false(mx_plan_changes(&scan.rrsets[0].plan));
 	assert_true(mx_plan_null_mx(&scan.rrsets[1].plan));  // nothing left: null MX
@@ -275,9 +278,9 @@ static void test_verdict_cached(void **state)
 
 	rcu_read_lock();
 	mx_scan_t first, again;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &first), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &first), KNOT_EOK);
 	assert_false(first.rrsets[0].cached);
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &again), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &again), KNOT_EOK);
 	assert_true(again.rrsets[0].cached);
 	assert_int_equal(again.violation_count, first.violation_count);
 	assert_int_equal(again.violations[0].kind, MX_KIND_LOOPBACK);
@@ -287,7 +290,7 @@ static void test_verdict_cached(void **state)
 
 	f->glue[1].addr = test_addr("93.184.215.15");
 	mx_scan_t changed;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &changed), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &changed), KNOT_EOK);
 	assert_false(changed.rrsets[0].cached);
 	assert_int_equal(changed.rrsets[0].count, 0);
 	rcu_read_unlock();
@@ -335,7 +338,7 @@ static void scan_two(fixture_t *f, const char *first, const char *second, mx_sca
 	test_add_mx(&mx->rrs, 10, first);
 	test_add_mx(&mx->rrs, 20, second);
 	commit(f, mx, KNOT_COMPR_HINT_QNAME);
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, scan), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, scan), KNOT_EOK);
 }
 
 // An absence only inferred is logged, never enforced: the record stays, and
@@ -387,9 +390,9 @@ static void test_glue_targets_cached(void **state)
 
 	rcu_read_lock();
 	mx_scan_t first, again;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &first), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &first), KNOT_EOK);
 	assert_false(first.rrsets[0].cached);
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &again), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &again), KNOT_EOK);
 	assert_int_equal(again.count, 1);
 	assert_true(again.rrsets[0].cached);
 	assert_true(again.violations[0].inferred);
@@ -415,13 +418,13 @@ static void test_clean_cached_counted_only(void **state)
 
 	rcu_read_lock();
 	mx_scan_t first, again, changed;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &first), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &first), KNOT_EOK);
 	assert_int_equal(first.count, 1);
 	assert_int_equal(first.clean, 0);
 	assert_false(first.rrsets[0].cached);
 
 	size_t used = f->arena.count;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &again), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &again), KNOT_EOK);
 	assert_int_equal(again.count, 0);
 	assert_int_equal(again.clean, 1);
 	assert_null(again.rrsets);
@@ -429,7 +432,7 @@ static void test_clean_cached_counted_only(void **state)
 
 	// mx1 now resolves to loopback: the same records, another verdict.
 	f->glue[0].addr = test_addr("127.0.0.2");
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &changed), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &changed), KNOT_EOK);
 	assert_int_equal(changed.clean, 0);
 	assert_int_equal(changed.count, 1);
 	assert_false(changed.rrsets[0].cached);
@@ -463,22 +466,22 @@ static void test_max_age(void **state)
 	rcu_read_lock();
 	mx_scan_t scan;
 	clock_now = 1000;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &scan), KNOT_EOK);
 	assert_int_equal(scan.count, 1);
 	clock_now = 1400;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &scan), KNOT_EOK);
 	assert_int_equal(scan.clean, 1);
 	assert_int_equal(f->glue_reads, 0);  // judged at 1000: not read again
 
 	// mx1 now resolves to loopback: not seen within the max age...
 	f->glue[0].addr = test_addr("127.0.0.2");
 	clock_now = 1499;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &scan), KNOT_EOK);
 	assert_int_equal(scan.clean, 1);
 	assert_int_equal(f->glue_reads, 0);
 	// ...seen once it has passed.
 	clock_now = 1500;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &scan), KNOT_EOK);
 	assert_int_equal(f->glue_reads, 1);
 	assert_int_equal(scan.clean, 0);
 	assert_int_equal(scan.count, 1);
@@ -487,15 +490,15 @@ static void test_max_age(void **state)
 	// That verdict, read at 1500, stands until 2000; read and found the
 	// same then, until 2500.
 	clock_now = 1999;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &scan), KNOT_EOK);
 	assert_true(scan.rrsets[0].cached);
 	assert_int_equal(f->glue_reads, 1);
 	clock_now = 2000;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &scan), KNOT_EOK);
 	assert_true(scan.rrsets[0].cached);
 	assert_int_equal(f->glue_reads, 2);
 	clock_now = 2499;
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &scan), KNOT_EOK);
 	assert_true(scan.rrsets[0].cached);
 	assert_int_equal(f->glue_reads, 2);
 	rcu_read_unlock();
@@ -508,7 +511,7 @@ static void test_max_age(void **state)
 	test_add_mx(&mx2->rrs, 20, "mx1.example.");
 	commit(f, mx2, KNOT_COMPR_HINT_QNAME);
 	rcu_read_lock();
-	assert_int_equal(mx_answer_scan(f->resp, &f->params, &scan), KNOT_EOK);
+	assert_int_equal(mx_answer_scan(f->resp, &f->params, &f->part, &scan), KNOT_EOK);
 	assert_int_equal(scan.count, 1);
 	assert_false(scan.rrsets[0].cached);
 	assert_int_equal(scan.violations[0].kind, MX_KIND_LOOPBACK);
