@@ -261,7 +261,7 @@ def cased(name, case, rnd):
 
 
 def cells_for(zone, seed):
-    """(cell id, query message, tcp, zone signed, qname text, qtype)."""
+    """(cell id, query message, tcp, qname text, qtype) for each cell of ZONE."""
     rnd = random.Random(seed)
     queries = QUERIES + (BIG1500 if zone == UNSIGNED else [])
     signed = zone in SIGNED

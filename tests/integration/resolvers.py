@@ -172,7 +172,7 @@ class PdnsRecursor(Resolver):
         fwd = ",".join(f"{zone.rstrip('.')}=127.0.0.1:{self.knotd_port}"
                        for zone in self.anchors)
         conf = "\n".join([
-            f"local-address=127.0.0.1", f"local-port={self.port}",
+            "local-address=127.0.0.1", f"local-port={self.port}",
             f"socket-dir={self.dir}", "daemon=no", "write-pid=no",
             f"config-dir={self.dir}", f"lua-config-file={self.dir}/recursor.lua",
             f"hint-file={hints}", "dnssec=validate", "dont-query=",
