@@ -9,7 +9,9 @@
  * (RFC 8198) would deny the served records without asking. What an answer's
  * denial records proved is proved again by white lies (RFC 4470):
  *   - the record of a name that exists keeps its owner and types, and its
- *     next name becomes the name right after its own;
+ *     next name becomes the name right after its own (NSEC3: but for the
+ *     ancestors above the closest encloser, whose records knotd gave only
+ *     for their ranges: an NXDOMAIN proof stays three records);
  *   - an empty non-terminal query name gets a record of its own (MX and TXT
  *     where it is a no-mail name);
  *   - a name that does not exist (the next closer name) and the wildcard of
@@ -327,6 +329,9 @@ static int narrow_nsec3(denial_run_t *run, const knot_pkt_t *pkt, uint16_t first
 	const candidate_t *ce = NULL;
 	size_t ce_labels = 0;
 	size_t ce_proof = 0;
+	size_t match_labels[PROOFS_MAX];  // per proof: its name's labels (matches)
+	size_t matches_begin = pr->count;
+	size_t matches_end = pr->count;
 	int ret = KNOT_EOK;
 	for (uint16_t i = first; i < end && ret == KNOT_EOK; i++) {
 		const knot_rrset_t *rr = &pkt->rr[i];
@@ -341,12 +346,27 @@ static int narrow_nsec3(denial_run_t *run, const knot_pkt_t *pkt, uint16_t first
 		}
 		((candidate_t *)o->cand)->matched = true;
 		size_t labels = knot_dname_labels(o->cand->name, NULL);
-		if (!knot_dname_is_wildcard(o->cand->name) && (ce == NULL || labels > ce_labels)) {
+		bool wildcard = knot_dname_is_wildcard(o->cand->name);
+		if (!wildcard && (ce == NULL || labels > ce_labels)) {
 			ce = o->cand;
 			ce_labels = labels;
 			ce_proof = pr->count;
 		}
+		if (pr->count < PROOFS_MAX) {
+			match_labels[pr->count] = wildcard ? SIZE_MAX : labels;
+		}
 		ret = own_only(run, rr, o, i, pr);
+		matches_end = pr->count;
+	}
+	// An ancestor above the closest encloser was in knotd's answer only
+	// because its range covered a name; the covers below stand in for
+	// that. Its own record would only make the answer larger (Knot
+	// Resolver answers SERVFAIL where its reply then outgrows the
+	// client's buffer).
+	for (size_t k = matches_begin; ce != NULL && k < matches_end; k++) {
+		if (match_labels[k] < ce_labels && pr->from[k] >= 0) {
+			pr->from[k] = PROOF_DROPPED;
+		}
 	}
 	// Records of no name the answer is about: each keeps its own name only.
 	for (uint16_t i = first; i < end && ret == KNOT_EOK; i++) {
