@@ -105,8 +105,8 @@ void mx_report_line(const mx_host_t *host, void *q, const knot_dname_t *zone,
                     const mx_line_t *line)
 {
 	bool violation = line->cls == MX_LOG_VIOLATION;
-	uint64_t key = line->key;
-	if (key == 0 && host->log_limit != NULL) {
+	uint64_t key = 0;
+	if (host->log_limit != NULL) {
 		key = mx_log_key(host->log_seed, zone, line->owner,
 		                 violation ? line->violation->exchange : NULL, line->cls,
 		                 violation ? line->violation->kind : 0);

@@ -78,7 +78,6 @@ typedef struct {
 	mx_log_class_t cls;
 	const knot_dname_t *owner;
 	const mx_violation_t *violation;  /*!< MX_LOG_VIOLATION. */
-	uint64_t key;                     /*!< Its key, or 0: made from the rest. */
 	mx_action_t action;               /*!< Violation, not enforced: what was done. */
 	const char *what;                 /*!< Synthesized: null-mx, spf, dmarc, dkim. */
 	const char *reason;               /*!< Not enforced, synthesized. */

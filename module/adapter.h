@@ -29,17 +29,6 @@
 #include "policy.h"
 #include "verdict_cache.h"
 
-/*! Counters: the library's table (answer_run.h), by their short names. */
-enum {
-	CTR_INSPECTED = MX_CTR_INSPECTED,
-	CTR_VIOLATION = MX_CTR_VIOLATION,
-	CTR_ACTION = MX_CTR_ACTION,
-	CTR_TRUNCATED = MX_CTR_TRUNCATED,
-	CTR_SKIPPED = MX_CTR_SKIPPED,
-	CTR_SYNTHESIZED = MX_CTR_SYNTHESIZED,
-	CTR_ERROR = MX_CTR_ERROR,
-};
-
 /*! The keys an instance has loaded (signing.c). */
 typedef struct mxg_keyset mxg_keyset_t;
 
@@ -93,7 +82,7 @@ void mxg_host_init(knotd_mod_t *mod, mxguard_ctx_t *ctx);
 int mxg_hooks_register(knotd_mod_t *mod, const mxguard_ctx_t *ctx);
 
 /*! \brief Adds one to a counter. */
-void mxg_count(knotd_mod_t *mod, knotd_qdata_t *qdata, uint32_t ctr, uint32_t idx);
+void mxg_count(knotd_mod_t *mod, knotd_qdata_t *qdata, mx_counter_t ctr, uint32_t idx);
 
 /*! \brief Counts an internal failure; logs the first one of the instance. */
 void mxg_count_error(knotd_mod_t *mod, knotd_qdata_t *qdata, const char *what);

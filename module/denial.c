@@ -187,7 +187,7 @@ static knotd_in_state_t rewrite_denial(knotd_in_state_t state, knot_pkt_t *pkt,
 		// The proofs that list MX do not fit the client's buffer: what fit
 		// goes out with TC=1, as knotd serves an overflowing answer, and the
 		// client asks again over TCP. Nothing kept denies MX here.
-		mxg_count(mod, qdata, CTR_TRUNCATED, 0);
+		mxg_count(mod, qdata, MX_CTR_TRUNCATED, 0);
 		return KNOTD_IN_STATE_TRUNC;
 	}
 	if (ret != KNOT_EOK) {

@@ -50,7 +50,7 @@ int mxg_stats_register(knotd_mod_t *mod)
 	return KNOT_EOK;
 }
 
-void mxg_count(knotd_mod_t *mod, knotd_qdata_t *qdata, uint32_t ctr, uint32_t idx)
+void mxg_count(knotd_mod_t *mod, knotd_qdata_t *qdata, mx_counter_t ctr, uint32_t idx)
 {
 	knotd_mod_stats_incr(mod, qdata->params->thread_id, ctr, idx, 1);
 }
@@ -58,7 +58,7 @@ void mxg_count(knotd_mod_t *mod, knotd_qdata_t *qdata, uint32_t ctr, uint32_t id
 void mxg_count_error(knotd_mod_t *mod, knotd_qdata_t *qdata, const char *what)
 {
 	mxguard_ctx_t *ctx = knotd_mod_ctx(mod);
-	mxg_count(mod, qdata, CTR_ERROR, 0);
+	mxg_count(mod, qdata, MX_CTR_ERROR, 0);
 	if (!atomic_exchange(&ctx->error_logged, true)) {
 		knotd_mod_log(mod, LOG_WARNING, "internal failure (%s); further failures "
 		              "are only counted", what);
@@ -173,7 +173,7 @@ static void report_line(knotd_mod_t *mod, knotd_qdata_t *qdata, const mx_line_t 
 void mxg_report_violation(knotd_mod_t *mod, knotd_qdata_t *qdata,
                           const knot_dname_t *owner, const mx_violation_t *v)
 {
-	mxg_count(mod, qdata, CTR_VIOLATION, v->kind);
+	mxg_count(mod, qdata, MX_CTR_VIOLATION, v->kind);
 	mx_line_t line = { .cls = MX_LOG_VIOLATION, .owner = owner, .violation = v,
 	                   .action = MX_ACTION_LOG };
 	report_line(mod, qdata, &line);
@@ -183,7 +183,7 @@ void mxg_report_not_enforced(knotd_mod_t *mod, knotd_qdata_t *qdata,
                              const knot_dname_t *owner, mx_action_t action,
                              const char *reason)
 {
-	mxg_count(mod, qdata, CTR_SKIPPED, 0);
+	mxg_count(mod, qdata, MX_CTR_SKIPPED, 0);
 	mx_line_t line = { .cls = MX_LOG_NOT_ENFORCED, .owner = owner, .action = action,
 	                   .reason = reason };
 	report_line(mod, qdata, &line);
@@ -192,7 +192,7 @@ void mxg_report_not_enforced(knotd_mod_t *mod, knotd_qdata_t *qdata,
 void mxg_report_synthesis(knotd_mod_t *mod, knotd_qdata_t *qdata, mx_log_class_t cls,
                           const char *what, const knot_dname_t *owner, const char *reason)
 {
-	mxg_count(mod, qdata, CTR_SYNTHESIZED, 0);
+	mxg_count(mod, qdata, MX_CTR_SYNTHESIZED, 0);
 	mx_line_t line = { .cls = cls, .owner = owner, .what = what, .reason = reason };
 	report_line(mod, qdata, &line);
 }
@@ -231,7 +231,7 @@ mx_answer_verdict_t run_answer(knotd_mod_t *mod, knotd_qdata_t *qdata, knot_pkt_
 // SERVFAIL over TCP (where a rewrite only fails for want of memory).
 knotd_in_state_t mxg_fail_closed(knotd_mod_t *mod, knotd_qdata_t *qdata, knot_pkt_t *pkt)
 {
-	mxg_count(mod, qdata, CTR_TRUNCATED, 0);
+	mxg_count(mod, qdata, MX_CTR_TRUNCATED, 0);
 	if (qdata->params->proto == KNOTD_QUERY_PROTO_UDP &&
 	    mx_answer_truncate(pkt, qdata->query) == KNOT_EOK) {
 		return KNOTD_IN_STATE_TRUNC;
@@ -393,7 +393,7 @@ static knotd_state_t guard_truncated(knotd_state_t state, knot_pkt_t *pkt,
 	if (!leaks) {
 		return state;
 	}
-	mxg_count(mod, qdata, CTR_TRUNCATED, 0);
+	mxg_count(mod, qdata, MX_CTR_TRUNCATED, 0);
 	if (knot_pkt_has_tsig(qdata->query)) {
 		// The answer is signed already; one changed now would fail TSIG.
 		return KNOTD_STATE_NOOP;
