@@ -139,10 +139,10 @@ static void replay(const knot_dname_t *exchange, mx_target_t *target, void *ctx)
 	r->params->lookup(exchange, target, r->query->lookup_ctx);
 }
 
-static bool look_up_all(replay_t *r, const knot_rrset_t *rr, verdict_key_t *k, knot_mm_t *mm)
+static bool look_up_all(replay_t *r, const knot_rrset_t *rr, verdict_key_t *k)
 {
 	const mx_scan_params_t *p = r->params;
-	r->targets = mm_get(mm, (r->rrs->count + 1) * sizeof(*r->targets));
+	r->targets = mm_get(r->query->mm, (r->rrs->count + 1) * sizeof(*r->targets));
 	if (r->targets == NULL) {
 		return false;
 	}
@@ -214,7 +214,7 @@ static int exchanges_key(const mx_scan_params_t *p, const mx_scan_query_t *q,
 		// the same verdicts either way). Where knotd's glue list decides
 		// every answer (Knot 3.2), the list itself is the key.
 		verdict_key_t unused = { .full = true };
-		if (!look_up_all(r, rr, p->glue_key != NULL ? &unused : key, q->mm)) {
+		if (!look_up_all(r, rr, p->glue_key != NULL ? &unused : key)) {
 			return KNOT_ENOMEM;
 		}
 		view->lookup = replay;
